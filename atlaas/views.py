@@ -1,0 +1,12 @@
+from django.http import Http404
+from django.shortcuts import render
+
+from . import selectors
+
+
+def collectivite(request, code):
+    collectivite = selectors.collectivite_detail(code)
+    if collectivite is None:
+        raise Http404
+    membres = collectivite.membres.order_by("-population", "nom") if collectivite.is_epci else None
+    return render(request, "atlaas/collectivite.html", {"collectivite": collectivite, "membres": membres})

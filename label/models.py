@@ -1,0 +1,1 @@
+# The yearly label (editions, candidatures, results) is built on atlaas; see DESIGN.md §2.
