@@ -1,0 +1,70 @@
+import os
+import shutil
+
+import pytest
+from django.core.cache import cache
+
+from villes_internet.celery import app as celery_app
+
+# Playwright drives the browser from a thread of its own; Django's live server tests need this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request, settings, tmp_path):
+    """Each test starts with an empty cache (rate limits) and runs Celery tasks eagerly,
+    except the tests marked ``worker`` that go through a real worker process."""
+    cache.clear()
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+    eager = "worker" not in request.keywords
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium est absent : `make test` l'installe (apt-get install chromium) en root.")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def password():
+    return "Arobase-2026-secret!"
+
+
+@pytest.fixture
+def user(django_user_model, password):
+    """A member whose e-mail address is verified, so that allauth lets them in."""
+    from allauth.account.models import EmailAddress
+
+    user = django_user_model.objects.create_user("agent@mairie-agen.fr", password, first_name="Camille")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def staff(django_user_model, password):
+    from allauth.account.models import EmailAddress
+
+    user = django_user_model.objects.create_superuser("equipe@villes-internet.net", password)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
