@@ -1,0 +1,58 @@
+# Two commands matter: `make run` (portal with a demo, embedded mode) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1:8000
+# Debian packages: WeasyPrint (pango, harfbuzz, fonts), PDF checks (poppler-utils), browser tests (chromium).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) poppler-utils chromium
+
+.PHONY: run setup test lint fmt system-packages test-system-packages demo messages bench clean
+
+run: setup
+	$(PY) manage.py runserver $(HOST)
+
+setup: $(VENV)/.installed system-packages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_territoires
+	$(PY) manage.py import_taxonomie
+	$(PY) manage.py demo --if-empty
+
+test: $(VENV)/.installed-dev test-system-packages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m djlint templates --lint
+	$(PY) -m djlint templates --check
+
+fmt: $(VENV)/.installed-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+	$(PY) -m djlint templates --reformat --quiet || true
+
+messages: $(VENV)/.installed-dev
+	$(PY) manage.py makemessages --locale en --ignore '.venv/*' --ignore 'tests/*'
+	$(PY) manage.py compilemessages --locale en --ignore '.venv/*'
+
+$(VENV)/.installed: requirements/base.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements/base.txt requirements/dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $(VENV)/.installed $@
+
+system-packages:
+	@sh scripts/system-packages.sh $(SYSTEM_PACKAGES)
+
+test-system-packages:
+	@sh scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)
+
+clean:
+	rm -rf $(VENV) staticfiles var db.sqlite3

@@ -1,0 +1,78 @@
+"""A real Celery worker process for the tests marked ``worker`` (full mode only)."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from villes_internet.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url():
+    db = settings.DATABASES["default"]
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def require_full_mode():
+    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("Worker Celery réel : mode complet seulement (DATABASE_URL et REDIS_URL).")
+
+
+@contextmanager
+def worker_queue():
+    """Send the tasks of this test to a queue of its own, so no other run's worker takes them."""
+    require_full_mode()
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        celery_app.conf.task_default_queue = previous
+
+
+@contextmanager
+def celery_worker(queue, tmp_path, **extra_env):
+    """Start ``celery worker`` on the test database for ``queue``; stop it on exit."""
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mails"),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **extra_env,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "villes_internet", "worker", "--pool=solo",
+               f"--queues={queue}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+               f"--hostname={queue}@%h"]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "ready." not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Le worker Celery n'a pas démarré :\n{log.read_text()}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wait_for(predicate, timeout=30, message="condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} : toujours faux après {timeout} s")
+        time.sleep(0.2)

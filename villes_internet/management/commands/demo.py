@@ -1,0 +1,30 @@
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from villes_internet import demo
+
+
+class Command(BaseCommand):
+    help = "Construit une démonstration réaliste et déterministe sur le référentiel réel des territoires."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026, help="Graine du hasard (défaut : 2026).")
+        parser.add_argument("--small", action="store_true", help="Petite démonstration (tests, fumée).")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Ne fait rien si la base contient déjà des utilisateurs."
+        )
+
+    def handle(self, *args, seed, small, if_empty, **options):
+        if if_empty and get_user_model().objects.exists():
+            self.stdout.write("Démonstration : la base contient déjà des comptes, rien à faire.")
+            return
+        started = time.monotonic()
+        demo.ensure_referential(stdout=self.stdout)
+        result = demo.build(seed=seed, small=small)
+        counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Démonstration prête en {time.monotonic() - started:.1f} s : {counts}."))
+        self.stdout.write(f"Comptes (mot de passe commun : {demo.DEMO_PASSWORD}) :")
+        for role, email in result.logins:
+            self.stdout.write(f"  {role:<45} {email}")
