@@ -3,6 +3,7 @@ import shutil
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from villes_internet.celery import app as celery_app
 
@@ -29,6 +30,8 @@ def _isolated(request, settings, tmp_path):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium est absent en CI : les tests du navigateur doivent tourner.")
         pytest.skip("Chromium est absent : `make test` l'installe (apt-get install chromium) en root.")
     return {
         **browser_type_launch_args,
@@ -44,6 +47,19 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "fr-FR"}
+
+
+@pytest.fixture
+def page(page):
+    """Fail in seconds, not in half a minute, when something is not on the page."""
+    page.set_default_timeout(8_000)
+    expect.set_options(timeout=8_000)
+    return page
 
 
 @pytest.fixture

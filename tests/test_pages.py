@@ -1,0 +1,75 @@
+"""Public pages: home, a collectivité of the referential, health, errors; weight and queries."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from tests.factories import CommuneFactory, EpciFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_shows_key_figures_of_the_referential(client, django_assert_max_num_queries):
+    epci = EpciFactory(population=3500)
+    CommuneFactory(population=2000, epci=epci)
+    CommuneFactory(population=1500, epci=epci)
+    ServiceFactory.create_batch(3)
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("home"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>2</strong> communes" in page
+    assert "<strong>1</strong> intercommunalités" in page
+    assert "<strong>3\xa0500</strong> habitants" in page
+    assert "3 services numériques référencés" in page
+
+
+def test_home_and_stylesheet_weigh_under_100_kb(client):
+    html = client.get(reverse("home")).content
+    css = Path(finders.find("css/portail.css")).read_bytes()
+    assert len(html) + len(css) < 100_000
+
+
+def test_collectivite_page_of_an_epci_lists_its_members(client, django_assert_max_num_queries):
+    epci = EpciFactory(nom="CA Agglomération d'Agen", population=3500)
+    CommuneFactory(nom="Agen", code="47001", population=2000, epci=epci)
+    CommuneFactory(nom="Boé", population=1500, epci=epci)
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("atlaas:collectivite", args=[epci.code]))
+    page = response.content.decode()
+    assert "2 communes membres" in page
+    assert page.index("Agen") < page.index("Boé")  # largest first
+    commune_page = client.get(reverse("atlaas:collectivite", args=["47001"])).content.decode()
+    assert "CA Agglomération d&#x27;Agen" in commune_page
+
+
+def test_collectivite_page_query_count_does_not_grow_with_members(client, django_assert_num_queries):
+    small, large = EpciFactory(), EpciFactory()
+    CommuneFactory(epci=small)
+    CommuneFactory.create_batch(40, epci=large)
+    with django_assert_num_queries(2):
+        client.get(reverse("atlaas:collectivite", args=[small.code]))
+    with django_assert_num_queries(2):
+        client.get(reverse("atlaas:collectivite", args=[large.code]))
+
+
+def test_unknown_collectivite_is_a_french_404(client):
+    response = client.get("/collectivites/99999/")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.content.decode()
+
+
+def test_health_reports_database_and_cache(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+    assert response.json()["cache"] == "ok"
+
+
+def test_english_is_available(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("home")).content.decode()
+    assert '<html lang="en">' in page
+    assert "Skip to content" in page
