@@ -72,7 +72,11 @@ class Collectivite(models.Model):
     slug = models.SlugField(_("slug"), max_length=160)
     type_epci = models.CharField(_("type d'EPCI"), max_length=5, choices=TypeEPCI, blank=True)
     departement = models.ForeignKey(
-        Departement, models.PROTECT, null=True, blank=True, related_name="collectivites",
+        Departement,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collectivites",
         verbose_name=_("département"),
         help_text=_("Pour un EPCI : le département qui compte le plus d'habitants de ses communes membres."),
     )
@@ -83,11 +87,18 @@ class Collectivite(models.Model):
     population = models.PositiveIntegerField(_("population municipale"), default=0)
     codes_postaux = models.CharField(_("codes postaux"), max_length=200, blank=True)
     epci = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, related_name="membres",
-        limit_choices_to={"nature": "epci"}, verbose_name=_("EPCI de rattachement"),
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="membres",
+        limit_choices_to={"nature": "epci"},
+        verbose_name=_("EPCI de rattachement"),
     )
     active = models.BooleanField(
-        _("active"), default=True, help_text=_("Décochée quand la collectivité disparaît du référentiel (fusion).")
+        _("active"),
+        default=True,
+        help_text=_("Décochée quand la collectivité disparaît du référentiel (fusion)."),
     )
 
     objects = CollectiviteQuerySet.as_manager()
@@ -99,7 +110,8 @@ class Collectivite(models.Model):
         indexes = [models.Index(fields=["nature", "nom"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(nature="commune", type_epci="") | models.Q(nature="epci") & ~models.Q(type_epci=""),
+                condition=models.Q(nature="commune", type_epci="")
+                | models.Q(nature="epci") & ~models.Q(type_epci=""),
                 name="collectivite_type_epci_only_for_epci",
             ),
         ]
@@ -136,7 +148,9 @@ class Categorie(models.Model):
 
 
 class Enjeu(models.Model):
-    categorie = models.ForeignKey(Categorie, models.PROTECT, related_name="enjeux", verbose_name=_("catégorie"))
+    categorie = models.ForeignKey(
+        Categorie, models.PROTECT, related_name="enjeux", verbose_name=_("catégorie")
+    )
     nom = models.CharField(_("nom"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     ordre = models.PositiveSmallIntegerField(_("ordre"), default=0)
@@ -156,7 +170,9 @@ class Service(models.Model):
     slug = models.SlugField(_("slug"), max_length=150, unique=True)
     description = models.TextField(_("description"), blank=True)
     ordre = models.PositiveSmallIntegerField(_("ordre"), default=0)
-    actif = models.BooleanField(_("actif"), default=True, help_text=_("Un service inactif n'est plus proposé."))
+    actif = models.BooleanField(
+        _("actif"), default=True, help_text=_("Un service inactif n'est plus proposé.")
+    )
 
     class Meta:
         verbose_name = _("service")

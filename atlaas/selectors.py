@@ -17,8 +17,4 @@ def key_figures():
 
 def collectivite_detail(code):
     """The collectivité with what its page shows, or None."""
-    return (
-        Collectivite.objects.select_related("departement", "region", "epci")
-        .filter(code=code)
-        .first()
-    )
+    return Collectivite.objects.select_related("departement", "region", "epci").filter(code=code).first()

@@ -11,6 +11,7 @@ def assert_accessible(page):
     results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     violations = results.response["violations"]
     report = "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}" for v in violations
+        f"- {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+        for v in violations
     )
     assert not violations, f"{page.url} : {len(violations)} violation(s) d'accessibilité\n{report}"

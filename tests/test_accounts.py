@@ -22,7 +22,11 @@ def test_signup_sends_verification_email_and_login_waits_for_it(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("account_signup"),
-            {"email": "Referent@Mairie-Agen.fr", "password1": "Arobase-2026-x!", "password2": "Arobase-2026-x!"},
+            {
+                "email": "Referent@Mairie-Agen.fr",
+                "password1": "Arobase-2026-x!",
+                "password2": "Arobase-2026-x!",
+            },
         )
     assert response.status_code == 302
     assert response.url == reverse("account_email_verification_sent")

@@ -44,7 +44,9 @@ def test_wrong_password_french_message_then_rate_limited(page, live_server, user
         page.get_by_label("Adresse e-mail").fill(user.email)
         page.get_by_label("Mot de passe").fill("pas-le-bon")
         page.get_by_role("button", name="Connexion").click()
-        expect(page.get_by_role("alert")).to_contain_text("L’adresse e-mail ou le mot de passe sont incorrects.")
+        expect(page.get_by_role("alert")).to_contain_text(
+            "L’adresse e-mail ou le mot de passe sont incorrects."
+        )
         expect(page.get_by_label("Adresse e-mail")).to_have_value(user.email)  # nothing typed is lost
     assert_accessible(page)
     page.get_by_label("Mot de passe").fill("pas-le-bon")

@@ -5,7 +5,7 @@ import email
 import pytest
 from django.urls import reverse
 
-from tests.worker import celery_worker, worker_queue, wait_for
+from tests.worker import celery_worker, wait_for, worker_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,11 @@ def test_worker_sends_verification_email_queued_while_it_was_down(client, tmp_pa
     with worker_queue() as queue:
         response = client.post(
             reverse("account_signup"),
-            {"email": "secretaire@mairie-agen.fr", "password1": "Arobase-2026-x!", "password2": "Arobase-2026-x!"},
+            {
+                "email": "secretaire@mairie-agen.fr",
+                "password1": "Arobase-2026-x!",
+                "password2": "Arobase-2026-x!",
+            },
         )
         assert response.status_code == 302  # signing up does not wait for any worker
         assert not mails.exists()

@@ -53,9 +53,20 @@ def celery_worker(queue, tmp_path, **extra_env):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **extra_env,
     }
-    command = [sys.executable, "-m", "celery", "-A", "villes_internet", "worker", "--pool=solo",
-               f"--queues={queue}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-               f"--hostname={queue}@%h"]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "villes_internet",
+        "worker",
+        "--pool=solo",
+        f"--queues={queue}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        f"--hostname={queue}@%h",
+    ]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

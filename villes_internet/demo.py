@@ -17,10 +17,46 @@ from atlaas.models import Collectivite, Service
 DEMO_PASSWORD = "Demo-Villes-Internet-2026"
 DEMO_DOMAIN = "demo.villes-internet.net"
 
-FIRST_NAMES = ["Camille", "Dominique", "Claude", "Sandrine", "Karim", "Nathalie", "Thomas", "Léa", "Hugo",
-               "Mathilde", "Yannick", "Sophie", "Julien", "Aïcha", "Pierre", "Élodie", "Marc", "Inès"]
-LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-              "Moreau", "Simon", "Laurent", "Lefèbvre", "Michel", "Garcia", "David", "Bertrand", "Roux"]
+FIRST_NAMES = [
+    "Camille",
+    "Dominique",
+    "Claude",
+    "Sandrine",
+    "Karim",
+    "Nathalie",
+    "Thomas",
+    "Léa",
+    "Hugo",
+    "Mathilde",
+    "Yannick",
+    "Sophie",
+    "Julien",
+    "Aïcha",
+    "Pierre",
+    "Élodie",
+    "Marc",
+    "Inès",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèbvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+]
 
 
 @dataclass

@@ -27,6 +27,8 @@ def health(request):
         checks["cache"] = "ok" if cache.get("health") == "ok" else "erreur"
     except Exception as exc:  # noqa: BLE001
         checks["cache"] = f"erreur : {exc.__class__.__name__}"
-    checks["mode"] = "complet" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "embarqué"
+    checks["mode"] = (
+        "complet" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "embarqué"
+    )
     healthy = checks["database"] == "ok" and checks["cache"] == "ok"
     return JsonResponse(checks, status=200 if healthy else 503)

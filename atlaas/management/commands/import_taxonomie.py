@@ -19,8 +19,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 self.style.SUCCESS(
-                    "Taxonomie : {categories} catégories, {enjeux} enjeux et {services} services ajoutés.".format(
-                        **created
-                    )
+                    "Taxonomie : {categories} catégories, {enjeux} enjeux "
+                    "et {services} services ajoutés.".format(**created)
                 )
             )

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         demo.ensure_referential(stdout=self.stdout)
         result = demo.build(seed=seed, small=small)
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
-        self.stdout.write(self.style.SUCCESS(f"Démonstration prête en {time.monotonic() - started:.1f} s : {counts}."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Démonstration prête en {time.monotonic() - started:.1f} s : {counts}.")
+        )
         self.stdout.write(f"Comptes (mot de passe commun : {demo.DEMO_PASSWORD}) :")
         for role, email in result.logins:
             self.stdout.write(f"  {role:<45} {email}")
