@@ -56,10 +56,14 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def page(page):
-    """Fail in seconds, not in half a minute, when something is not on the page."""
+    """Fail in seconds, not in half a minute, when something is not on the page; and fail
+    if the browser blocked anything under the Content Security Policy (inline code)."""
     page.set_default_timeout(8_000)
     expect.set_options(timeout=8_000)
-    return page
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    yield page
+    assert not blocked, "Bloqué par la CSP :\n" + "\n".join(blocked)
 
 
 @pytest.fixture

@@ -104,3 +104,15 @@ def test_every_page_passes_axe(page, live_server, user, staff, password):
     for path in STAFF_PAGES:
         page.goto(live_server.url + path)
         assert_accessible(page)
+
+
+def test_pages_weigh_under_100_kb_transferred(page, live_server):
+    EpciFactory(code="200000001")
+    for path in ["/", "/accounts/login/", "/accounts/signup/", "/collectivites/200000001/"]:
+        page.goto(live_server.url + path)
+        transferred = page.evaluate(
+            """() => performance.getEntries()
+                .filter((entry) => ['navigation', 'resource'].includes(entry.entryType))
+                .reduce((total, entry) => total + (entry.transferSize || entry.encodedBodySize), 0)"""
+        )
+        assert 0 < transferred < 100_000, f"{path} : {transferred} octets"
