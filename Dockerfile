@@ -2,7 +2,8 @@
 # and the one-shot migrations; the command decides which part it is.
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+ENV DEBUG=false \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
@@ -34,6 +35,10 @@ COPY . .
 RUN DEBUG=false \
     SECRET_KEY=build-only-key-for-collectstatic-never-used-at-runtime-0123456789 \
     ALLOWED_HOSTS=localhost \
+    SITE_URL=https://localhost \
+    DATABASE_URL=postgres://build@localhost/build \
+    REDIS_URL=redis://localhost:6379/0 \
+    EMAIL_HOST=localhost \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/media /app/var \
     && chown app:app /app/media /app/var

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) poppler-utils chromium
 
-.PHONY: run setup test lint fmt system-packages test-system-packages demo messages bench clean
+.PHONY: run setup test lint fmt system-packages test-system-packages messages clean
 
 run: setup
 	$(PY) manage.py runserver $(HOST)
@@ -36,15 +36,17 @@ messages: $(VENV)/.installed-dev
 	$(PY) manage.py makemessages --locale en --ignore '.venv/*' --ignore 'tests/*'
 	$(PY) manage.py compilemessages --locale en --ignore '.venv/*'
 
-$(VENV)/.installed: requirements/base.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+$(VENV)/bin/pip:
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || sh scripts/system-packages.sh python3-venv
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements/base.txt | $(VENV)/bin/pip
 	$(PY) -m pip install --quiet -r requirements/base.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements/base.txt requirements/dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+$(VENV)/.installed-dev: requirements/base.txt requirements/dev.txt | $(VENV)/bin/pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
 	touch $(VENV)/.installed $@
 
@@ -55,4 +57,4 @@ test-system-packages:
 	@sh scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)
 
 clean:
-	rm -rf $(VENV) staticfiles var db.sqlite3
+	rm -rf $(VENV) staticfiles var db.sqlite3 db.sqlite3-wal db.sqlite3-shm

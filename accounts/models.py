@@ -43,5 +43,9 @@ class User(AbstractUser):
         ordering = ["email"]
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_ci")]
 
+    def clean(self):
+        super().clean()
+        self.email = self.email.strip().lower()
+
     def __str__(self):
         return self.get_full_name() or self.email

@@ -28,6 +28,9 @@ class CollectiviteAdmin(admin.ModelAdmin):
     readonly_fields = ["nature", "code", "siren"]
     show_full_result_count = False
 
+    def has_add_permission(self, request):
+        return False  # the referential comes from import_territoires, never typed in by hand
+
 
 class EnjeuInline(admin.TabularInline):
     model = Enjeu

@@ -564,8 +564,11 @@ def _sync(model, wanted, counts, queryset=None, deactivate=False):
         for code, obj in existing.items():
             if code not in wanted and obj.active:
                 obj.active = False
-                to_update.append(obj)
                 changed_fields.add("active")
+                if getattr(obj, "epci_id", None):  # a commune gone from the file belongs to no EPCI
+                    obj.epci = None
+                    changed_fields.add("epci")
+                to_update.append(obj)
                 counts.deactivated += 1
     model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
     if to_update:

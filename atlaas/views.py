@@ -8,5 +8,5 @@ def collectivite(request, code):
     collectivite = selectors.collectivite_detail(code)
     if collectivite is None:
         raise Http404
-    membres = collectivite.membres.order_by("-population", "nom") if collectivite.is_epci else None
+    membres = collectivite.membres.actives().order_by("-population", "nom") if collectivite.is_epci else None
     return render(request, "atlaas/collectivite.html", {"collectivite": collectivite, "membres": membres})

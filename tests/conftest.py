@@ -61,7 +61,13 @@ def page(page):
     page.set_default_timeout(8_000)
     expect.set_options(timeout=8_000)
     blocked = []
-    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+
+    def on_console(message):
+        # Code evaluated by the test itself (axe-core) has no URL: only the portal's own count.
+        if "Content Security Policy" in message.text and message.location.get("url"):
+            blocked.append(f"{page.url} : {message.text}")
+
+    page.on("console", on_console)
     yield page
     assert not blocked, "Bloqué par la CSP :\n" + "\n".join(blocked)
 

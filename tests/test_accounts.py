@@ -34,7 +34,8 @@ def test_signup_sends_verification_email_and_login_waits_for_it(
     assert user.email == "referent@mairie-agen.fr"
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["referent@mairie-agen.fr"]
-    assert "Confirmer" in mailoutbox[0].subject or "confirm" in mailoutbox[0].subject.lower()
+    assert mailoutbox[0].subject == "[Villes Internet] Confirmez votre adresse e-mail"
+    assert "testserver" in mailoutbox[0].body  # the site is named in the message
 
     client.logout()
     response = client.post(reverse("account_login"), {"login": user.email, "password": "Arobase-2026-x!"})
@@ -130,3 +131,48 @@ def test_mfa_totp_can_be_activated_by_any_user_with_recovery_codes(client, user,
     types = set(Authenticator.objects.filter(user=user).values_list("type", flat=True))
     assert types == {Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES}
     assert client.get(reverse("mfa_view_recovery_codes")).status_code in (200, 302)
+
+
+def test_admin_creates_users_with_lowercase_email(client, staff, django_user_model):
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "Nouveau.Jure@Univ-Exemple.FR",
+            "password1": "Jury-2026-secret!",
+            "password2": "Jury-2026-secret!",
+        },
+    )
+    assert response.status_code == 302
+    assert django_user_model.objects.filter(email="nouveau.jure@univ-exemple.fr").exists()
+
+
+def test_password_change_bad_input_french_messages(client, user, password):
+    client.force_login(user)
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "pas-le-bon", "password1": "Nouveau-2026-mdp!", "password2": "Nouveau-2026-mdp!"},
+    )
+    page = response.content.decode()
+    assert "Merci d&#x27;indiquer votre mot de passe actuel." in page
+    assert 'aria-invalid="true"' in page
+
+
+def test_password_reset_unknown_email_reveals_nothing(client, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": "inconnu@mairie.fr"})
+    assert response.url == reverse("account_reset_password_done")
+    assert [m.to for m in mailoutbox] == [["inconnu@mairie.fr"]]  # tells them no account exists
+
+
+def test_password_reset_link_with_mismatched_passwords_keeps_the_form(
+    client, user, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": user.email})
+    response = client.get(link_in(mailoutbox[0]), follow=True)
+    response = client.post(
+        response.redirect_chain[-1][0], {"password1": "Nouveau-2026-mdp!", "password2": "Autre-2026-mdp!"}
+    )
+    assert response.status_code == 200
+    assert "Vous devez saisir deux fois le même mot de passe." in response.content.decode()

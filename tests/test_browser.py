@@ -7,7 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.a11y import assert_accessible
-from tests.factories import CommuneFactory, EpciFactory
+from tests.factories import CommuneFactory, EnjeuFactory, EpciFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,17 +68,28 @@ PUBLIC_PAGES = [
     "/accounts/login/",
     "/accounts/signup/",
     "/accounts/password/reset/",
+    "/accounts/password/reset/done/",
+    "/accounts/confirm-email/",
     "/collectivites/47001/",
     "/collectivites/200000001/",
     "/collectivites/inconnue/",
+    "/accessibilite/",
+    "/plan-du-site/",
 ]
 MEMBER_PAGES = [
     "/accounts/email/",
     "/accounts/password/change/",
     "/accounts/2fa/",
-    "/accounts/reauthenticate/",
+    "/accounts/logout/",
 ]
-STAFF_PAGES = ["/admin/", "/admin/atlaas/collectivite/", "/admin/accounts/user/"]
+STAFF_PAGES = [
+    "/admin/",
+    "/admin/atlaas/collectivite/",
+    "/admin/atlaas/collectivite/?nature__exact=epci&q=agen",
+    "/admin/accounts/user/",
+    "/admin/accounts/user/add/",
+    "/admin/atlaas/categorie/add/",
+]
 
 
 def log_in(page, live_server, user, password):
@@ -89,21 +100,39 @@ def log_in(page, live_server, user, password):
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
+def check_pages(page, live_server, paths):
+    for path in paths:
+        page.goto(live_server.url + path)
+        assert_accessible(page)
+
+
 def test_every_page_passes_axe(page, live_server, user, staff, password):
     epci = EpciFactory(code="200000001", nom="CA Agglomération d'Agen")
     CommuneFactory(code="47001", nom="Agen", population=32801, epci=epci)
-    for path in PUBLIC_PAGES:
-        page.goto(live_server.url + path)
-        assert_accessible(page)
+    enjeu = EnjeuFactory()
+    check_pages(page, live_server, PUBLIC_PAGES)
+
     log_in(page, live_server, user, password)
-    for path in MEMBER_PAGES:
-        page.goto(live_server.url + path)
-        assert_accessible(page)
+    check_pages(page, live_server, MEMBER_PAGES)
+    page.goto(live_server.url + reverse("mfa_activate_totp"))  # asks for the password again first
+    assert_accessible(page)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Confirmer").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Activer")
+    assert_accessible(page)
     page.get_by_role("button", name="Se déconnecter").click()
+
     log_in(page, live_server, staff, password)
-    for path in STAFF_PAGES:
-        page.goto(live_server.url + path)
-        assert_accessible(page)
+    check_pages(page, live_server, [*STAFF_PAGES, f"/admin/atlaas/enjeu/{enjeu.pk}/change/"])
+
+
+def test_english_pages_pass_axe(browser, live_server):
+    page = browser.new_context(locale="en-GB").new_page()
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_attached()
+    assert_accessible(page)
+    page.goto(live_server.url + reverse("account_signup"))
+    assert_accessible(page)
 
 
 def test_pages_weigh_under_100_kb_transferred(page, live_server):

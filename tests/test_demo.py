@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tests.factories import CommuneFactory, ServiceFactory
 from villes_internet import demo
@@ -10,7 +10,8 @@ from villes_internet import demo
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_prints_one_login_per_role_and_runs_twice_without_duplicates(capsys):
+def test_demo_prints_one_login_per_role_and_runs_twice_without_duplicates(capsys, settings):
+    settings.DEBUG = True  # the demo only runs on a development or demonstration instance
     CommuneFactory()  # a referential is there already: the demo does not import it again
     ServiceFactory()
     call_command("demo", "--small")
@@ -43,3 +44,10 @@ def test_demo_staff_can_log_in(client):
     demo.build(small=True)
     assert client.login(email=f"equipe@{demo.DEMO_DOMAIN}", password=demo.DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+def test_demo_refuses_to_run_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=false"):
+        call_command("demo", "--small")
+    assert not get_user_model().objects.exists()

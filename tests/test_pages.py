@@ -1,5 +1,6 @@
 """Public pages: home, a collectivité of the referential, health, errors; weight and queries."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,14 @@ def test_english_is_available(client):
     page = client.get(reverse("home")).content.decode()
     assert '<html lang="en">' in page
     assert "Skip to content" in page
+
+
+def test_english_catalog_translates_every_string():
+    catalog = (Path(__file__).resolve().parent.parent / "locale/en/LC_MESSAGES/django.po").read_text()
+    untranslated = [
+        entry
+        for entry in catalog.split("\n\n")[1:]
+        if re.search(r'^msgstr(\[0\])? ""$', entry, re.M)
+        and not re.search(r'^msgstr(\[0\])? ""\n"', entry, re.M)
+    ]
+    assert not untranslated, "\n\n".join(untranslated)

@@ -13,6 +13,9 @@ PRODUCTION = {
     "SECRET_KEY": "k7#Qv9!zR2@wX5$mL8^tY1&uN4*pB6(sD3)fG0_hJ-eC+aZ=oIrTyUiOpAsDfGhJkL",
     "ALLOWED_HOSTS": "label.villes-internet.net",
     "SITE_URL": "https://label.villes-internet.net",
+    "DATABASE_URL": "postgres://villes_internet@db.internal:5432/villes_internet",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "EMAIL_HOST": "smtp.internal",
 }
 
 
@@ -44,6 +47,10 @@ def test_settings_production_check_deploy_reports_nothing():
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "trop-court"}, "SECRET_KEY"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL"),
+        ({"REDIS_URL": ""}, "REDIS_URL"),
+        ({"SITE_URL": ""}, "SITE_URL"),
+        ({"EMAIL_HOST": ""}, "EMAIL_HOST"),
         ({"DEBUG": "peut-être"}, "DEBUG"),
         ({"DATABASE_URL": "mysql://root@localhost/vi"}, "DATABASE_URL"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),

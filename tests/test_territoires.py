@@ -5,7 +5,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 
+from atlaas import territoires
 from atlaas.models import Collectivite, Departement, Region
 from atlaas.territoires import (
     FORMAT,
@@ -160,8 +162,11 @@ def test_import_deactivates_commune_removed_from_file(tmp_path):
 
     agme = Collectivite.objects.get(code="47002")
     assert agme.active is False
+    assert agme.epci is None  # no longer counted among the members of its former EPCI
     assert Collectivite.objects.communes().actives().count() == 4
     assert "1 désactivée" in output
+    coteaux = Collectivite.objects.get(code="200000002")
+    assert sum(coteaux.membres.values_list("population", flat=True)) == coteaux.population
 
 
 @pytest.mark.django_db
@@ -444,3 +449,40 @@ def test_tiny_compact_is_valid(tmp_path):
     write_compact(tiny_compact(), path)
 
     assert read_compact(path) == tiny_compact()
+
+
+@pytest.mark.django_db
+def test_import_failing_midway_leaves_the_referential_as_it_was(monkeypatch):
+    data = tiny_compact()
+    import_compact(data)
+    data["regions"][0][1] = "Région renommée"
+    data["communes"][0][1] = "Commune renommée"
+    real_sync = territoires._sync
+
+    def sync_failing_on_communes(model, wanted, counts, queryset=None, deactivate=False):
+        if model is Collectivite and "32001" in wanted:
+            raise DatabaseError("disque plein")
+        return real_sync(model, wanted, counts, queryset, deactivate)
+
+    monkeypatch.setattr(territoires, "_sync", sync_failing_on_communes)
+    with pytest.raises(DatabaseError):
+        import_compact(data)
+
+    assert not Region.objects.filter(nom="Région renommée").exists()  # written first, rolled back
+    assert not Collectivite.objects.filter(nom="Commune renommée").exists()
+
+
+@pytest.mark.django_db
+def test_import_bad_file_leaves_an_existing_referential_untouched(tmp_path):
+    import_compact(tiny_compact())
+    before = list(Collectivite.objects.order_by("code").values_list("code", "nom", "population", "active"))
+    bad = tmp_path / "territoires.json.gz"
+    bad.write_bytes(gzip.compress(b'{"format": "villes-internet/territoires", "version": 1, "communes": ['))
+
+    with pytest.raises(CommandError):
+        call_command("import_territoires", str(bad))
+
+    assert (
+        list(Collectivite.objects.order_by("code").values_list("code", "nom", "population", "active"))
+        == before
+    )

@@ -65,17 +65,7 @@ class DemoResult:
     counts: dict = field(default_factory=dict)
 
 
-_password_hashes = {}
-
-
-def demo_password_hash():
-    """Hashing is slow on purpose: hash the shared demo password once per process."""
-    if DEMO_PASSWORD not in _password_hashes:
-        _password_hashes[DEMO_PASSWORD] = make_password(DEMO_PASSWORD)
-    return _password_hashes[DEMO_PASSWORD]
-
-
-def demo_user(email, *, first_name="", last_name="", staff=False):
+def demo_user(email, password_hash, *, first_name="", last_name="", staff=False):
     """A user with a verified address and the demo password (created once)."""
     user, created = get_user_model().objects.get_or_create(
         email=email,
@@ -84,7 +74,7 @@ def demo_user(email, *, first_name="", last_name="", staff=False):
             "last_name": last_name,
             "is_staff": staff,
             "is_superuser": staff,
-            "password": demo_password_hash(),
+            "password": password_hash,
         },
     )
     if created:
@@ -104,14 +94,18 @@ def build(*, seed=2026, small=False):
     """Build the demo; running it again adds nothing twice."""
     rng = random.Random(seed)
     result = DemoResult()
+    password_hash = make_password(DEMO_PASSWORD)  # slow on purpose: once for every demo account
 
-    demo_user(f"equipe@{DEMO_DOMAIN}", first_name="Équipe", last_name="Villes Internet", staff=True)
+    demo_user(
+        f"equipe@{DEMO_DOMAIN}", password_hash, first_name="Équipe", last_name="Villes Internet", staff=True
+    )
     result.logins.append(("Équipe de l'association (administration)", f"equipe@{DEMO_DOMAIN}"))
 
     members = 12 if small else 60
     for i in range(members):
         demo_user(
             f"membre{i + 1:03}@{DEMO_DOMAIN}",
+            password_hash,
             first_name=rng.choice(FIRST_NAMES),
             last_name=rng.choice(LAST_NAMES),
         )

@@ -70,7 +70,7 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS est obligatoire quand DEBUG=false.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None, required=not DEBUG).rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} : une adresse http(s):// est attendue.")
 
@@ -125,7 +125,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "villes_internet.context_processors.portal",
             ],
         },
     },
@@ -133,7 +132,8 @@ TEMPLATES = [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Data -----------------------------------------------------------------------------
-DATABASE_URL = env("DATABASE_URL")
+# Production runs on PostgreSQL and Redis: without DEBUG, both are required.
+DATABASE_URL = env("DATABASE_URL", required=not DEBUG)
 if DATABASE_URL:
     try:
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
@@ -152,18 +152,25 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL")
-if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
-    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} : une adresse redis:// est attendue.")
+REDIS_URL = env("REDIS_URL", required=not DEBUG)
+# The cache lives in a Redis database of its own (by default the broker's number + 1), so that
+# clearing it never drops queued tasks; sessions are stored in the database behind the cache.
+REDIS_CACHE_URL = env("REDIS_CACHE_URL")
+for _name, _url in [("REDIS_URL", REDIS_URL), ("REDIS_CACHE_URL", REDIS_CACHE_URL)]:
+    if _url and not _url.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(f"{_name}={_url!r} : une adresse redis:// est attendue.")
 if REDIS_URL:
+    if not REDIS_CACHE_URL:
+        _base, _slash, _db = REDIS_URL.rpartition("/")
+        REDIS_CACHE_URL = f"{_base}/{int(_db) + 1}" if _base.count("/") == 2 and _db.isdigit() else REDIS_URL
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "vi"),
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -210,25 +217,29 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Villes Internet] "
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_RATE_LIMITS = {
-    # Failed logins: 10 a minute per IP address, 5 every 5 minutes per account.
-    "login_failed": env("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
-    "signup": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
-}
+# allauth's limits, stored in the cache; failed logins: 10 a minute per IP, 5 in 5 minutes per account.
+ACCOUNT_RATE_LIMITS = {"login_failed": env("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key")}
 # Behind a reverse proxy, rate limits per IP need the client's address from X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Villes Internet"
 
 # --- E-mail ---------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mails"))
-EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_HOST = env(
+    "EMAIL_HOST", "localhost", required=EMAIL_BACKEND.endswith("smtp.EmailBackend") and not DEBUG
+)
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Villes Internet <label@villes-internet.net>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Équipe technique", a) for a in env_list("ADMINS")]

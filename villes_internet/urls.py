@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 
 from . import views
 
@@ -14,6 +14,8 @@ admin.site.index_title = _("Administration du portail")
 urlpatterns = [
     path("", views.home, name="home"),
     path("sante/", views.health, name="health"),
+    path("accessibilite/", TemplateView.as_view(template_name="accessibilite.html"), name="accessibilite"),
+    path("plan-du-site/", TemplateView.as_view(template_name="plan_du_site.html"), name="plan_du_site"),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/arobase.svg", permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

@@ -1,7 +1,8 @@
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from villes_internet import demo
 
@@ -15,8 +16,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Ne fait rien si la base contient déjà des utilisateurs."
         )
+        parser.add_argument(
+            "--force", action="store_true", help="Accepte de tourner avec DEBUG=false (jamais en production)."
+        )
 
-    def handle(self, *args, seed, small, if_empty, **options):
+    def handle(self, *args, seed, small, if_empty, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "La démonstration crée des comptes au mot de passe public : elle refuse de tourner avec "
+                "DEBUG=false (ajoutez --force sur une instance de démonstration)."
+            )
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("Démonstration : la base contient déjà des comptes, rien à faire.")
             return

@@ -1,5 +1,0 @@
-from django.conf import settings
-
-
-def portal(request):
-    return {"SITE_URL": settings.SITE_URL}
