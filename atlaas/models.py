@@ -1,5 +1,10 @@
+import uuid
+from pathlib import Path
+
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -181,3 +186,280 @@ class Service(models.Model):
 
     def __str__(self):
         return self.nom
+
+
+# --- People of a collectivité -----------------------------------------------------------------
+
+
+class Membership(models.Model):
+    """A user working for a collectivité. Requests wait for approval (staff for the first
+    référent, a référent of the collectivité afterwards)."""
+
+    class Role(models.TextChoices):
+        REFERENT = "referent", _("Référent")
+        CONTRIBUTEUR = "contributeur", _("Contributeur")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        ACTIVE = "active", _("Active")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("utilisateur")
+    )
+    collectivite = models.ForeignKey(
+        Collectivite, models.CASCADE, related_name="memberships", verbose_name=_("collectivité")
+    )
+    role = models.CharField(_("rôle"), max_length=12, choices=Role, default=Role.CONTRIBUTEUR)
+    state = models.CharField(_("état"), max_length=8, choices=State, default=State.PENDING)
+    fonction = models.CharField(_("fonction"), max_length=150, blank=True)
+    message = models.TextField(_("message"), max_length=2000, blank=True)
+    requested_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    approved_at = models.DateTimeField(_("approuvée le"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approuvée par"),
+    )
+
+    class Meta:
+        verbose_name = _("membre d'une collectivité")
+        verbose_name_plural = _("membres des collectivités")
+        ordering = ["collectivite__nom", "user__email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "collectivite"], name="membership_unique_user_collectivite"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.collectivite} ({self.get_role_display()})"
+
+    @property
+    def is_active(self):
+        return self.state == self.State.ACTIVE
+
+    @property
+    def is_referent(self):
+        return self.is_active and self.role == self.Role.REFERENT
+
+
+class Invitation(models.Model):
+    """A référent invites a colleague by e-mail; the link expires."""
+
+    collectivite = models.ForeignKey(
+        Collectivite, models.CASCADE, related_name="invitations", verbose_name=_("collectivité")
+    )
+    email = models.EmailField(_("adresse e-mail"))
+    role = models.CharField(
+        _("rôle"), max_length=12, choices=Membership.Role, default=Membership.Role.CONTRIBUTEUR
+    )
+    token = models.UUIDField(_("jeton"), default=uuid.uuid4, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("invité par")
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expire le"))
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acceptée par"),
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.collectivite}"
+
+    def is_pending(self, now=None):
+        return self.accepted_at is None and (now or timezone.now()) < self.expires_at
+
+
+# --- Fiches actions ----------------------------------------------------------------------------
+
+
+class FicheActionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(state=FicheAction.State.PUBLIEE, revision_of__isnull=True)
+
+    def originals(self):
+        """The fiches themselves, without the pending revisions of published ones."""
+        return self.filter(revision_of__isnull=True)
+
+
+class FicheAction(models.Model):
+    """A digital action of a collectivité (DOMAIN.md §3).
+
+    Editing a published fiche works on a *revision* (a row with ``revision_of`` set): the
+    published text stays online until staff publish the revision, which is then copied over.
+    """
+
+    class State(models.TextChoices):
+        BROUILLON = "brouillon", _("Brouillon")
+        SOUMISE = "soumise", _("Soumise à la modération")
+        A_CORRIGER = "a_corriger", _("À corriger")
+        PUBLIEE = "publiee", _("Publiée")
+
+    CONTENT_FIELDS = [
+        "titre",
+        "sous_titre",
+        "description",
+        "synthese",
+        "resultats",
+        "recommandations",
+        "outils",
+        "partenaires",
+        "liens",
+        "public_cible",
+        "date_debut",
+        "date_fin",
+        "en_cours",
+        "budget",
+    ]
+
+    collectivite = models.ForeignKey(
+        Collectivite, models.CASCADE, related_name="fiches", verbose_name=_("collectivité")
+    )
+    revision_of = models.OneToOneField(
+        "self",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="revision",
+        verbose_name=_("révision de"),
+    )
+    state = models.CharField(_("état"), max_length=10, choices=State, default=State.BROUILLON, db_index=True)
+    titre = models.CharField(_("titre"), max_length=200)
+    sous_titre = models.CharField(_("résumé court"), max_length=300, blank=True)
+    description = models.TextField(_("ce qui a été fait"), max_length=20000)
+    synthese = models.TextField(_("synthèse"), max_length=5000, blank=True)
+    resultats = models.TextField(_("résultats"), max_length=10000, blank=True)
+    recommandations = models.TextField(_("recommandations"), max_length=10000, blank=True)
+    outils = models.TextField(_("outils utilisés"), max_length=2000, blank=True)
+    partenaires = models.TextField(_("prestataires et partenaires"), max_length=2000, blank=True)
+    liens = models.TextField(_("liens"), max_length=2000, blank=True, help_text=_("Une adresse par ligne."))
+    public_cible = models.CharField(_("public visé"), max_length=200, blank=True)
+    date_debut = models.DateField(_("début"))
+    date_fin = models.DateField(_("fin"), null=True, blank=True)
+    en_cours = models.BooleanField(_("en cours"), default=True)
+    budget = models.PositiveIntegerField(_("budget (euros)"), null=True, blank=True)
+    services = models.ManyToManyField(Service, related_name="fiches", verbose_name=_("services"))
+    moderation_message = models.TextField(_("message de la modération"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("créée par")
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+
+    objects = FicheActionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fiche action")
+        verbose_name_plural = _("fiches actions")
+        ordering = ["-date_debut", "titre"]
+        indexes = [models.Index(fields=["collectivite", "state"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(date_fin__isnull=True) | models.Q(date_fin__gte=models.F("date_debut")),
+                name="fiche_fin_after_debut",
+            ),
+        ]
+
+    def __str__(self):
+        return self.titre
+
+    def is_eligible(self, closing_date):
+        """Less than two years old or still ongoing at the edition's closing date (DOMAIN.md §3)."""
+        return self.ineligibility_reason(closing_date) is None
+
+    def ineligibility_reason(self, closing_date):
+        if self.date_debut > closing_date:
+            return _("commence après la clôture")
+        if self.en_cours or self.date_fin is None:
+            return None
+        if self.date_fin < two_years_before(closing_date):
+            return _("terminée depuis plus de deux ans")
+        return None
+
+
+def two_years_before(day):
+    try:
+        return day.replace(year=day.year - 2)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 2, day=28)
+
+
+class ContactFiche(models.Model):
+    fiche = models.ForeignKey(FicheAction, models.CASCADE, related_name="contacts", verbose_name=_("fiche"))
+    nom = models.CharField(_("nom"), max_length=150)
+    fonction = models.CharField(_("fonction"), max_length=150, blank=True)
+    email = models.EmailField(_("adresse e-mail"))
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.nom
+
+
+def fiche_upload_to(instance, filename):
+    """Stored names are generated: the name the user gave is kept in the row, never on disk."""
+    return f"fiches/{instance.fiche_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class FichierFiche(models.Model):
+    """A photo or a PDF of a fiche; served through a permission check, never from MEDIA_URL."""
+
+    fiche = models.ForeignKey(FicheAction, models.CASCADE, related_name="fichiers", verbose_name=_("fiche"))
+    fichier = models.FileField(_("fichier"), upload_to=fiche_upload_to, max_length=200)
+    nom = models.CharField(_("nom d'origine"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    taille = models.PositiveIntegerField(_("taille (octets)"))
+    legende = models.CharField(_("légende"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("fichier d'une fiche")
+        verbose_name_plural = _("fichiers des fiches")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.nom
+
+    @property
+    def is_image(self):
+        return self.content_type.startswith("image/")
+
+
+class FicheTransition(models.Model):
+    """History of a fiche's moderation states: who, from, to, when, and the message."""
+
+    fiche = models.ForeignKey(
+        FicheAction, models.CASCADE, related_name="transitions", verbose_name=_("fiche")
+    )
+    from_state = models.CharField(_("de"), max_length=10, choices=FicheAction.State)
+    to_state = models.CharField(_("vers"), max_length=10, choices=FicheAction.State)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("par")
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("changement d'état d'une fiche")
+        verbose_name_plural = _("changements d'état des fiches")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.fiche} : {self.from_state} → {self.to_state}"

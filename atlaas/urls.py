@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import views
+from .views import fiches, membres, public  # noqa: F401  (filled in as the views land)
 
 app_name = "atlaas"
 urlpatterns = [
-    path("collectivites/<str:code>/", views.collectivite, name="collectivite"),
+    path("collectivites/<str:code>/", public.collectivite, name="collectivite"),
 ]

@@ -1,1 +1,282 @@
-# The yearly label (editions, candidatures, results) is built on atlaas; see DESIGN.md §2.
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from atlaas.models import Collectivite, FicheAction
+
+
+class TypeCandidature(models.TextChoices):
+    VILLAGE = "village", _("Village")
+    VILLE = "ville", _("Ville")
+    TERRITOIRE = "territoire", _("Territoire")
+
+
+class EditionQuerySet(models.QuerySet):
+    def ouverte(self):
+        """The edition open for applications, or None."""
+        return self.filter(state=Edition.State.OUVERTE).order_by("-annee").first()
+
+
+class Edition(models.Model):
+    """One yearly label (millésime = the ceremony year). Configured by staff."""
+
+    class State(models.TextChoices):
+        PREPARATION = "preparation", _("En préparation")
+        OUVERTE = "ouverte", _("Ouverte")
+        CLOSE = "close", _("Close")
+
+    annee = models.PositiveSmallIntegerField(
+        _("millésime"), unique=True, help_text=_("Année de la cérémonie.")
+    )
+    numero = models.PositiveSmallIntegerField(_("numéro d'édition"))
+    state = models.CharField(_("état"), max_length=12, choices=State, default=State.PREPARATION)
+    ouverture = models.DateTimeField(_("ouverture des candidatures"))
+    cloture = models.DateTimeField(_("clôture des candidatures"), help_text=_("Heure de Paris."))
+    jury_date = models.DateField(_("réunion du jury"), null=True, blank=True)
+    ceremonie_date = models.DateField(_("date de la cérémonie"), null=True, blank=True)
+    ceremonie_lieu = models.CharField(_("lieu de la cérémonie"), max_length=150, blank=True)
+    publication_at = models.DateTimeField(_("publication du palmarès"), null=True, blank=True)
+    seuil_village = models.PositiveIntegerField(
+        _("seuil des villages"), default=3000, help_text=_("Une commune de moins d'habitants est un village.")
+    )
+    note_adhesion = models.TextField(_("note sur l'adhésion"), blank=True)
+
+    objects = EditionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("édition")
+        verbose_name_plural = _("éditions")
+        ordering = ["-annee"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cloture__gt=models.F("ouverture")), name="edition_cloture_after"
+            )
+        ]
+
+    def __str__(self):
+        return _("Label %(annee)s") % {"annee": self.annee}
+
+    def is_open(self, now=None):
+        now = now or timezone.now()
+        return self.state == self.State.OUVERTE and self.ouverture <= now < self.cloture
+
+    def closing_date(self):
+        return timezone.localtime(self.cloture).date()
+
+    def type_for(self, collectivite):
+        if collectivite.nature == Collectivite.Nature.EPCI:
+            return TypeCandidature.TERRITOIRE
+        if collectivite.population < self.seuil_village:
+            return TypeCandidature.VILLAGE
+        return TypeCandidature.VILLE
+
+
+class Mention(models.Model):
+    edition = models.ForeignKey(Edition, models.CASCADE, related_name="mentions", verbose_name=_("édition"))
+    nom = models.CharField(_("nom"), max_length=150)
+    description = models.TextField(_("description"), blank=True)
+    ordre = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        ordering = ["ordre", "nom"]
+        constraints = [models.UniqueConstraint(fields=["edition", "nom"], name="mention_unique_per_edition")]
+
+    def __str__(self):
+        return self.nom
+
+
+class Section(models.Model):
+    """A section of an edition's questionnaire, for one type of candidature (or all)."""
+
+    edition = models.ForeignKey(Edition, models.CASCADE, related_name="sections", verbose_name=_("édition"))
+    type_candidature = models.CharField(
+        _("type de candidature"),
+        max_length=10,
+        choices=TypeCandidature,
+        blank=True,
+        help_text=_("Vide : pour tous les types."),
+    )
+    titre = models.CharField(_("titre"), max_length=150)
+    ordre = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("section du questionnaire")
+        verbose_name_plural = _("sections du questionnaire")
+        ordering = ["ordre", "pk"]
+
+    def __str__(self):
+        return self.titre
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Texte court")
+        LONG_TEXT = "long_text", _("Texte long")
+        NUMBER = "number", _("Nombre")
+        YES_NO = "yes_no", _("Oui / non")
+        CHOICE = "choice", _("Choix")
+        FILE = "file", _("Fichier")
+
+    section = models.ForeignKey(Section, models.CASCADE, related_name="questions", verbose_name=_("section"))
+    libelle = models.CharField(_("libellé"), max_length=300)
+    aide = models.TextField(_("aide"), blank=True)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind, default=Kind.TEXT)
+    choices = models.TextField(_("choix possibles"), blank=True, help_text=_("Un choix par ligne."))
+    required = models.BooleanField(_("obligatoire"), default=False)
+    ordre = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["ordre", "pk"]
+
+    def __str__(self):
+        return self.libelle
+
+    def choice_list(self):
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class Candidature(models.Model):
+    """A collectivité's application to one edition. ``version`` guards concurrent edits."""
+
+    class State(models.TextChoices):
+        BROUILLON = "brouillon", _("Brouillon")
+        DEPOSEE = "deposee", _("Déposée")
+        RETIREE = "retiree", _("Retirée")
+
+    edition = models.ForeignKey(
+        Edition, models.PROTECT, related_name="candidatures", verbose_name=_("édition")
+    )
+    collectivite = models.ForeignKey(
+        Collectivite, models.PROTECT, related_name="candidatures", verbose_name=_("collectivité")
+    )
+    type = models.CharField(_("type"), max_length=10, choices=TypeCandidature)
+    state = models.CharField(_("état"), max_length=10, choices=State, default=State.BROUILLON, db_index=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    fiches = models.ManyToManyField(
+        FicheAction, blank=True, related_name="candidatures", verbose_name=_("fiches")
+    )
+    renewed_from = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reprise de")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("créée par")
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("modifiée par")
+    )
+    submitted_at = models.DateTimeField(_("déposée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("candidature")
+        verbose_name_plural = _("candidatures")
+        ordering = ["-edition__annee", "collectivite__nom"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "collectivite"], name="candidature_unique_per_edition")
+        ]
+
+    def __str__(self):
+        return f"{self.collectivite.nom} — {self.edition}"
+
+    @property
+    def is_editable(self):
+        return self.state == self.State.BROUILLON and self.edition.is_open()
+
+
+class Reponse(models.Model):
+    candidature = models.ForeignKey(
+        Candidature, models.CASCADE, related_name="reponses", verbose_name=_("candidature")
+    )
+    question = models.ForeignKey(
+        Question, models.CASCADE, related_name="reponses", verbose_name=_("question")
+    )
+    valeur = models.TextField(_("réponse"), max_length=20000, blank=True)
+
+    class Meta:
+        verbose_name = _("réponse")
+        verbose_name_plural = _("réponses")
+        constraints = [
+            models.UniqueConstraint(fields=["candidature", "question"], name="reponse_unique_per_question")
+        ]
+
+    def __str__(self):
+        return f"{self.question} : {self.valeur[:50]}"
+
+
+def piece_upload_to(instance, filename):
+    return f"candidatures/{instance.candidature_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class PieceJointe(models.Model):
+    """A file of a candidature (e.g. the council's deliberation, or a file question's answer)."""
+
+    candidature = models.ForeignKey(
+        Candidature, models.CASCADE, related_name="pieces", verbose_name=_("candidature")
+    )
+    question = models.ForeignKey(
+        Question, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("question")
+    )
+    fichier = models.FileField(_("fichier"), upload_to=piece_upload_to, max_length=200)
+    nom = models.CharField(_("nom d'origine"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    taille = models.PositiveIntegerField(_("taille (octets)"))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("ajoutée par")
+    )
+    added_at = models.DateTimeField(_("ajoutée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.nom
+
+
+class CandidatureTransition(models.Model):
+    candidature = models.ForeignKey(
+        Candidature, models.CASCADE, related_name="transitions", verbose_name=_("candidature")
+    )
+    from_state = models.CharField(_("de"), max_length=10, choices=Candidature.State)
+    to_state = models.CharField(_("vers"), max_length=10, choices=Candidature.State)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("par")
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("changement d'état d'une candidature")
+        verbose_name_plural = _("changements d'état des candidatures")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.candidature} : {self.from_state} → {self.to_state}"
+
+
+class Rappel(models.Model):
+    """A reminder sent to a draft's members N days before closing: the row makes it happen once."""
+
+    candidature = models.ForeignKey(
+        Candidature, models.CASCADE, related_name="rappels", verbose_name=_("candidature")
+    )
+    jours = models.PositiveSmallIntegerField(_("jours avant la clôture"))
+    sent_at = models.DateTimeField(_("envoyé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rappel")
+        verbose_name_plural = _("rappels")
+        constraints = [models.UniqueConstraint(fields=["candidature", "jours"], name="rappel_once")]
+
+    def __str__(self):
+        return f"{self.candidature} : J-{self.jours}"

@@ -1,7 +1,21 @@
+import datetime
+
 import factory
+from django.utils import timezone
 from django.utils.text import slugify
 
-from atlaas.models import Categorie, Collectivite, Departement, Enjeu, Region, Service
+from atlaas.models import (
+    Categorie,
+    Collectivite,
+    ContactFiche,
+    Departement,
+    Enjeu,
+    FicheAction,
+    Membership,
+    Region,
+    Service,
+)
+from label.models import Candidature, Edition, Question, Section, TypeCandidature
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -67,3 +81,98 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     enjeu = factory.SubFactory(EnjeuFactory)
     nom = factory.Sequence(lambda n: f"Service {n}")
     slug = factory.LazyAttribute(lambda o: slugify(o.nom))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user with a verified address; password ``Arobase-2026-secret!``."""
+
+    class Meta:
+        model = "accounts.User"
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"agent{n}@mairie.fr")
+    first_name = "Camille"
+    password = factory.PostGenerationMethodCall("set_password", "Arobase-2026-secret!")
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        from allauth.account.models import EmailAddress
+
+        if create:
+            obj.save()
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    collectivite = factory.SubFactory(CommuneFactory)
+    role = Membership.Role.CONTRIBUTEUR
+    state = Membership.State.ACTIVE
+
+
+class FicheFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FicheAction
+        skip_postgeneration_save = True
+
+    collectivite = factory.SubFactory(CommuneFactory)
+    titre = factory.Sequence(lambda n: f"Action numérique {n}")
+    description = "Ateliers de médiation numérique pour les seniors à la médiathèque."
+    date_debut = datetime.date(2025, 3, 1)
+    en_cours = True
+
+    @factory.post_generation
+    def services(obj, create, extracted, **kwargs):
+        if create:
+            obj.services.set(extracted if extracted is not None else [ServiceFactory()])
+
+    @factory.post_generation
+    def contacts(obj, create, extracted, **kwargs):
+        if create and extracted is None:
+            ContactFiche.objects.create(
+                fiche=obj, nom="Camille Martin", fonction="Chargée de mission", email="c.martin@mairie.fr"
+            )
+
+
+class EditionFactory(factory.django.DjangoModelFactory):
+    """An edition open now, closing in 30 days."""
+
+    class Meta:
+        model = Edition
+        django_get_or_create = ["annee"]
+
+    annee = 2027
+    numero = 28
+    state = Edition.State.OUVERTE
+    ouverture = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=200))
+    cloture = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+
+    edition = factory.SubFactory(EditionFactory)
+    titre = "Gouvernance numérique"
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    section = factory.SubFactory(SectionFactory)
+    libelle = factory.Sequence(lambda n: f"Question {n}")
+    kind = Question.Kind.TEXT
+    required = True
+
+
+class CandidatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Candidature
+
+    edition = factory.SubFactory(EditionFactory)
+    collectivite = factory.SubFactory(CommuneFactory)
+    type = TypeCandidature.VILLE

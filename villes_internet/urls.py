@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("atlaas.urls")),
+    path("", include("label.urls")),
 ]
 
 if settings.DEBUG:

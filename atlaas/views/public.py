@@ -1,7 +1,7 @@
 from django.http import Http404
 from django.shortcuts import render
 
-from . import selectors
+from atlaas import selectors
 
 
 def collectivite(request, code):

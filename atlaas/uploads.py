@@ -1,0 +1,44 @@
+"""Uploaded files are checked by their content (magic bytes), never by their name."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+SIGNATURES = [
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+]
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
+ALL_TYPES = IMAGE_TYPES | {"application/pdf"}
+
+
+def sniff(head):
+    """The content type of a file from its first bytes, or None."""
+    for signature, content_type, extension in SIGNATURES:
+        if head.startswith(signature):
+            return content_type, extension
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    return None
+
+
+def check_upload(uploaded, allowed=ALL_TYPES, max_bytes=None):
+    """Validate an UploadedFile; return (content_type, extension) or raise a French ValidationError."""
+    max_bytes = max_bytes or settings.UPLOAD_MAX_FILE_BYTES
+    if uploaded.size > max_bytes:
+        raise ValidationError(
+            _("Ce fichier pèse %(size)s ; la limite est de %(max)s par fichier.")
+            % {"size": filesizeformat(uploaded.size), "max": filesizeformat(max_bytes)}
+        )
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    found = sniff(head)
+    if found is None or found[0] not in allowed:
+        kinds = "PDF, PNG, JPEG, WebP" if "application/pdf" in allowed else "PNG, JPEG, WebP"
+        raise ValidationError(
+            _("Ce fichier n'est pas accepté : seuls les formats %(kinds)s le sont.") % {"kinds": kinds}
+        )
+    return found

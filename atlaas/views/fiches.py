@@ -1,0 +1,1 @@
+"""A collectivité's fiches actions: list, create, edit, files, submit for moderation."""

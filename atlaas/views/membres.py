@@ -1,0 +1,1 @@
+"""Joining a collectivité, inviting colleagues, managing members."""

@@ -1,0 +1,1 @@
+"""Building a candidature: questionnaire, fiches, attachments, mosaïque des enjeux, autosave."""

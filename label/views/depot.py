@@ -1,0 +1,1 @@
+"""Renewing last year's dossier, reviewing, submitting, reopening and withdrawing a candidature."""

@@ -1,0 +1,1 @@
+"""The member's space /espace/: collectivités, candidatures, fiches, what to do next."""
