@@ -1,6 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 from .views import candidatures, depot, espace  # noqa: F401  (filled in as the views land)
 
 app_name = "label"
-urlpatterns = []
+urlpatterns = [
+    path("espace/", espace.dashboard, name="espace"),
+]

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Candidature, CandidatureTransition
+from .models import Candidature, CandidatureTransition, Edition, Mention, Question
 
 State = Candidature.State
 
@@ -53,3 +53,69 @@ def set_candidature_state(candidature, to_state, by, now=None, on_commit=None):
         if on_commit:
             transaction.on_commit(lambda: on_commit(candidature), robust=True)
     return candidature
+
+
+# --- Editions ---------------------------------------------------------------------------------
+
+EDITION_ALLOWED = {
+    Edition.State.PREPARATION: {Edition.State.OUVERTE},
+    Edition.State.OUVERTE: {Edition.State.CLOSE},
+    Edition.State.CLOSE: {Edition.State.OUVERTE},  # reopened by staff, e.g. to extend the deadline
+}
+
+
+@transaction.atomic
+def set_edition_state(edition, to_state):
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if to_state not in EDITION_ALLOWED[edition.state]:
+        raise TransitionError(
+            _("Une édition « %(from)s » ne peut pas passer à « %(to)s ».")
+            % {"from": edition.get_state_display(), "to": Edition.State(to_state).label}
+        )
+    if to_state == Edition.State.OUVERTE:
+        other = Edition.objects.filter(state=Edition.State.OUVERTE).exclude(pk=edition.pk).first()
+        if other:
+            raise TransitionError(_("Le %(other)s est encore ouvert : closez-le d'abord.") % {"other": other})
+    edition.state = to_state
+    edition.save(update_fields=["state"])
+    return edition
+
+
+def _next_year(value, years=1):
+    if value is None:
+        return None
+    try:
+        return value.replace(year=value.year + years)
+    except ValueError:  # 29 February
+        return value.replace(year=value.year + years, day=28)
+
+
+@transaction.atomic
+def copy_edition(previous):
+    """Prepare next year's edition from ``previous``: calendar shifted by one year, same
+    threshold, membership note, mentions and questionnaire. The copy is en préparation."""
+    edition = Edition.objects.create(
+        annee=previous.annee + 1,
+        numero=previous.numero + 1,
+        ouverture=_next_year(previous.ouverture),
+        cloture=_next_year(previous.cloture),
+        jury_date=_next_year(previous.jury_date),
+        ceremonie_date=_next_year(previous.ceremonie_date),
+        publication_at=_next_year(previous.publication_at),
+        seuil_village=previous.seuil_village,
+        note_adhesion=previous.note_adhesion,
+    )
+    Mention.objects.bulk_create(
+        Mention(edition=edition, nom=m.nom, description=m.description, ordre=m.ordre)
+        for m in previous.mentions.all()
+    )
+    for section in previous.sections.prefetch_related("questions"):
+        questions = list(section.questions.all())
+        section.pk = None
+        section.edition = edition
+        section.save()
+        for question in questions:
+            question.pk = None
+            question.section = section
+        Question.objects.bulk_create(questions)
+    return edition

@@ -1,0 +1,149 @@
+from django.contrib import admin, messages
+from django.db import IntegrityError
+from django.utils.translation import gettext_lazy as _
+
+from . import workflow
+from .models import (
+    Candidature,
+    CandidatureTransition,
+    Edition,
+    Mention,
+    PieceJointe,
+    Question,
+    Rappel,
+    Reponse,
+    Section,
+)
+
+
+class MentionInline(admin.TabularInline):
+    model = Mention
+    extra = 0
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+    fields = ["titre", "type_candidature", "ordre"]
+    show_change_link = True
+
+
+@admin.register(Edition)
+class EditionAdmin(admin.ModelAdmin):
+    list_display = ["annee", "numero", "state", "ouverture", "cloture", "ceremonie_date", "ceremonie_lieu"]
+    list_filter = ["state"]
+    search_fields = ["annee", "ceremonie_lieu"]
+    readonly_fields = ["state"]
+    inlines = [MentionInline, SectionInline]
+    actions = ["open_edition", "close_edition", "copy_to_next_year"]
+    fieldsets = [
+        (None, {"fields": ["annee", "numero", "state"]}),
+        (
+            _("Calendrier"),
+            {
+                "fields": [
+                    "ouverture",
+                    "cloture",
+                    "jury_date",
+                    "ceremonie_date",
+                    "ceremonie_lieu",
+                    "publication_at",
+                ]
+            },
+        ),
+        (_("Règles"), {"fields": ["seuil_village", "note_adhesion"]}),
+    ]
+
+    def _move(self, request, queryset, to_state):
+        for edition in queryset:
+            try:
+                workflow.set_edition_state(edition, to_state)
+            except workflow.TransitionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("%(e)s : %(s)s.") % {"e": edition, "s": Edition.State(to_state).label}
+                )
+
+    @admin.action(description=_("Ouvrir les candidatures"))
+    def open_edition(self, request, queryset):
+        self._move(request, queryset, Edition.State.OUVERTE)
+
+    @admin.action(description=_("Clore les candidatures"))
+    def close_edition(self, request, queryset):
+        self._move(request, queryset, Edition.State.CLOSE)
+
+    @admin.action(description=_("Préparer l'édition suivante (copie)"))
+    def copy_to_next_year(self, request, queryset):
+        for edition in queryset:
+            try:
+                copy = workflow.copy_edition(edition)
+            except IntegrityError:
+                self.message_user(
+                    request,
+                    _("Le label %(annee)s existe déjà.") % {"annee": edition.annee + 1},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(copy)s préparé à partir de %(edition)s.") % {"copy": copy, "edition": edition},
+                )
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = [("libelle", "kind", "required", "ordre"), "aide", "choices"]
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["titre", "edition", "type_candidature", "ordre"]
+    list_filter = ["edition", "type_candidature"]
+    search_fields = ["titre", "questions__libelle"]
+    inlines = [QuestionInline]
+
+
+class ReponseInline(admin.TabularInline):
+    model = Reponse
+    extra = 0
+    readonly_fields = ["question", "valeur"]
+    can_delete = False
+
+
+class TransitionInline(admin.TabularInline):
+    model = CandidatureTransition
+    extra = 0
+    readonly_fields = ["from_state", "to_state", "by", "at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Candidature)
+class CandidatureAdmin(admin.ModelAdmin):
+    list_display = ["collectivite", "edition", "type", "state", "submitted_at", "updated_at"]
+    list_filter = ["edition", "state", "type"]
+    search_fields = ["collectivite__nom", "collectivite__code"]
+    list_select_related = ["collectivite", "edition"]
+    raw_id_fields = ["collectivite", "renewed_from", "fiches"]
+    readonly_fields = ["state", "version", "created_by", "updated_by", "submitted_at"]
+    inlines = [ReponseInline, TransitionInline]
+
+
+@admin.register(PieceJointe)
+class PieceJointeAdmin(admin.ModelAdmin):
+    list_display = ["nom", "candidature", "content_type", "taille", "added_at"]
+    list_filter = ["content_type"]
+    search_fields = ["nom", "candidature__collectivite__nom"]
+    raw_id_fields = ["candidature", "question"]
+
+
+@admin.register(Rappel)
+class RappelAdmin(admin.ModelAdmin):
+    list_display = ["candidature", "jours", "sent_at"]
+    list_filter = ["jours"]
+    search_fields = ["candidature__collectivite__nom"]
+    raw_id_fields = ["candidature"]
