@@ -1,47 +1,76 @@
-"""The demo: deterministic, idempotent, with one login per role."""
+"""The demo: deterministic, idempotent, realistic, with one login per role."""
+
+import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from tests.factories import CommuneFactory, ServiceFactory
+from atlaas.models import FicheAction, Membership
+from label.models import Candidature, Edition
+from tests.factories import CommuneFactory, EpciFactory
 from villes_internet import demo
 
 pytestmark = pytest.mark.django_db
+TODAY = datetime.date(2026, 11, 25)
 
 
-def test_demo_prints_one_login_per_role_and_runs_twice_without_duplicates(capsys, settings):
+@pytest.fixture
+def referential():
+    CommuneFactory.create_batch(30, population=1500)
+    EpciFactory.create_batch(3)
+    call_command("import_taxonomie", verbosity=0)
+
+
+def test_demo_prints_one_login_per_role_and_runs_twice_without_duplicates(referential, capsys, settings):
     settings.DEBUG = True  # the demo only runs on a development or demonstration instance
-    CommuneFactory()  # a referential is there already: the demo does not import it again
-    ServiceFactory()
     call_command("demo", "--small")
     out = capsys.readouterr().out
     assert f"equipe@{demo.DEMO_DOMAIN}" in out
     assert f"membre001@{demo.DEMO_DOMAIN}" in out
+    assert "Contributeur" in out and "demande d'adhésion en attente" in out
     assert demo.DEMO_PASSWORD in out
-    users = get_user_model().objects.count()
+    counts = (get_user_model().objects.count(), FicheAction.objects.count(), Candidature.objects.count())
 
     call_command("demo", "--small")
-    assert get_user_model().objects.count() == users
+    assert (get_user_model().objects.count(), FicheAction.objects.count(), Candidature.objects.count()) == counts
     call_command("demo", "--if-empty")
     assert "rien à faire" in capsys.readouterr().out
 
 
-def test_demo_is_deterministic_for_a_seed():
-    CommuneFactory()
-    ServiceFactory()
-    demo.build(seed=7, small=True)
-    first = list(get_user_model().objects.order_by("email").values_list("email", "first_name", "last_name"))
+def test_demo_covers_editions_fiches_and_candidatures_in_every_state(referential):
+    demo.build(small=True, today=TODAY)
+    assert Edition.objects.get(annee=2026).state == Edition.State.CLOSE
+    current = Edition.objects.ouverte()
+    assert current.annee == 2027 and current.sections.filter(questions__required=True).exists()
+    assert 250 <= FicheAction.objects.count() <= 350
+    assert set(FicheAction.objects.values_list("state", flat=True)) == set(FicheAction.State.values)
+    assert set(Candidature.objects.filter(edition=current).values_list("state", flat=True)) == set(
+        Candidature.State.values
+    )
+    assert not FicheAction.objects.filter(services=None).exists()
+    assert not FicheAction.objects.filter(contacts=None).exists()
+    assert Membership.objects.filter(state=Membership.State.PENDING).count() == 1
+
+
+def test_demo_is_deterministic_for_a_seed(referential):
+    def snapshot():
+        return (
+            list(Membership.objects.order_by("user__email").values_list("user__email", "collectivite__code")),
+            list(FicheAction.objects.order_by("pk").values_list("titre", "collectivite__code", "date_debut")),
+        )
+
+    demo.build(seed=7, small=True, today=TODAY)
+    first = snapshot()
+    for model in (Candidature, FicheAction, Membership):
+        model.objects.all().delete()
     get_user_model().objects.all().delete()
-    demo.build(seed=7, small=True)
-    again = list(get_user_model().objects.order_by("email").values_list("email", "first_name", "last_name"))
-    assert first == again
+    demo.build(seed=7, small=True, today=TODAY)
+    assert snapshot() == first
 
 
-def test_demo_staff_can_log_in(client):
-    CommuneFactory()
-    ServiceFactory()
-    demo.build(small=True)
+def test_demo_staff_can_log_in(referential, client):
+    demo.build(small=True, today=TODAY)
     assert client.login(email=f"equipe@{demo.DEMO_DOMAIN}", password=demo.DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 200
 

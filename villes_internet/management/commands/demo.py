@@ -14,13 +14,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Graine du hasard (défaut : 2026).")
         parser.add_argument("--small", action="store_true", help="Petite démonstration (tests, fumée).")
         parser.add_argument(
+            "--fiches", type=int, help="Nombre de fiches actions (défaut : 15 000, 300 avec --small)."
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="Ne fait rien si la base contient déjà des utilisateurs."
         )
         parser.add_argument(
             "--force", action="store_true", help="Accepte de tourner avec DEBUG=false (jamais en production)."
         )
 
-    def handle(self, *args, seed, small, if_empty, force, **options):
+    def handle(self, *args, seed, small, fiches, if_empty, force, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "La démonstration crée des comptes au mot de passe public : elle refuse de tourner avec "
@@ -31,11 +34,11 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         demo.ensure_referential(stdout=self.stdout)
-        result = demo.build(seed=seed, small=small)
+        result = demo.build(seed=seed, small=small, fiches=fiches)
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
         self.stdout.write(
             self.style.SUCCESS(f"Démonstration prête en {time.monotonic() - started:.1f} s : {counts}.")
         )
         self.stdout.write(f"Comptes (mot de passe commun : {demo.DEMO_PASSWORD}) :")
         for role, email in result.logins:
-            self.stdout.write(f"  {role:<45} {email}")
+            self.stdout.write(f"  {role:<52} {email}")
