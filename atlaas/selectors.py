@@ -1,15 +1,16 @@
 from django.db.models import Count, Q, Sum
 
-from .models import Collectivite, Enjeu, Service
+from .models import Collectivite, Enjeu, FicheAction, Service
 
 
 def key_figures():
-    """Figures of the referential shown on the home page (two queries)."""
+    """Figures of the referential and the Atlaas shown on the home page (four queries)."""
     figures = Collectivite.objects.actives().aggregate(
         communes=Count("pk", filter=Q(nature=Collectivite.Nature.COMMUNE)),
         epcis=Count("pk", filter=Q(nature=Collectivite.Nature.EPCI)),
         habitants=Sum("population", filter=Q(nature=Collectivite.Nature.COMMUNE), default=0),
     )
+    figures["fiches"] = FicheAction.objects.published().count()
     figures["enjeux"] = Enjeu.objects.count()
     figures["services"] = Service.objects.filter(actif=True).count()
     return figures

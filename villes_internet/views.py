@@ -6,10 +6,16 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from atlaas import selectors
+from label.models import Edition
 
 
 def home(request):
-    return render(request, "home.html", {"figures": selectors.key_figures()})
+    edition = Edition.objects.ouverte()
+    return render(
+        request,
+        "home.html",
+        {"figures": selectors.key_figures(), "edition": edition, "edition_open": edition and edition.is_open()},
+    )
 
 
 @never_cache
