@@ -39,7 +39,7 @@ def membership_or_404(user, code, *, referent=False):
     another collectivité's pages never reveal that they exist."""
     membership = (
         Membership.objects.filter(user=user, collectivite__code=code, state=Membership.State.ACTIVE)
-        .select_related("collectivite")
+        .select_related("collectivite__departement")
         .first()
         if user.is_authenticated
         else None

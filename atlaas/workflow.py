@@ -4,12 +4,15 @@ One door per status change: each function checks the move, saves, records who/wh
 queues its e-mails after commit.
 """
 
+import datetime
+
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import FicheAction, FicheTransition, Membership
+from . import notifications
+from .models import FicheAction, FicheTransition, Invitation, Membership
 
 State = FicheAction.State
 
@@ -47,6 +50,10 @@ def set_fiche_state(fiche, to_state, by, message=""):
     FicheTransition.objects.create(
         fiche=fiche, from_state=from_state, to_state=to_state, by=by, message=message
     )
+    if to_state == State.PUBLIEE:
+        notifications.notify_fiche_members(fiche, "fiche_publiee")
+    elif to_state == State.A_CORRIGER:
+        notifications.notify_fiche_members(fiche, "fiche_a_corriger", message=message)
     return fiche
 
 
@@ -60,6 +67,10 @@ def _publish_revision(revision, by):
     published.services.set(revision.services.all())
     published.contacts.all().delete()
     revision.contacts.update(fiche=published)
+    kept = set(revision.fichiers.values_list("fichier", flat=True))
+    for old in published.fichiers.exclude(fichier__in=kept):
+        name, storage = old.fichier.name, old.fichier.storage
+        transaction.on_commit(lambda n=name, s=storage: s.delete(n), robust=True)
     published.fichiers.all().delete()
     revision.fichiers.update(fiche=published)
     FicheTransition.objects.create(
@@ -70,6 +81,7 @@ def _publish_revision(revision, by):
         message=_("Modification publiée."),
     )
     revision.delete()
+    notifications.notify_fiche_members(published, "fiche_publiee")
     return published
 
 
@@ -118,4 +130,163 @@ def approve_membership(membership, by):
     membership.approved_by = by
     membership.approved_at = timezone.now()
     membership.save()
+    notifications.notify_membership_approved(membership)
+    return membership
+
+
+# --- Memberships and invitations (one function per change) ----------------------------------
+
+INVITATION_DAYS = 14
+Role = Membership.Role
+MState = Membership.State
+
+
+class LastReferentError(ValueError):
+    pass
+
+
+class InvitationError(ValueError):
+    pass
+
+
+def _active_referent_emails(collectivite):
+    return list(
+        Membership.objects.filter(
+            collectivite=collectivite, role=Role.REFERENT, state=MState.ACTIVE
+        ).values_list("user__email", flat=True)
+    )
+
+
+@transaction.atomic
+def request_membership(user, collectivite, role, fonction="", message=""):
+    """A pending request to join; the collectivité's référents are told (staff approve the
+    first référent from the admin). Returns ``(membership, created)``; a second request for the
+    same collectivité returns the existing row."""
+    existing = Membership.objects.filter(user=user, collectivite=collectivite).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                user=user, collectivite=collectivite, role=role, fonction=fonction, message=message
+            )
+    except IntegrityError:  # a double click: the other request created it
+        return Membership.objects.get(user=user, collectivite=collectivite), False
+    notifications.notify_membership_requested(membership, _active_referent_emails(collectivite))
+    return membership, True
+
+
+def _can_manage(user, collectivite):
+    return (
+        user.is_staff
+        or Membership.objects.filter(
+            user=user, collectivite=collectivite, role=Role.REFERENT, state=MState.ACTIVE
+        ).exists()
+    )
+
+
+@transaction.atomic
+def refuse_membership(membership, by):
+    """A pending request is refused: the row is deleted and its author told."""
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "collectivite")
+        .filter(pk=membership.pk, state=MState.PENDING)
+        .first()
+    )
+    if membership is None:
+        return None
+    if not _can_manage(by, membership.collectivite):
+        raise PermissionDenied
+    membership.delete()
+    notifications.notify_membership_refused(membership)
+    return membership
+
+
+def _lock_referents(collectivite):
+    """The pks of the active référents, rows locked so that two référents cannot both step down."""
+    return list(
+        Membership.objects.select_for_update()
+        .filter(collectivite=collectivite, role=Role.REFERENT, state=MState.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def change_role(membership, role, by):
+    if not _can_manage(by, membership.collectivite):
+        raise PermissionDenied
+    referents = _lock_referents(membership.collectivite)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if role != Role.REFERENT and referents == [membership.pk]:
+        raise LastReferentError(_("La collectivité doit garder au moins un référent."))
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def remove_membership(membership, by):
+    """A référent removes a member, or a member leaves; the last référent stays."""
+    if by.pk != membership.user_id and not _can_manage(by, membership.collectivite):
+        raise PermissionDenied
+    referents = _lock_referents(membership.collectivite)
+    if referents == [membership.pk]:
+        raise LastReferentError(_("La collectivité doit garder au moins un référent."))
+    membership.delete()
+
+
+def invite(collectivite, email, role, by):
+    invitation = Invitation.objects.create(
+        collectivite=collectivite,
+        email=email,
+        role=role,
+        invited_by=by,
+        expires_at=timezone.now() + datetime.timedelta(days=INVITATION_DAYS),
+    )
+    notifications.notify_invitation(invitation)
+    return invitation
+
+
+def invitation_status(invitation, now=None):
+    if invitation.accepted_at is not None:
+        return "used"
+    if (now or timezone.now()) >= invitation.expires_at:
+        return "expired"
+    return "pending"
+
+
+@transaction.atomic
+def accept_invitation(invitation, user):
+    """The invited person joins: a new active membership, or their pending request approved, or
+    their role raised to référent when the invitation says so."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    now = timezone.now()
+    status = invitation_status(invitation, now)
+    if status == "used":
+        raise InvitationError(_("Cette invitation a déjà été utilisée."))
+    if status == "expired":
+        raise InvitationError(_("Cette invitation a expiré."))
+    membership, created = Membership.objects.get_or_create(
+        user=user,
+        collectivite_id=invitation.collectivite_id,
+        defaults={
+            "role": invitation.role,
+            "state": MState.ACTIVE,
+            "approved_at": now,
+            "approved_by": invitation.invited_by,
+        },
+    )
+    if not created:
+        if membership.state == MState.PENDING:
+            membership.state = MState.ACTIVE
+            membership.role = invitation.role
+            membership.approved_at = now
+            membership.approved_by = invitation.invited_by
+        elif invitation.role == Role.REFERENT:
+            membership.role = Role.REFERENT
+        membership.save()
+    invitation.accepted_at = now
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership

@@ -1,0 +1,102 @@
+"""E-mails of the directory: rendered in French, sent by a Celery worker after commit."""
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.tasks import send_email
+
+from .models import Membership
+
+
+def send_templated_mail(template, to, context):
+    """Render ``atlaas/emails/<template>_subject.txt`` and ``<template>.txt``; send after commit."""
+    if not to:
+        return
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"atlaas/emails/{template}_subject.txt", context).split())
+        kwargs = {
+            "subject": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+            "body": render_to_string(f"atlaas/emails/{template}.txt", context),
+            "to": list(to),
+        }
+    # robust: a mail server that is away never turns a committed change into an error page.
+    transaction.on_commit(lambda: send_email.delay(**kwargs), robust=True)
+
+
+def _membres_url(collectivite):
+    return settings.SITE_URL + reverse("atlaas:membres", args=[collectivite.code])
+
+
+def notify_membership_requested(membership, referent_emails):
+    send_templated_mail(
+        "membership_requested",
+        referent_emails,
+        {
+            "membership": membership,
+            "collectivite": membership.collectivite,
+            "url": _membres_url(membership.collectivite),
+        },
+    )
+
+
+def notify_membership_approved(membership):
+    send_templated_mail(
+        "membership_approved",
+        [membership.user.email],
+        {
+            "membership": membership,
+            "collectivite": membership.collectivite,
+            "url": _membres_url(membership.collectivite),
+        },
+    )
+
+
+def notify_membership_refused(membership):
+    send_templated_mail(
+        "membership_refused",
+        [membership.user.email],
+        {
+            "membership": membership,
+            "collectivite": membership.collectivite,
+            "url": settings.SITE_URL + reverse("atlaas:rejoindre"),
+        },
+    )
+
+
+def notify_invitation(invitation):
+    send_templated_mail(
+        "invitation",
+        [invitation.email],
+        {
+            "invitation": invitation,
+            "collectivite": invitation.collectivite,
+            "url": settings.SITE_URL + reverse("atlaas:invitation", args=[invitation.token]),
+        },
+    )
+
+
+def notify_fiche_members(fiche, template, message=""):
+    """E-mail the collectivité's active members about a moderation decision on ``fiche`` (a fiche
+    or a revision), after commit. Templates: ``atlaas/emails/<template>[_subject].txt``."""
+    emails = list(
+        Membership.objects.filter(
+            collectivite_id=fiche.collectivite_id, state=Membership.State.ACTIVE, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+    if not emails:
+        return
+    collectivite = fiche.collectivite
+    path = reverse("atlaas:fiche", args=[collectivite.code, fiche.revision_of_id or fiche.pk])
+    context = {
+        "fiche": fiche,
+        "collectivite": collectivite,
+        "message": message,
+        "url": settings.SITE_URL + path,
+    }
+    send_templated_mail(template, emails, context)
