@@ -1,8 +1,28 @@
 from django.urls import path
 
-from .views import candidatures, depot, espace  # noqa: F401  (filled in as the views land)
+from .views import candidatures, depot, espace
 
 app_name = "label"
 urlpatterns = [
+    path("espace/collectivites/<str:code>/candidature/", candidatures.demarrer, name="candidature_start"),
+    path("espace/candidatures/<int:pk>/", candidatures.candidature, name="candidature"),
+    path("espace/candidatures/<int:pk>/questionnaire/", candidatures.questionnaire, name="questionnaire"),
+    path("espace/candidatures/<int:pk>/autosave/", candidatures.autosave, name="autosave"),
+    path("espace/candidatures/<int:pk>/fiches/", candidatures.fiches, name="fiches_candidature"),
+    path("espace/candidatures/<int:pk>/pieces/", candidatures.pieces, name="pieces"),
+    path("espace/candidatures/<int:pk>/pieces/<int:piece_id>/", candidatures.piece, name="piece"),
+    path(
+        "espace/candidatures/<int:pk>/pieces/<int:piece_id>/supprimer/",
+        candidatures.piece_supprimer,
+        name="piece_supprimer",
+    ),
+    path("espace/candidatures/<int:pk>/mosaique/", candidatures.mosaique, name="mosaique"),
     path("espace/", espace.dashboard, name="espace"),
+    path("espace/candidatures/<int:pk>/verification/", depot.verification, name="verification"),
+    path("espace/candidatures/<int:pk>/deposer/", depot.deposer, name="deposer"),
+    path("espace/candidatures/<int:pk>/rouvrir/", depot.rouvrir, name="rouvrir"),
+    path("espace/candidatures/<int:pk>/retirer/", depot.retirer, name="retirer"),
+    path("espace/candidatures/<int:pk>/historique/", depot.historique, name="historique"),
+    path("espace/candidatures/<int:pk>/reprise/", depot.reprise, name="reprise"),
+    path("espace/collectivites/<str:code>/candidature/reprendre/", depot.reprendre, name="reprendre"),
 ]

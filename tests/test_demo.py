@@ -33,7 +33,11 @@ def test_demo_prints_one_login_per_role_and_runs_twice_without_duplicates(refere
     counts = (get_user_model().objects.count(), FicheAction.objects.count(), Candidature.objects.count())
 
     call_command("demo", "--small")
-    assert (get_user_model().objects.count(), FicheAction.objects.count(), Candidature.objects.count()) == counts
+    assert (
+        get_user_model().objects.count(),
+        FicheAction.objects.count(),
+        Candidature.objects.count(),
+    ) == counts
     call_command("demo", "--if-empty")
     assert "rien à faire" in capsys.readouterr().out
 

@@ -14,7 +14,11 @@ def home(request):
     return render(
         request,
         "home.html",
-        {"figures": selectors.key_figures(), "edition": edition, "edition_open": edition and edition.is_open()},
+        {
+            "figures": selectors.key_figures(),
+            "edition": edition,
+            "edition_open": edition and edition.is_open(),
+        },
     )
 
 

@@ -1,0 +1,298 @@
+"""Writing a candidature's dossier: start it, save answers and the selection of fiches under an
+optimistic lock, add and remove attachments.
+
+Several members of a collectivité may edit one dossier at once. Each save states the version it
+was made from; the UPDATE that bumps ``Candidature.version`` only matches that version, in the
+same transaction as the writes. When someone else saved in between, nothing is written and the
+caller gets a ``Conflict`` carrying both versions, so that no edit is ever silently overwritten.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Candidature, Edition, PieceJointe, Reponse
+from .selectors import answers_of, eligible_fiches, questions_for, selected_ids
+
+NOM_MAX = 200
+
+
+class NotEditable(Exception):
+    """The candidature can't change any more (closed edition, filed or withdrawn dossier)."""
+
+
+@dataclass
+class Saved:
+    version: int
+    at: object
+    ok: bool = True
+
+
+@dataclass
+class Conflict:
+    """Someone else saved since ``expected_version``: who, when, what is stored now (theirs)
+    and what this user sent (mine)."""
+
+    by: object
+    at: object
+    version: int
+    theirs: object
+    mine: object
+    ok: bool = False
+
+    @property
+    def by_name(self):
+        return str(self.by) if self.by else _("un autre membre")
+
+
+@dataclass
+class Difference:
+    """One question (or list of fiches) on which the two versions differ."""
+
+    label: str
+    theirs: object
+    mine: object
+
+
+def answer_differences(conflict, questions):
+    """The questions whose stored answer differs from what this user sent, in order."""
+    differences = []
+    for question in questions:
+        if question.pk not in conflict.mine:
+            continue
+        theirs, mine = conflict.theirs.get(question.pk, ""), conflict.mine[question.pk]
+        if theirs != mine:
+            differences.append(Difference(label=question.libelle, theirs=theirs, mine=mine))
+    return differences
+
+
+def selection_differences(conflict, fiches):
+    """The fiches selected in only one of the two versions: (only theirs, only mine)."""
+    return (
+        [fiche for fiche in fiches if fiche.pk in conflict.theirs and fiche.pk not in conflict.mine],
+        [fiche for fiche in fiches if fiche.pk in conflict.mine and fiche.pk not in conflict.theirs],
+    )
+
+
+def closed_reason(candidature, now=None):
+    """Why the candidature can't be edited, in French, or None when it can."""
+    now = now or timezone.now()
+    edition = candidature.edition
+    if candidature.state == Candidature.State.DEPOSEE:
+        return _("Cette candidature est déposée : elle ne peut plus être modifiée.")
+    if candidature.state == Candidature.State.RETIREE:
+        return _("Cette candidature est retirée : elle ne peut plus être modifiée.")
+    return edition_closed_reason(edition, now)
+
+
+def edition_closed_reason(edition, now=None):
+    now = now or timezone.now()
+    if edition is None:
+        return _("Aucune édition du label n'est ouverte aux candidatures en ce moment.")
+    if now >= edition.cloture:
+        return _("Les candidatures sont closes depuis le %(date)s.") % {"date": _format(edition.cloture)}
+    if edition.state != Edition.State.OUVERTE:
+        return _("Les candidatures ne sont pas ouvertes.")
+    if now < edition.ouverture:
+        return _("Les candidatures ouvriront le %(date)s.") % {"date": _format(edition.ouverture)}
+    return None
+
+
+def _format(moment):
+    return timezone.localtime(moment).strftime("%d/%m/%Y à %H:%M")
+
+
+def check_editable(candidature, now=None):
+    reason = closed_reason(candidature, now)
+    if reason:
+        raise NotEditable(reason)
+
+
+def start_candidature(edition, collectivite, user):
+    """Create the collectivité's candidature for the edition with all its eligible fiches
+    selected; return (candidature, created). Starting twice returns the existing one."""
+    reason = edition_closed_reason(edition)
+    if reason:
+        raise NotEditable(reason)
+    existing = Candidature.objects.filter(edition=edition, collectivite=collectivite).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            candidature = Candidature.objects.create(
+                edition=edition,
+                collectivite=collectivite,
+                type=edition.type_for(collectivite),
+                created_by=user,
+                updated_by=user,
+            )
+            candidature.fiches.set(eligible_fiches(collectivite, edition.closing_date()))
+    except IntegrityError:  # a colleague started it at the same moment
+        return Candidature.objects.get(edition=edition, collectivite=collectivite), False
+    return candidature, True
+
+
+def _claim(candidature, expected_version, user, now):
+    """The optimistic lock: bump the version if it is still the expected one (1 row) or not (0)."""
+    return Candidature.objects.filter(
+        pk=candidature.pk, version=expected_version, state=Candidature.State.BROUILLON
+    ).update(version=expected_version + 1, updated_by=user, updated_at=now)
+
+
+def _lost(candidature):
+    """After a failed claim: the row as it is now; NotEditable if it changed state."""
+    current = Candidature.objects.select_related("updated_by", "edition").get(pk=candidature.pk)
+    if current.state != Candidature.State.BROUILLON:
+        raise NotEditable(closed_reason(current))
+    return current
+
+
+def _claimed(candidature, version, user, now):
+    candidature.version = version
+    candidature.updated_by = user
+    candidature.updated_at = now
+    return Saved(version=version, at=now)
+
+
+def save_answers(candidature, expected_version, data, user, files=None, now=None):
+    """Save questionnaire answers made from ``expected_version``.
+
+    ``data`` maps question ids to text values (an empty value removes the answer); only the
+    questions given are written, the others keep their stored answer. ``files`` maps question
+    ids of file questions to ``(uploaded_file, content_type, extension)`` already checked.
+    Returns ``Saved`` or, when someone else saved meanwhile, a ``Conflict`` (nothing written);
+    raises ``NotEditable`` when the candidature can't change. A save that changes nothing writes
+    nothing and reports no conflict; the page keeps its version, so that its next real change
+    still meets any save made meanwhile.
+    """
+    now = now or timezone.now()
+    files = files or {}
+    check_editable(candidature, now)
+    allowed = set(questions_for(candidature).values_list("pk", flat=True))
+    data = {int(qid): value for qid, value in data.items() if int(qid) in allowed}
+    files = {int(qid): upload for qid, upload in files.items() if int(qid) in allowed}
+    with transaction.atomic():
+        stored = {
+            r.question_id: r for r in Reponse.objects.filter(candidature=candidature, question_id__in=data)
+        }
+        if not files and not _answer_changes(stored, data):
+            return Saved(version=expected_version, at=now)
+        if not _claim(candidature, expected_version, user, now):
+            current = _lost(candidature)
+            return Conflict(
+                by=current.updated_by,
+                at=current.updated_at,
+                version=current.version,
+                theirs=answers_of(candidature),
+                mine=data,
+            )
+        _write_answers(candidature, stored, data)
+        for qid, (uploaded, content_type, extension) in files.items():
+            _replace_question_file(candidature, qid, uploaded, content_type, extension, user)
+    return _claimed(candidature, expected_version + 1, user, now)
+
+
+def _answer_changes(stored, data):
+    return {
+        qid: value for qid, value in data.items() if value != (stored[qid].valeur if qid in stored else "")
+    }
+
+
+def _write_answers(candidature, stored, data):
+    to_create, to_update, to_delete = [], [], []
+    for qid, value in _answer_changes(stored, data).items():
+        reponse = stored.get(qid)
+        if not value:
+            to_delete.append(reponse.pk)
+        elif reponse is None:
+            to_create.append(Reponse(candidature=candidature, question_id=qid, valeur=value))
+        else:
+            reponse.valeur = value
+            to_update.append(reponse)
+    if to_delete:
+        Reponse.objects.filter(pk__in=to_delete).delete()
+    if to_update:
+        Reponse.objects.bulk_update(to_update, ["valeur"])
+    if to_create:
+        Reponse.objects.bulk_create(to_create)
+
+
+def _replace_question_file(candidature, qid, uploaded, content_type, extension, user):
+    """A file question holds one file: the new one replaces the previous one, and the answer
+    records its name so that required file questions count as answered."""
+    for old in PieceJointe.objects.filter(candidature=candidature, question_id=qid):
+        _delete_piece_row(old)
+    piece = _store_piece(candidature, uploaded, content_type, extension, user, question_id=qid)
+    Reponse.objects.update_or_create(candidature=candidature, question_id=qid, defaults={"valeur": piece.nom})
+
+
+def save_fiches(candidature, expected_version, fiche_ids, user, now=None):
+    """Replace the selection of fiches, made from ``expected_version``. The ids must already be
+    the collectivité's eligible fiches (the form checks them). Returns ``Saved`` or a
+    ``Conflict`` whose theirs/mine are sets of fiche ids; raises ``NotEditable``."""
+    now = now or timezone.now()
+    check_editable(candidature, now)
+    fiche_ids = set(fiche_ids)
+    with transaction.atomic():
+        if selected_ids(candidature) == fiche_ids:
+            return Saved(version=expected_version, at=now)
+        if not _claim(candidature, expected_version, user, now):
+            current = _lost(candidature)
+            return Conflict(
+                by=current.updated_by,
+                at=current.updated_at,
+                version=current.version,
+                theirs=selected_ids(candidature),
+                mine=fiche_ids,
+            )
+        candidature.fiches.set(fiche_ids)
+    return _claimed(candidature, expected_version + 1, user, now)
+
+
+def add_piece(candidature, uploaded, content_type, extension, user, description=""):
+    """Attach an already checked file to the dossier; raises ``NotEditable``."""
+    check_editable(candidature)
+    with transaction.atomic():
+        return _store_piece(candidature, uploaded, content_type, extension, user, description=description)
+
+
+def delete_piece(candidature, piece):
+    """Remove an attachment (and the answer it was for); the file goes after commit."""
+    check_editable(candidature)
+    with transaction.atomic():
+        if piece.question_id:
+            Reponse.objects.filter(candidature=candidature, question_id=piece.question_id).delete()
+        _delete_piece_row(piece)
+
+
+def _store_piece(candidature, uploaded, content_type, extension, user, question_id=None, description=""):
+    nom = _display_name(uploaded.name, extension)
+    uploaded.name = f"piece{extension}"  # the stored name is generated; the given one stays in ``nom``
+    return PieceJointe.objects.create(
+        candidature=candidature,
+        question_id=question_id,
+        fichier=uploaded,
+        nom=nom,
+        content_type=content_type,
+        taille=uploaded.size,
+        description=description,
+        added_by=user,
+    )
+
+
+def _delete_piece_row(piece):
+    storage, name = piece.fichier.storage, piece.fichier.name
+    piece.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def _display_name(name, extension):
+    """The name shown and offered on download: the given one, shortened to fit if needed."""
+    name = Path(name or "").name or f"piece{extension}"
+    if len(name) <= NOM_MAX:
+        return name
+    suffix = Path(name).suffix[:10]
+    return name[: NOM_MAX - len(suffix)] + suffix

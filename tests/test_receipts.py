@@ -1,0 +1,150 @@
+"""The receipt of a submission: a PDF summary of the dossier, e-mailed once to each member."""
+
+import subprocess
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.mail.backends.locmem import EmailBackend
+
+from atlaas.models import Membership
+from label.models import Candidature, PieceJointe, Question, Reponse
+from label.receipts import render_receipt_pdf
+from label.tasks import send_receipts
+from label.workflow import set_candidature_state
+from tests.factories import (
+    CandidatureFactory,
+    CommuneFactory,
+    EditionFactory,
+    EnjeuFactory,
+    FicheFactory,
+    MembershipFactory,
+    QuestionFactory,
+    SectionFactory,
+    ServiceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+State = Candidature.State
+
+
+def pdf_text(data):
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def submitted():
+    """A submitted candidature of Agen with answers of several kinds, two fiches, a file."""
+    edition = EditionFactory()
+    commune = CommuneFactory(nom="Agen", code="47001", population=32801)
+    referent = MembershipFactory(
+        collectivite=commune, role=Membership.Role.REFERENT, user__first_name="Claire"
+    )
+    MembershipFactory(collectivite=commune)
+    candidature = CandidatureFactory(edition=edition, collectivite=commune, type="ville")
+    section = SectionFactory(edition=edition, titre="Gouvernance numérique")
+    texte = QuestionFactory(section=section, libelle="Qui pilote la stratégie numérique ?")
+    oui_non = QuestionFactory(section=section, libelle="Schéma directeur adopté ?", kind=Question.Kind.YES_NO)
+    fichier = QuestionFactory(section=section, libelle="Délibération du conseil", kind=Question.Kind.FILE)
+    QuestionFactory(section=section, libelle="Question facultative", required=False)
+    QuestionFactory(
+        section=SectionFactory(edition=edition, type_candidature="territoire"),
+        libelle="Réservée aux territoires",
+    )
+    Reponse.objects.create(candidature=candidature, question=texte, valeur="Une adjointe au numérique")
+    Reponse.objects.create(candidature=candidature, question=oui_non, valeur="oui")
+    piece = PieceJointe(
+        candidature=candidature,
+        question=fichier,
+        nom="deliberation-2026.pdf",
+        content_type="application/pdf",
+        taille=9,
+        added_by=referent.user,
+    )
+    piece.fichier.save("x.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    enjeu = EnjeuFactory(nom="Médiation numérique")
+    candidature.fiches.add(
+        FicheFactory(
+            collectivite=commune,
+            titre="Conseillers numériques en mairie",
+            services=[ServiceFactory(nom="Accompagnement aux démarches en ligne", enjeu=enjeu)],
+        ),
+        FicheFactory(collectivite=commune, titre="Budget participatif en ligne"),
+    )
+    set_candidature_state(candidature, State.DEPOSEE, referent.user)
+    return candidature
+
+
+def test_receipt_pdf_summarises_the_whole_dossier(submitted):
+    text = pdf_text(render_receipt_pdf(submitted))
+
+    for expected in [
+        "Collectivité Agen (47001)",
+        "Ville",
+        "Label 2027",
+        "Déposée par Claire",
+        "Gouvernance numérique",
+        "Qui pilote la stratégie numérique ? Une adjointe au numérique",
+        "Schéma directeur adopté ? Oui",
+        "Délibération du conseil deliberation-2026.pdf",
+        "Question facultative Sans réponse",
+        "2 fiches actions sélectionnées",
+        "Conseillers numériques en mairie Accompagnement aux démarches en ligne",
+        "Budget participatif en ligne",
+        "Mosaïque des enjeux",
+        "Médiation numérique 1",
+    ]:
+        assert expected in text
+    assert "Réservée aux territoires" not in text
+
+
+def test_receipt_pdf_embeds_only_the_named_font(submitted, tmp_path):
+    pdf = tmp_path / "recapitulatif.pdf"
+    pdf.write_bytes(render_receipt_pdf(submitted))
+    listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, check=True).stdout.decode()
+    fonts = [line.split()[0] for line in listing.splitlines()[2:]]
+    assert fonts and all("DejaVu-Sans" in font for font in fonts)
+
+
+def test_send_receipts_twice_sends_one_email_per_member(submitted, mailoutbox):
+    assert send_receipts.delay(submitted.pk).get() == 2
+    assert send_receipts.delay(submitted.pk).get() == 0
+    assert len(mailoutbox) == 2
+    assert all(len(message.attachments) == 1 for message in mailoutbox)
+
+
+def test_a_new_submission_after_reopening_sends_a_new_receipt(submitted, mailoutbox):
+    send_receipts(submitted.pk)
+    referent = submitted.collectivite.memberships.get(role=Membership.Role.REFERENT).user
+    set_candidature_state(submitted, State.BROUILLON, referent)
+    assert send_receipts(submitted.pk) == 0  # no longer submitted: nothing to acknowledge
+    set_candidature_state(submitted, State.DEPOSEE, referent)
+    send_receipts(submitted.pk)
+    assert len(mailoutbox) == 4
+
+
+class FlakyBackend(EmailBackend):
+    """Refuses the second message once, as an SMTP server going away would."""
+
+    calls = 0
+
+    def send_messages(self, messages):
+        FlakyBackend.calls += 1
+        if FlakyBackend.calls == 2:
+            raise OSError("connexion refusée")
+        return super().send_messages(messages)
+
+
+def test_receipts_that_did_not_leave_are_sent_by_the_retry(submitted, mailoutbox, settings):
+    settings.EMAIL_BACKEND = "tests.test_receipts.FlakyBackend"
+    FlakyBackend.calls = 0
+    from label.receipts import send_receipt_emails
+
+    with pytest.raises(OSError):
+        send_receipt_emails(submitted.pk)
+    assert len(mailoutbox) == 1
+    assert send_receipt_emails(submitted.pk) == 1  # only the one that failed
+    assert len({message.to[0] for message in mailoutbox}) == 2
