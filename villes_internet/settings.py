@@ -171,9 +171,11 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "vi"),
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions are rows in the database, read through the cache (Redis in full mode).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
