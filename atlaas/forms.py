@@ -223,6 +223,9 @@ class FicheForm(forms.ModelForm):
         self.fields["services"].widget.services = list(services)
         self.fields["date_fin"].required = False
         self.fields["en_cours"].label_suffix = ""
+        for field in self.fields.values():
+            # Too long a text is refused with a message, never cut by the browser without a word.
+            field.widget.attrs.pop("maxlength", None)
 
     def clean_liens(self):
         lines = [line.strip() for line in self.cleaned_data["liens"].splitlines()]

@@ -12,19 +12,20 @@ from .models import Membership
 
 
 def send_templated_mail(template, to, context):
-    """Render ``atlaas/emails/<template>_subject.txt`` and ``<template>.txt``; send after commit."""
+    """Render ``atlaas/emails/<template>_subject.txt`` and ``<template>.txt`` and send one message
+    to each address (members never see each other's addresses), after commit."""
     if not to:
         return
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"atlaas/emails/{template}_subject.txt", context).split())
-        kwargs = {
-            "subject": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
-            "body": render_to_string(f"atlaas/emails/{template}.txt", context),
-            "to": list(to),
-        }
-    # robust: a mail server that is away never turns a committed change into an error page.
-    transaction.on_commit(lambda: send_email.delay(**kwargs), robust=True)
+        body = render_to_string(f"atlaas/emails/{template}.txt", context)
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject
+    for address in to:
+        # robust: a mail server that is away never turns a committed change into an error page.
+        transaction.on_commit(
+            lambda a=address: send_email.delay(subject=subject, body=body, to=[a]), robust=True
+        )
 
 
 def _membres_url(collectivite):

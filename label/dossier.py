@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -252,17 +253,29 @@ def save_fiches(candidature, expected_version, fiche_ids, user, now=None):
     return _claimed(candidature, expected_version + 1, user, now)
 
 
+def _claim_draft(candidature, user):
+    """Inside a transaction: bump the version only if the dossier is still a draft in the
+    database (a colleague may have filed it since the page was read); else NotEditable."""
+    claimed = Candidature.objects.filter(pk=candidature.pk, state=Candidature.State.BROUILLON).update(
+        version=F("version") + 1, updated_by=user, updated_at=timezone.now()
+    )
+    if not claimed:
+        raise NotEditable(_("Ce dossier a été déposé ou retiré entre-temps : il ne peut plus être modifié."))
+
+
 def add_piece(candidature, uploaded, content_type, extension, user, description=""):
     """Attach an already checked file to the dossier; raises ``NotEditable``."""
     check_editable(candidature)
     with transaction.atomic():
+        _claim_draft(candidature, user)
         return _store_piece(candidature, uploaded, content_type, extension, user, description=description)
 
 
-def delete_piece(candidature, piece):
+def delete_piece(candidature, piece, user=None):
     """Remove an attachment (and the answer it was for); the file goes after commit."""
     check_editable(candidature)
     with transaction.atomic():
+        _claim_draft(candidature, user)
         if piece.question_id:
             Reponse.objects.filter(candidature=candidature, question_id=piece.question_id).delete()
         _delete_piece_row(piece)

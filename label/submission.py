@@ -1,6 +1,7 @@
 """Submitting a candidature: what is missing, renewing last year's dossier, closing reminders."""
 
 import datetime
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from django.utils.translation import ngettext
 
 from atlaas.models import FicheAction, Membership
 
-from .dossier import edition_closed_reason
+from .dossier import NotEditable, edition_closed_reason
 from .models import Candidature, CandidatureTransition, Edition, PieceJointe, Question, Rappel, Reponse
 
 State = Candidature.State
@@ -85,11 +86,6 @@ def missing_items(candidature):
     return missing
 
 
-def closing_refusal(edition, now=None):
-    """Why nothing can change any more in this edition's dossiers (in French), or None."""
-    return edition_closed_reason(edition, now)
-
-
 def last_submission(candidature):
     """The latest transition to « déposée » (who and when), or None."""
     return (
@@ -110,6 +106,7 @@ def previous_candidature(collectivite, edition):
         return None
     return (
         Candidature.objects.filter(edition=previous, collectivite=collectivite)
+        .filter(state=Candidature.State.DEPOSEE)
         .select_related("edition", "collectivite")
         .first()
     )
@@ -129,7 +126,11 @@ def renew(previous, edition, user):
     questions asked again (same wording, same type) are copied, file answers included; the
     fiches of the previous selection that are still eligible are carried over, and fiches
     created since the previous submission are added when eligible (the default selection).
-    Raises IntegrityError when the collectivité already has a candidature to this edition."""
+    Raises IntegrityError when the collectivité already has a candidature to this edition, and
+    NotEditable once the edition is closed."""
+    reason = edition_closed_reason(edition)
+    if reason:
+        raise NotEditable(reason)
     collectivite = previous.collectivite
     candidature = Candidature.objects.create(
         edition=edition,
@@ -267,7 +268,8 @@ def remind_drafts(now=None, queue=None):
         try:
             with transaction.atomic():
                 Rappel.objects.create(candidature=candidature, jours=days, sent_at=now)
-                messages = reminder_messages(candidature, days)
+                days_left = math.ceil((edition.cloture - now).total_seconds() / 86400)
+                messages = reminder_messages(candidature, days_left)
                 transaction.on_commit(
                     lambda messages=messages: [
                         send_email.apply_async(kwargs=message, queue=queue) for message in messages
@@ -281,7 +283,8 @@ def remind_drafts(now=None, queue=None):
 
 
 def reminder_messages(candidature, days):
-    """The reminder e-mails of a draft (keyword arguments of ``accounts.tasks.send_email``)."""
+    """The reminder e-mails of a draft, ``days`` before closing (keyword arguments of
+    ``accounts.tasks.send_email``, one message per member)."""
     with translation.override(settings.LANGUAGE_CODE):
         subject = _subject(
             ngettext(

@@ -1,9 +1,11 @@
 """State changes of a candidature: one door, history rows, side effects after commit."""
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .dossier import edition_closed_reason
 from .models import Candidature, CandidatureTransition, Edition, Mention, Question
 
 State = Candidature.State
@@ -33,16 +35,16 @@ def set_candidature_state(candidature, to_state, by, now=None, on_commit=None):
             _("Une candidature « %(from)s » ne peut pas passer à « %(to)s ».")
             % {"from": State(from_state).label, "to": State(to_state).label}
         )
-    if not candidature.edition.is_open(now):
-        raise TransitionError(
-            _("Les candidatures sont closes depuis le %(date)s.")
-            % {"date": timezone.localtime(candidature.edition.cloture).strftime("%d/%m/%Y à %H:%M")}
-        )
+    reason = edition_closed_reason(candidature.edition, now)
+    if reason:
+        raise TransitionError(reason)
     with transaction.atomic():
-        changes = {"state": to_state, "version": candidature.version + 1, "updated_by": by, "updated_at": now}
+        changes = {"state": to_state, "updated_by": by, "updated_at": now}
         if to_state == State.DEPOSEE:
             changes["submitted_at"] = now
-        moved = Candidature.objects.filter(pk=candidature.pk, state=from_state).update(**changes)
+        moved = Candidature.objects.filter(pk=candidature.pk, state=from_state).update(
+            version=F("version") + 1, **changes
+        )
         if not moved:
             raise TransitionError(_("Cette candidature vient de changer d'état : rechargez la page."))
         CandidatureTransition.objects.create(
@@ -50,6 +52,7 @@ def set_candidature_state(candidature, to_state, by, now=None, on_commit=None):
         )
         for name, value in changes.items():
             setattr(candidature, name, value)
+        candidature.version = Candidature.objects.values_list("version", flat=True).get(pk=candidature.pk)
         if on_commit:
             transaction.on_commit(lambda: on_commit(candidature), robust=True)
     return candidature

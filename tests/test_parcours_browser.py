@@ -14,7 +14,15 @@ from atlaas.models import Membership, Service
 from atlaas.workflow import approve_membership
 from label.models import Candidature, Edition, Question, Reponse
 from tests.a11y import assert_accessible
-from tests.factories import CandidatureFactory, CommuneFactory, EditionFactory, FicheFactory, QuestionFactory
+from tests.factories import (
+    CandidatureFactory,
+    CommuneFactory,
+    EditionFactory,
+    FicheFactory,
+    QuestionFactory,
+    UserFactory,
+)
+from tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LIBELLE = "Présentez votre politique numérique en quelques lignes."
@@ -126,3 +134,29 @@ def test_from_sign_up_to_a_renewed_and_submitted_candidature(page, live_server, 
     receipt = mailoutbox[-1]
     assert receipt.to == ["referente@ser.fr"]
     assert receipt.attachments and receipt.attachments[0][2] == "application/pdf"
+
+
+def test_closing_the_questionnaire_right_after_typing_loses_nothing(page, live_server, password):
+    candidature = CandidatureFactory()
+    question = QuestionFactory(
+        section__edition=candidature.edition, kind=Question.Kind.LONG_TEXT, libelle="Stratégie"
+    )
+    referent = Membership.objects.create(
+        user=UserFactory(),
+        collectivite=candidature.collectivite,
+        role=Membership.Role.REFERENT,
+        state=Membership.State.ACTIVE,
+    )
+    log_in(page, live_server, referent.user, password)
+    page.goto(live_server.url + reverse("label:questionnaire", args=[candidature.pk]))
+    page.get_by_label(re.compile("^Stratégie")).fill("Un numérique sobre et partagé.")
+    page.goto(live_server.url + reverse("label:espace"))  # leaves at once, within the autosave delay
+
+    for _ in range(50):
+        if Reponse.objects.filter(candidature=candidature, question=question).exists():
+            break
+        page.wait_for_timeout(100)
+    assert (
+        Reponse.objects.get(candidature=candidature, question=question).valeur
+        == "Un numérique sobre et partagé."
+    )

@@ -66,7 +66,7 @@ def test_reminders_are_sent_once_when_the_task_runs_twice(mailoutbox, django_cap
     assert list(Rappel.objects.values_list("candidature", "jours")) == [(draft.pk, 7)]
     assert len(mailoutbox) == 2
     [message, _other] = mailoutbox
-    assert "clôture dans 7 jours" in message.subject
+    assert "clôture dans 5 jours" in message.subject  # the days really left, below the 7-day threshold
     assert draft.collectivite.nom in message.body
     assert f"/espace/candidatures/{draft.pk}/verification/" in message.body
 
@@ -88,8 +88,8 @@ def test_each_threshold_is_reminded_once(mailoutbox, django_capture_on_commit_ca
             remind_drafts()
     assert sorted(Rappel.objects.values_list("jours", flat=True)) == [1, 7, 30]
     assert [m.subject.rsplit(": ", 1)[1] for m in mailoutbox] == [
-        "clôture dans 30 jours",
-        "clôture dans 7 jours",
+        "clôture dans 20 jours",
+        "clôture dans 6 jours",
         "clôture dans 1 jour",
     ]
 
@@ -145,4 +145,4 @@ def test_reminders_sent_once_by_a_real_worker_when_queued_twice(tmp_path):
     sent = [email.message_from_string(path.read_text()) for path in mails.iterdir()]
     assert len(sent) == 2
     assert {message["To"] for message in sent} == set(member_emails(draft.collectivite_id))
-    assert all("7 jours" in str(make_header(decode_header(message["Subject"]))) for message in sent)
+    assert all("5 jours" in str(make_header(decode_header(message["Subject"]))) for message in sent)

@@ -317,7 +317,6 @@ def pieces(request, pk):
     return redirect("label:pieces", candidature.pk)
 
 
-@login_required
 def piece(request, pk, piece_id):
     """Download an attachment: members of the collectivité only, never from a public URL."""
     candidature = candidature_or_404(request.user, pk)
@@ -337,7 +336,7 @@ def piece_supprimer(request, pk, piece_id):
     candidature = candidature_or_404(request.user, pk)
     piece = get_object_or_404(PieceJointe, pk=piece_id, candidature=candidature)
     try:
-        delete_piece_from_dossier(candidature, piece)
+        delete_piece_from_dossier(candidature, piece, request.user)
     except NotEditable as refusal:
         return _pieces_page(request, candidature, PieceForm(), CLOSED, str(refusal))
     messages.success(request, _("« %(nom)s » est retiré du dossier.") % {"nom": piece.nom})

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from atlaas.rules import active_membership, membership_or_404
 from label import submission
+from label.dossier import edition_closed_reason
 from label.models import Candidature, CandidatureTransition, Edition
 from label.rules import candidature_or_404
 from label.tasks import queue_receipts
@@ -36,7 +37,7 @@ def refused(request, message, candidature=None):
 @login_required
 def verification(request, pk):
     candidature, membership = candidature_and_membership(request.user, pk)
-    refusal = submission.closing_refusal(candidature.edition)
+    refusal = edition_closed_reason(candidature.edition)
     missing = submission.missing_items(candidature) if candidature.state == State.BROUILLON else []
     return render(
         request,
@@ -67,7 +68,7 @@ def deposer(request, pk):
     if candidature.state == State.DEPOSEE:
         messages.info(request, already)
         return back
-    refusal = submission.closing_refusal(candidature.edition)
+    refusal = edition_closed_reason(candidature.edition)
     if refusal:
         messages.error(request, refusal)
         return back
@@ -129,7 +130,7 @@ def _confirm_and_move(request, pk, action):
     candidature, membership = candidature_and_membership(request.user, pk)
     if not membership.is_referent:
         return refused(request, texts["role"], candidature)
-    refusal = submission.closing_refusal(candidature.edition)
+    refusal = edition_closed_reason(candidature.edition)
     if refusal is None and candidature.state not in texts["from"]:
         refusal = texts["state"]
     if request.method == "POST":
@@ -190,7 +191,7 @@ def reprendre(request, code):
     if not membership.is_referent:
         return refused(request, _("Seul un référent de la collectivité peut reprendre le dossier précédent."))
     edition = Edition.objects.ouverte()
-    refusal = submission.closing_refusal(edition)
+    refusal = edition_closed_reason(edition)
     existing = (
         Candidature.objects.filter(edition=edition, collectivite=collectivite).first() if edition else None
     )

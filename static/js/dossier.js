@@ -35,6 +35,30 @@
     form.setAttribute("data-sending", "");
   });
 
+  // Closing the tab or leaving the page within the autosave delay: send what was typed since
+  // the last save with a beacon, which the browser delivers even as the page goes away.
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute("data-autosave")) {
+      form.setAttribute("data-unsaved", "");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form.removeAttribute) {
+      form.removeAttribute("data-unsaved");
+    }
+  });
+  window.addEventListener("pagehide", function () {
+    document.querySelectorAll("form[data-autosave][data-unsaved]:not([data-sending])").forEach(function (form) {
+      var data = new FormData(form);
+      form.querySelectorAll('input[type="file"]').forEach(function (input) {
+        data.delete(input.name);
+      });
+      navigator.sendBeacon(form.getAttribute("hx-post"), data);
+    });
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.detail.elt;
     if (form.hasAttribute && form.hasAttribute("data-sending")) {
