@@ -39,7 +39,7 @@ def test_espace_shows_collectivites_candidatures_and_todo(client, django_assert_
     assert "Candidature 2027 : Brouillon." in page
     assert "1 fiche à corriger" in page
     assert "1 demande d'adhésion à examiner" in page
-    assert "Fiches actions : 2 (publiées : 1)" in page
+    assert "Fiches actions : 2 (publiées : 1, en modération : 0)" in page
     assert other.collectivite.nom in page  # pending request listed apart
 
 

@@ -27,6 +27,11 @@ def dashboard(request):
                 ),
                 distinct=True,
             ),
+            fiches_soumises=Count(
+                "collectivite__fiches",
+                filter=Q(collectivite__fiches__state=FicheAction.State.SOUMISE),
+                distinct=True,
+            ),
             fiches_a_corriger=Count(
                 "collectivite__fiches",
                 filter=Q(collectivite__fiches__state=FicheAction.State.A_CORRIGER),
