@@ -8,7 +8,7 @@ from django.utils import translation
 
 from accounts.tasks import send_email
 
-from .models import Membership
+from .selectors import active_member_emails
 
 
 def send_templated_mail(template, to, context):
@@ -83,13 +83,7 @@ def notify_invitation(invitation):
 def notify_fiche_members(fiche, template, message=""):
     """E-mail the collectivité's active members about a moderation decision on ``fiche`` (a fiche
     or a revision), after commit. Templates: ``atlaas/emails/<template>[_subject].txt``."""
-    emails = list(
-        Membership.objects.filter(
-            collectivite_id=fiche.collectivite_id, state=Membership.State.ACTIVE, user__is_active=True
-        )
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-    )
+    emails = active_member_emails(fiche.collectivite_id)
     if not emails:
         return
     collectivite = fiche.collectivite

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from .models import Collectivite, Membership
+from .models import Membership
 
 
 def active_membership(user, collectivite):
@@ -14,24 +14,6 @@ def active_membership(user, collectivite):
         .select_related("collectivite")
         .first()
     )
-
-
-def is_member(user, collectivite):
-    return active_membership(user, collectivite) is not None
-
-
-def is_referent(user, collectivite):
-    membership = active_membership(user, collectivite)
-    return membership is not None and membership.role == Membership.Role.REFERENT
-
-
-def member_collectivites(user):
-    """The collectivités the user acts for (active memberships)."""
-    if not user.is_authenticated:
-        return Collectivite.objects.none()
-    return Collectivite.objects.filter(
-        memberships__user=user, memberships__state=Membership.State.ACTIVE
-    ).order_by("nom")
 
 
 def membership_or_404(user, code, *, referent=False):

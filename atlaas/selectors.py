@@ -1,9 +1,6 @@
-import datetime
+from django.db.models import Count, Q, Sum
 
-from django.db.models import Count, Prefetch, Q, Sum
-from django.utils import timezone
-
-from .models import Collectivite, Enjeu, FicheAction, Service
+from .models import Collectivite, Enjeu, FicheAction, Membership, Service
 
 
 def key_figures():
@@ -24,19 +21,13 @@ def collectivite_detail(code):
     return Collectivite.objects.select_related("departement", "region", "epci").filter(code=code).first()
 
 
-def fiches_for_candidature(collectivite, closing_date):
-    """All the collectivité's fiches (originals, whatever their moderation state), services and
-    their enjeu prefetched, each with ``.ineligibility``: None when the fiche counts for an edition
-    closing on ``closing_date`` (a date, or an aware datetime read in Europe/Paris), otherwise
-    the reason (FicheAction.ineligibility_reason). Two queries."""
-    if isinstance(closing_date, datetime.datetime):
-        closing_date = timezone.localdate(closing_date)
-    fiches = list(
-        FicheAction.objects.originals()
-        .filter(collectivite=collectivite)
-        .prefetch_related(Prefetch("services", queryset=Service.objects.select_related("enjeu")))
-        .order_by("-date_debut", "titre", "pk")
+def active_member_emails(collectivite_id):
+    """The addresses of the collectivité's active members, for its e-mails."""
+    return list(
+        Membership.objects.filter(
+            collectivite_id=collectivite_id, state=Membership.State.ACTIVE, user__is_active=True
+        )
+        .exclude(user__email="")
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
     )
-    for fiche in fiches:
-        fiche.ineligibility = fiche.ineligibility_reason(closing_date)
-    return fiches

@@ -1,7 +1,5 @@
 """The receipt of a submitted candidature: a PDF summary of the dossier, e-mailed to its members."""
 
-import logging
-
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
@@ -14,10 +12,9 @@ from django.utils.translation import gettext as _
 
 from atlaas.models import Membership, Service
 
+from . import selectors
 from .models import Candidature, Question
 from .submission import last_submission, questionnaire
-
-logger = logging.getLogger(__name__)
 
 # How long the "receipt sent to this member for this submission" marks are kept.
 RECEIPT_MARK_SECONDS = 60 * 60 * 24 * 30
@@ -64,39 +61,8 @@ def receipt_context(candidature):
 
 
 def mosaique_rows(candidature):
-    """(enjeu, number of selected fiches) pairs of the mosaïque des enjeux, when the selector
-    that computes it is available; an empty list otherwise."""
-    try:
-        from . import selectors
-    except ImportError:
-        return []
-    compute = getattr(selectors, "mosaique", None)
-    if compute is None:
-        return []
-    try:
-        try:
-            result = compute(candidature, suggestions=False)
-        except TypeError:
-            result = compute(candidature)
-        return [_enjeu_count(row) for row in getattr(result, "cases", result) or []]
-    except (TypeError, ValueError, AttributeError, LookupError, IndexError):
-        logger.exception("Mosaïque des enjeux indisponible pour la candidature %s", candidature.pk)
-        return []
-
-
-def _enjeu_count(row):
-    """One row of the mosaïque as (name, count), whether it is a pair, a dict or an object."""
-    if isinstance(row, dict):
-        name = row.get("enjeu") or row.get("nom")
-        count = row.get("count", row.get("fiches"))
-    elif isinstance(row, list | tuple):
-        name, count = row[0], row[1]
-    else:
-        name = getattr(row, "enjeu", None) or getattr(row, "nom", row)
-        count = getattr(row, "count", getattr(row, "fiches", None))
-    if count is not None and not isinstance(count, int):
-        count = len(count)
-    return str(name), count
+    """(enjeu, number of selected fiches) pairs of the mosaïque des enjeux."""
+    return [(case.enjeu.nom, case.count) for case in selectors.mosaique(candidature, suggestions=False).cases]
 
 
 def render_receipt_pdf(candidature):

@@ -15,7 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atlaas.models import FicheAction, Membership
+from atlaas.models import FicheAction
+from atlaas.selectors import active_member_emails
 
 from .dossier import NotEditable, edition_closed_reason
 from .models import Candidature, CandidatureTransition, Edition, PieceJointe, Question, Rappel, Reponse
@@ -234,17 +235,6 @@ def reminder_threshold(edition, now=None):
     return min(reached) if reached else None
 
 
-def member_emails(collectivite_id):
-    return list(
-        Membership.objects.filter(
-            collectivite_id=collectivite_id, state=Membership.State.ACTIVE, user__is_active=True
-        )
-        .exclude(user__email="")
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-    )
-
-
 def remind_drafts(now=None, queue=None):
     """For the open edition, claim the reminder due to each draft (one ``Rappel`` row per
     candidature and threshold; the unique constraint makes a second run, or a second worker,
@@ -305,7 +295,7 @@ def reminder_messages(candidature, days):
         )
     return [
         {"subject": subject, "body": body, "to": [email]}
-        for email in member_emails(candidature.collectivite_id)
+        for email in active_member_emails(candidature.collectivite_id)
     ]
 
 

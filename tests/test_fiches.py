@@ -9,7 +9,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from atlaas import selectors
 from atlaas.models import FicheAction, FicheTransition, FichierFiche, Membership
 from atlaas.workflow import revision_for_edit, set_fiche_state
 from tests.factories import (
@@ -777,45 +776,3 @@ def test_revision_is_not_reachable_by_its_own_id(client, membre):
 
 
 # --- Eligibility for a candidature ---------------------------------------------------------------
-
-
-def test_fiches_for_candidature_annotates_ineligibility(django_assert_num_queries):
-    fiche = FicheFactory()
-    collectivite = fiche.collectivite
-    closing = datetime.date(2026, 11, 15)
-    recent = FicheFactory(
-        collectivite=collectivite,
-        titre="Récente",
-        en_cours=False,
-        date_debut=datetime.date(2024, 1, 1),
-        date_fin=datetime.date(2025, 1, 1),
-    )
-    old = FicheFactory(
-        collectivite=collectivite,
-        titre="Ancienne",
-        en_cours=False,
-        date_debut=datetime.date(2020, 1, 1),
-        date_fin=datetime.date(2021, 6, 30),
-    )
-    future = FicheFactory(collectivite=collectivite, titre="Future", date_debut=datetime.date(2027, 1, 1))
-    published = FicheFactory(collectivite=collectivite, titre="Publiée", state=State.PUBLIEE)
-    revision_for_edit(published, None)
-    FicheFactory(titre="Autre collectivité")
-    with django_assert_num_queries(2):
-        fiches = selectors.fiches_for_candidature(collectivite, closing)
-        reasons = {f.titre: (f.ineligibility, [s.enjeu.nom for s in f.services.all()]) for f in fiches}
-    assert set(reasons) == {fiche.titre, "Récente", "Ancienne", "Future", "Publiée"}
-    assert reasons[fiche.titre][0] is None
-    assert reasons["Récente"][0] is None
-    assert str(reasons["Ancienne"][0]) == "terminée depuis plus de deux ans"
-    assert str(reasons["Future"][0]) == "commence après la clôture"
-    assert len(reasons["Récente"][1]) == 1
-    assert recent in fiches and old in fiches and future in fiches
-
-
-def test_fiches_for_candidature_reads_a_closing_datetime_in_paris():
-    fiche = FicheFactory(date_debut=datetime.date(2026, 11, 16))
-    # 15 November 23:30 UTC is already 16 November in Paris: the fiche has started.
-    closing = datetime.datetime(2026, 11, 15, 23, 30, tzinfo=datetime.UTC)
-    [result] = selectors.fiches_for_candidature(fiche.collectivite, closing)
-    assert result.ineligibility is None

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from atlaas.models import Membership
+from atlaas.selectors import active_member_emails
 from label.models import Candidature, Edition, Rappel
-from label.submission import member_emails, remind_drafts, reminder_threshold
+from label.submission import remind_drafts, reminder_threshold
 from label.tasks import send_closing_reminders
 from tests.factories import CandidatureFactory, EditionFactory, MembershipFactory
 from tests.worker import celery_worker, wait_for, worker_queue
@@ -144,5 +145,5 @@ def test_reminders_sent_once_by_a_real_worker_when_queued_twice(tmp_path):
     assert list(Rappel.objects.values_list("candidature", "jours")) == [(draft.pk, 7)]
     sent = [email.message_from_string(path.read_text()) for path in mails.iterdir()]
     assert len(sent) == 2
-    assert {message["To"] for message in sent} == set(member_emails(draft.collectivite_id))
+    assert {message["To"] for message in sent} == set(active_member_emails(draft.collectivite_id))
     assert all("5 jours" in str(make_header(decode_header(message["Subject"]))) for message in sent)
