@@ -179,21 +179,30 @@ def save_answers(candidature, expected_version, data, user, files=None, now=None
         stored = {
             r.question_id: r for r in Reponse.objects.filter(candidature=candidature, question_id__in=data)
         }
-        if not files and not _answer_changes(stored, data):
+        changes = _answer_changes(stored, data)
+        if not files and not changes:
             return Saved(version=expected_version, at=now)
+        version = expected_version + 1
         if not _claim(candidature, expected_version, user, now):
+            # Someone saved meanwhile. It is a conflict only if they wrote one of the answers
+            # this page changes (or a file question it sends); otherwise both edits stand.
             current = _lost(candidature)
-            return Conflict(
-                by=current.updated_by,
-                at=current.updated_at,
-                version=current.version,
-                theirs=answers_of(candidature),
-                mine=data,
-            )
-        _write_answers(candidature, stored, data)
+            theirs = [
+                qid for qid in [*changes, *files] if qid in stored and stored[qid].version > expected_version
+            ]
+            if theirs or files or not _claim(candidature, current.version, user, now):
+                return Conflict(
+                    by=current.updated_by,
+                    at=current.updated_at,
+                    version=current.version,
+                    theirs=answers_of(candidature),
+                    mine=data,
+                )
+            version = current.version + 1
+        _write_answers(candidature, stored, data, version)
         for qid, (uploaded, content_type, extension) in files.items():
-            _replace_question_file(candidature, qid, uploaded, content_type, extension, user)
-    return _claimed(candidature, expected_version + 1, user, now)
+            _replace_question_file(candidature, qid, uploaded, content_type, extension, user, version)
+    return _claimed(candidature, version, user, now)
 
 
 def _answer_changes(stored, data):
@@ -202,32 +211,35 @@ def _answer_changes(stored, data):
     }
 
 
-def _write_answers(candidature, stored, data):
+def _write_answers(candidature, stored, data, version):
     to_create, to_update, to_delete = [], [], []
     for qid, value in _answer_changes(stored, data).items():
         reponse = stored.get(qid)
         if not value:
             to_delete.append(reponse.pk)
         elif reponse is None:
-            to_create.append(Reponse(candidature=candidature, question_id=qid, valeur=value))
+            to_create.append(Reponse(candidature=candidature, question_id=qid, valeur=value, version=version))
         else:
             reponse.valeur = value
+            reponse.version = version
             to_update.append(reponse)
     if to_delete:
         Reponse.objects.filter(pk__in=to_delete).delete()
     if to_update:
-        Reponse.objects.bulk_update(to_update, ["valeur"])
+        Reponse.objects.bulk_update(to_update, ["valeur", "version"])
     if to_create:
         Reponse.objects.bulk_create(to_create)
 
 
-def _replace_question_file(candidature, qid, uploaded, content_type, extension, user):
+def _replace_question_file(candidature, qid, uploaded, content_type, extension, user, version):
     """A file question holds one file: the new one replaces the previous one, and the answer
     records its name so that required file questions count as answered."""
     for old in PieceJointe.objects.filter(candidature=candidature, question_id=qid):
         _delete_piece_row(old)
     piece = _store_piece(candidature, uploaded, content_type, extension, user, question_id=qid)
-    Reponse.objects.update_or_create(candidature=candidature, question_id=qid, defaults={"valeur": piece.nom})
+    Reponse.objects.update_or_create(
+        candidature=candidature, question_id=qid, defaults={"valeur": piece.nom, "version": version}
+    )
 
 
 def save_fiches(candidature, expected_version, fiche_ids, user, now=None):

@@ -200,6 +200,11 @@ class Reponse(models.Model):
         Question, models.CASCADE, related_name="reponses", verbose_name=_("question")
     )
     valeur = models.TextField(_("réponse"), max_length=20000, blank=True)
+    version = models.PositiveIntegerField(
+        _("version du dossier"),
+        default=0,
+        help_text=_("Version de la candidature qui a écrit cette réponse."),
+    )
 
     class Meta:
         verbose_name = _("réponse")

@@ -206,6 +206,24 @@ def test_save_answers_conflict_writes_nothing_and_returns_both_versions(
     assert Reponse.objects.get().valeur == "Version de la référente"
 
 
+def test_colleagues_editing_different_answers_at_once_both_keep_their_work(
+    candidature, questions, referent, member
+):
+    texte, nombre = questions["texte"].pk, questions["nombre"].pk
+    assert save_answers(candidature, 1, {texte: "Mme Martin"}, referent).ok
+    fiche = FicheFactory(collectivite=candidature.collectivite)
+    assert save_fiches(
+        Candidature.objects.get(pk=candidature.pk), 2, [fiche.pk], referent
+    ).ok  # and the fiches
+    stale = Candidature.objects.get(pk=candidature.pk)
+    second = save_answers(stale, 1, {nombre: "12"}, member)  # page opened at version 1
+    assert second.ok and second.version == 4
+    assert selectors.answers_of(candidature) == {texte: "Mme Martin", nombre: "12"}
+    again = save_answers(stale, 1, {texte: "M. Durand"}, member)  # but this one the référente wrote
+    assert isinstance(again, Conflict)
+    assert selectors.answers_of(candidature)[texte] == "Mme Martin"
+
+
 def test_a_save_that_changes_nothing_writes_nothing_and_does_not_conflict(
     candidature, questions, referent, member
 ):
