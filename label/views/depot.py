@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -75,11 +75,14 @@ def deposer(request, pk):
     if candidature.state == State.RETIREE:
         messages.error(request, _("Cette candidature est retirée : un référent doit d'abord la rouvrir."))
         return back
-    if submission.missing_items(candidature):
-        messages.error(request, _("Le dossier n'est pas complet : voyez ci-dessous ce qui manque."))
-        return back
     try:
-        set_candidature_state(candidature, State.DEPOSEE, request.user, on_commit=queue_receipts)
+        with transaction.atomic():
+            # The row lock makes a colleague's save wait, so what was checked is what is filed.
+            Candidature.objects.select_for_update().filter(pk=candidature.pk).first()
+            if submission.missing_items(candidature):
+                messages.error(request, _("Le dossier n'est pas complet : voyez ci-dessous ce qui manque."))
+                return back
+            set_candidature_state(candidature, State.DEPOSEE, request.user, on_commit=queue_receipts)
     except TransitionError as error:
         candidature.refresh_from_db(fields=["state"])
         if candidature.state == State.DEPOSEE:
