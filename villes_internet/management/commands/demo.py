@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from villes_internet import demo
 
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         demo.ensure_referential(stdout=self.stdout)
         result = demo.build(seed=seed, small=small, fiches=fiches)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # fresh statistics after a bulk load: good query plans at once
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
         self.stdout.write(
             self.style.SUCCESS(f"Démonstration prête en {time.monotonic() - started:.1f} s : {counts}.")
