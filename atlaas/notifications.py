@@ -44,6 +44,16 @@ def notify_membership_requested(membership, referent_emails):
     )
 
 
+def notify_staff_of_request(membership):
+    """A request that no référent can approve yet goes to the team (settings.STAFF_EMAILS)."""
+    url = reverse("admin:atlaas_membership_changelist") + "?state__exact=pending"
+    send_templated_mail(
+        "membership_requested_staff",
+        settings.STAFF_EMAILS,
+        {"membership": membership, "collectivite": membership.collectivite, "url": settings.SITE_URL + url},
+    )
+
+
 def notify_membership_approved(membership):
     send_templated_mail(
         "membership_approved",

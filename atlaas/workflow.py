@@ -172,7 +172,11 @@ def request_membership(user, collectivite, role, fonction="", message=""):
             )
     except IntegrityError:  # a double click: the other request created it
         return Membership.objects.get(user=user, collectivite=collectivite), False
-    notifications.notify_membership_requested(membership, _active_referent_emails(collectivite))
+    referents = _active_referent_emails(collectivite)
+    if referents:
+        notifications.notify_membership_requested(membership, referents)
+    else:  # no référent yet: the association's team approves
+        notifications.notify_staff_of_request(membership)
     return membership, True
 
 

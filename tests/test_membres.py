@@ -126,6 +126,20 @@ def test_join_page_finds_the_collectivite_and_sends_a_pending_request(client):
     assert "Votre demande pour Saint-Étienne-du-Rouvray (76) est envoyée." in page_of(response)
 
 
+def test_first_referent_request_tells_the_team(
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.STAFF_EMAILS = ["equipe@villes-internet.net"]
+    saint_etienne_du_rouvray()
+    client.force_login(UserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("atlaas:rejoindre"), {"collectivite": "76575", "role": REFERENT})
+    [message] = mailoutbox
+    assert message.to == ["equipe@villes-internet.net"]
+    assert message.subject == "[Villes Internet] Premier référent à approuver : Saint-Étienne-du-Rouvray (76)"
+    assert "/admin/atlaas/membership/?state__exact=pending" in message.body
+
+
 def test_join_twice_gives_a_clear_message_and_one_row(client):
     sedr = saint_etienne_du_rouvray()
     user = UserFactory()

@@ -253,6 +253,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Villes Internet <label@villes-internet.net>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Équipe technique", a) for a in env_list("ADMINS")]
+# The association's team: told of join requests that no référent can approve yet.
+STAFF_EMAILS = env_list("STAFF_EMAILS")
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "fr"
