@@ -27,7 +27,7 @@ from .models import (
     Service,
 )
 from .notifications import notify_invitation
-from .views.fiches import file_response
+from .uploads import file_response
 from .workflow import INVITATION_DAYS, TransitionError, approve_membership, set_fiche_state
 
 
@@ -217,7 +217,8 @@ class FicheActionAdmin(admin.ModelAdmin):
     def fichier_view(self, request, pk, file_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return file_response(get_object_or_404(FichierFiche, pk=file_id, fiche_id=pk))
+        fichier = get_object_or_404(FichierFiche, pk=file_id, fiche_id=pk)
+        return file_response(fichier, inline=fichier.is_image)
 
     @admin.action(description=_("Publier"))
     def publier(self, request, queryset):

@@ -1,8 +1,12 @@
 """Uploaded files are checked by their content (magic bytes), never by their name."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 SIGNATURES = [
@@ -42,3 +46,29 @@ def check_upload(uploaded, allowed=ALL_TYPES, max_bytes=None):
             _("Ce fichier n'est pas accepté : seuls les formats %(kinds)s le sont.") % {"kinds": kinds}
         )
     return found
+
+
+def original_name(name, fallback="fichier", limit=200):
+    """The name the user gave (without any folder), shortened to ``limit`` keeping its suffix:
+    kept in the row and offered on download, never used on disk."""
+    name = Path((name or "").replace("\\", "/")).name or fallback
+    if len(name) <= limit:
+        return name
+    suffix = Path(name).suffix[:10]
+    return name[: limit - len(suffix)] + suffix
+
+
+def file_response(stored, *, inline=False):
+    """Serve a stored upload (a row with ``fichier``, ``nom`` and ``content_type``) after the
+    caller's permission check: its original name, the type found in its content, no sniffing,
+    never kept by shared caches."""
+    try:
+        handle = stored.fichier.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, content_type=stored.content_type, as_attachment=not inline, filename=stored.nom
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True)
+    return response

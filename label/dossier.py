@@ -8,12 +8,13 @@ caller gets a ``Conflict`` carrying both versions, so that no edit is ever silen
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from atlaas.uploads import original_name
 
 from .models import Candidature, Edition, PieceJointe, Reponse
 from .selectors import answers_of, eligible_fiches, questions_for, selected_ids
@@ -294,7 +295,7 @@ def delete_piece(candidature, piece, user=None):
 
 
 def _store_piece(candidature, uploaded, content_type, extension, user, question_id=None, description=""):
-    nom = _display_name(uploaded.name, extension)
+    nom = original_name(uploaded.name, fallback=f"piece{extension}", limit=NOM_MAX)
     uploaded.name = f"piece{extension}"  # the stored name is generated; the given one stays in ``nom``
     return PieceJointe.objects.create(
         candidature=candidature,
@@ -312,12 +313,3 @@ def _delete_piece_row(piece):
     storage, name = piece.fichier.storage, piece.fichier.name
     piece.delete()
     transaction.on_commit(lambda: storage.delete(name))
-
-
-def _display_name(name, extension):
-    """The name shown and offered on download: the given one, shortened to fit if needed."""
-    name = Path(name or "").name or f"piece{extension}"
-    if len(name) <= NOM_MAX:
-        return name
-    suffix = Path(name).suffix[:10]
-    return name[: NOM_MAX - len(suffix)] + suffix

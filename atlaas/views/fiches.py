@@ -1,15 +1,12 @@
 """A collectivité's fiches actions: list, create, edit, files, submit for moderation."""
 
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Q, Subquery
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST, require_safe
@@ -18,6 +15,7 @@ from atlaas import workflow
 from atlaas.forms import ContactFormSet, FicheFiltreForm, FicheForm, FichierForm
 from atlaas.models import ContactFiche, FicheAction, FicheTransition, FichierFiche, Service
 from atlaas.rules import membership_or_404
+from atlaas.uploads import file_response, original_name
 
 State = FicheAction.State
 PER_PAGE = 50
@@ -244,7 +242,7 @@ def fichier_ajouter(request, code, pk):
         target = workflow.revision_for_edit(working, request.user)
         fichier = FichierFiche(
             fiche=target,
-            nom=_original_name(uploaded.name),
+            nom=original_name(uploaded.name),
             content_type=form.content_type,
             taille=uploaded.size,
             legende=form.cleaned_data["legende"],
@@ -254,14 +252,6 @@ def fichier_ajouter(request, code, pk):
         fichier.save()
     messages.success(request, _("Fichier « %(nom)s » ajouté.") % {"nom": fichier.nom})
     return _to_fiche(fiche)
-
-
-def _original_name(name, limit=200):
-    name = Path(name.replace("\\", "/")).name or "fichier"
-    if len(name) <= limit:
-        return name
-    suffix = Path(name).suffix[:10]
-    return name[: limit - len(suffix)] + suffix
 
 
 @login_required
@@ -297,21 +287,4 @@ def fichier(request, code, pk, file_id):
     fichier = get_object_or_404(
         FichierFiche.objects.filter(Q(fiche=fiche) | Q(fiche__revision_of=fiche)), pk=file_id
     )
-    return file_response(fichier)
-
-
-def file_response(fichier):
-    """The file with its original name, the type found in its content and no sniffing."""
-    try:
-        handle = fichier.fichier.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=fichier.content_type,
-        as_attachment=not fichier.is_image,
-        filename=fichier.nom,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True)
-    return response
+    return file_response(fichier, inline=fichier.is_image)

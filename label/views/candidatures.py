@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import time_format
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from atlaas.models import Membership
 from atlaas.rules import membership_or_404
+from atlaas.uploads import file_response
 
 from .. import selectors
 from ..dossier import (
@@ -320,14 +320,7 @@ def pieces(request, pk):
 def piece(request, pk, piece_id):
     """Download an attachment: members of the collectivité only, never from a public URL."""
     candidature = candidature_or_404(request.user, pk)
-    piece = get_object_or_404(PieceJointe, pk=piece_id, candidature=candidature)
-    try:
-        handle = piece.fichier.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=piece.nom, content_type=piece.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(get_object_or_404(PieceJointe, pk=piece_id, candidature=candidature))
 
 
 @login_required
