@@ -116,15 +116,7 @@ def approve_membership(membership, by):
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.state == Membership.State.ACTIVE:
         return membership
-    if (
-        not by.is_staff
-        and not Membership.objects.filter(
-            user=by,
-            collectivite=membership.collectivite,
-            role=Membership.Role.REFERENT,
-            state=Membership.State.ACTIVE,
-        ).exists()
-    ):
+    if not _can_manage(by, membership.collectivite):
         raise PermissionDenied
     membership.state = Membership.State.ACTIVE
     membership.approved_by = by

@@ -14,7 +14,7 @@ from atlaas.models import Membership, Service
 
 from . import selectors
 from .models import Candidature, Question
-from .submission import last_submission, questionnaire
+from .submission import last_submission
 
 # How long the "receipt sent to this member for this submission" marks are kept.
 RECEIPT_MARK_SECONDS = 60 * 60 * 24 * 30
@@ -29,7 +29,7 @@ def receipt_context(candidature):
         if piece.question_id:
             files.setdefault(piece.question_id, []).append(piece.nom)
     sections = []
-    for question in questionnaire(candidature.edition, candidature.type):
+    for question in selectors.ordered_questions(candidature):
         if not sections or sections[-1]["section"].pk != question.section_id:
             sections.append({"section": question.section, "questions": []})
         if question.kind == Question.Kind.FILE:

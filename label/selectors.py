@@ -53,6 +53,15 @@ def questions_for(candidature):
     )
 
 
+def ordered_questions(candidature):
+    """The questions asked of the candidature, with their section, in the questionnaire's order."""
+    return list(
+        questions_for(candidature)
+        .select_related("section")
+        .order_by("section__ordre", "section__pk", "ordre", "pk")
+    )
+
+
 def answers_of(candidature):
     """{question id: stored value} of the candidature (one query)."""
     return dict(Reponse.objects.filter(candidature=candidature).values_list("question_id", "valeur"))

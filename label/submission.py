@@ -20,6 +20,7 @@ from atlaas.selectors import active_member_emails
 
 from .dossier import NotEditable, edition_closed_reason
 from .models import Candidature, CandidatureTransition, Edition, PieceJointe, Question, Rappel, Reponse
+from .selectors import ordered_questions
 
 State = Candidature.State
 REMINDER_DAYS = (30, 7, 1)
@@ -37,16 +38,6 @@ class Missing:
     link_text: str
 
 
-def questionnaire(edition, type_candidature):
-    """The questions an edition asks a candidature of this type, in order."""
-    return list(
-        Question.objects.filter(section__edition=edition)
-        .filter(Q(section__type_candidature="") | Q(section__type_candidature=type_candidature))
-        .select_related("section")
-        .order_by("section__ordre", "section__pk", "ordre", "pk")
-    )
-
-
 def missing_items(candidature):
     """What still prevents submission: required questions without an answer, and no eligible
     fiche among the selected ones. Four queries, whatever the size of the dossier."""
@@ -61,7 +52,7 @@ def missing_items(candidature):
         )
     )
     missing = []
-    for question in questionnaire(candidature.edition, candidature.type):
+    for question in ordered_questions(candidature):
         if not question.required:
             continue
         done = question.pk in with_file if question.kind == Question.Kind.FILE else question.pk in answered
@@ -141,7 +132,7 @@ def renew(previous, edition, user):
         created_by=user,
         updated_by=user,
     )
-    asked = {_key(question): question for question in questionnaire(edition, candidature.type)}
+    asked = {_key(question): question for question in ordered_questions(candidature)}
 
     answers = []
     for reponse in previous.reponses.select_related("question"):
@@ -215,9 +206,7 @@ def renewal_summary(candidature):
             f for f in fiches if f.pk in previous_ids and f.created_at <= since and f.updated_at > since
         ],
         "ineligible": [f for f in fiches if f.pk in previous_ids and f.reason],
-        "unanswered": [
-            q for q in questionnaire(candidature.edition, candidature.type) if q.pk not in answered
-        ],
+        "unanswered": [q for q in ordered_questions(candidature) if q.pk not in answered],
         "answers": len(answered),
     }
 

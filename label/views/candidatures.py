@@ -15,7 +15,6 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from atlaas.models import Membership
 from atlaas.rules import membership_or_404
 from atlaas.uploads import file_response
 
@@ -76,7 +75,7 @@ def demarrer(request, code):
     reason = edition_closed_reason(edition)
     status = 200
     if request.method == "POST":
-        if membership.role != Membership.Role.REFERENT:
+        if not membership.is_referent:
             raise PermissionDenied
         try:
             candidature, created = start_candidature(edition, collectivite, request.user)
@@ -91,7 +90,7 @@ def demarrer(request, code):
     context = {
         "collectivite": collectivite,
         "membership": membership,
-        "is_referent": membership.role == Membership.Role.REFERENT,
+        "is_referent": membership.is_referent,
         "edition": edition,
         "type": edition.type_for(collectivite) if edition else None,
         "eligible_count": (
