@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from . import catalogue
 from .forms import RenvoiForm
 from .models import (
     Categorie,
@@ -58,6 +59,11 @@ class CollectiviteAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # the referential comes from import_territoires, never typed in by hand
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Its name and level are part of its fiches in the Atlaas.
+        catalogue.indexer(obj.fiches.published().values_list("pk", flat=True))
 
 
 class EnjeuInline(admin.TabularInline):
@@ -206,6 +212,11 @@ class FicheActionAdmin(admin.ModelAdmin):
     inlines = [ContactFicheInline, FichierFicheInline, FicheTransitionInline]
     actions = ["publier", "renvoyer_a_corriger"]
     show_full_result_count = False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if form.instance.state == FicheAction.State.PUBLIEE:
+            catalogue.indexer([form.instance.pk])  # a correction by staff is searchable at once
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.fichier_view)

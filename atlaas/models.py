@@ -2,6 +2,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -105,6 +106,16 @@ class Collectivite(models.Model):
         default=True,
         help_text=_("Décochée quand la collectivité disparaît du référentiel (fusion)."),
     )
+    # The latest published label; written by the label app when a palmarès is published.
+    niveau = models.PositiveSmallIntegerField(
+        _("niveau actuel du label"),
+        null=True,
+        blank=True,
+        choices=[(n, "@" * n) for n in range(1, 6)],
+    )
+    niveau_millesime = models.PositiveSmallIntegerField(
+        _("millésime du niveau actuel"), null=True, blank=True
+    )
 
     objects = CollectiviteQuerySet.as_manager()
 
@@ -118,6 +129,10 @@ class Collectivite(models.Model):
                 condition=models.Q(nature="commune", type_epci="")
                 | models.Q(nature="epci") & ~models.Q(type_epci=""),
                 name="collectivite_type_epci_only_for_epci",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(niveau__isnull=True) | models.Q(niveau__gte=1, niveau__lte=5),
+                name="collectivite_niveau_1_to_5",
             ),
         ]
 
@@ -360,6 +375,8 @@ class FicheAction(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+    # Weighted French words of the published text (PostgreSQL); see atlaas/catalogue.py.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = FicheActionQuerySet.as_manager()
 
@@ -367,7 +384,10 @@ class FicheAction(models.Model):
         verbose_name = _("fiche action")
         verbose_name_plural = _("fiches actions")
         ordering = ["-date_debut", "titre"]
-        indexes = [models.Index(fields=["collectivite", "state"])]
+        indexes = [
+            models.Index(fields=["collectivite", "state"]),
+            models.Index(fields=["state", "-published_at"], name="fiche_state_published"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(date_fin__isnull=True) | models.Q(date_fin__gte=models.F("date_debut")),

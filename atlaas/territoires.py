@@ -27,6 +27,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.text import slugify
 
+from . import catalogue
 from .models import Collectivite, Departement, Region, Zone
 
 SHIPPED_FILE = Path(__file__).resolve().parent / "data" / "territoires.json.gz"
@@ -529,6 +530,8 @@ def import_compact(data, stdout=None):
             }
         _sync(Collectivite, wanted, summary.communes, Collectivite.objects.communes(), deactivate=True)
         progress("communes")
+        if summary.communes.updated or summary.epci.updated:
+            catalogue.indexer()  # collectivités' names are searched with their fiches
     return summary
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import notifications
+from . import catalogue, notifications
 from .models import FicheAction, FicheTransition, Invitation, Membership
 
 State = FicheAction.State
@@ -47,6 +47,8 @@ def set_fiche_state(fiche, to_state, by, message=""):
     if to_state == State.PUBLIEE:
         fiche.published_at = timezone.now()
     fiche.save()
+    if to_state == State.PUBLIEE:
+        catalogue.indexer([fiche.pk])
     FicheTransition.objects.create(
         fiche=fiche, from_state=from_state, to_state=to_state, by=by, message=message
     )
@@ -81,6 +83,7 @@ def _publish_revision(revision, by):
         message=_("Modification publiée."),
     )
     revision.delete()
+    catalogue.indexer([published.pk])
     notifications.notify_fiche_members(published, "fiche_publiee")
     return published
 

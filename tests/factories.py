@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 from django.utils.text import slugify
 
+from atlaas import catalogue
 from atlaas.models import (
     Categorie,
     Collectivite,
@@ -135,6 +136,12 @@ class FicheFactory(factory.django.DjangoModelFactory):
             ContactFiche.objects.create(
                 fiche=obj, nom="Camille Martin", fonction="Chargée de mission", email="c.martin@mairie.fr"
             )
+
+    @factory.post_generation
+    def index(obj, create, extracted, **kwargs):
+        """A published fiche is in the search index, as after its publication."""
+        if create and obj.state == FicheAction.State.PUBLIEE and not obj.revision_of_id:
+            catalogue.indexer([obj.pk])
 
 
 class EditionFactory(factory.django.DjangoModelFactory):

@@ -6,6 +6,7 @@ calendar of the open edition is set relative to today so that it is open when yo
 
 import datetime
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from atlaas import catalogue
 from atlaas.models import Collectivite, ContactFiche, FicheAction, FicheTransition, Membership, Service
 from label.models import (
     Candidature,
@@ -85,39 +87,79 @@ FONCTIONS = [
 
 # Fiche texts are assembled from parts: varied, plausible, and searchable in French.
 ACTIONS = [
-    "Ateliers de",
-    "Mise en place d'un service de",
-    "Plateforme de",
-    "Programme de",
-    "Espace de",
-    "Déploiement de",
-    "Accompagnement à la",
-    "Lancement d'un dispositif de",
-    "Création d'un portail de",
-    "Formation à la",
+    "ateliers hebdomadaires",
+    "un service dédié",
+    "une plateforme en ligne",
+    "un programme sur trois ans",
+    "un espace ouvert à tous",
+    "déploiement dans tous les quartiers",
+    "accompagnement personnalisé",
+    "lancement d'un dispositif",
+    "création d'un portail",
+    "formation des équipes",
 ]
-SUJETS = [
-    "médiation numérique",
-    "démarches en ligne",
-    "participation citoyenne",
-    "budget participatif",
-    "données ouvertes",
-    "cybersécurité",
-    "inclusion numérique",
-    "école numérique",
-    "télémédecine",
-    "réservation des équipements sportifs",
-    "consultation publique",
-    "signalement des incidents de voirie",
-    "sobriété numérique",
-    "numérisation des archives",
-    "cartographie participative",
-    "intelligence artificielle",
-    "accessibilité des services",
-    "prêt de matériel informatique",
-    "visioconférence pour les conseils municipaux",
-    "tiers-lieu numérique",
-]
+# Subject of a demo fiche → the services it is tagged with (names of the taxonomy).
+SUJETS = {
+    "médiation numérique": ["Inclusion et médiation numérique", "Accompagnement numérique des seniors"],
+    "démarches en ligne": [
+        "Dématérialisation des démarches",
+        "Accès aux services publics, droits et démarches",
+    ],
+    "participation citoyenne": [
+        "Participation citoyenne en ligne",
+        "Participation démocratique des citoyens",
+    ],
+    "budget participatif": [
+        "Participation démocratique des citoyens",
+        "Transparence de la gouvernance locale",
+    ],
+    "données ouvertes": [
+        "Données publiques et territoriales (open data)",
+        "Transparence de la gouvernance locale",
+    ],
+    "cybersécurité": ["Cybersécurité", "Protection des données personnelles"],
+    "inclusion numérique": ["Inclusion et médiation numérique", "Insertion par le numérique"],
+    "école numérique": [
+        "Soutien et équipement des structures éducatives",
+        "Organisation de la communauté éducative",
+    ],
+    "télémédecine": ["Accès aux informations pratiques", "Aides à l'équipement des publics en difficulté"],
+    "réservation des équipements sportifs": [
+        "Accès aux sports et loisirs",
+        "Dématérialisation des démarches",
+    ],
+    "consultation publique": ["Participation démocratique des citoyens", "Participation citoyenne en ligne"],
+    "signalement des incidents de voirie": [
+        "Accès aux informations pratiques",
+        "Mise en réseau des habitants",
+    ],
+    "sobriété numérique": ["Sobriété numérique", "Développement durable"],
+    "numérisation des archives": ["Numérisation du patrimoine", "Accès aux ressources culturelles"],
+    "cartographie participative": [
+        "Co-production et hébergement de contenus",
+        "Mise en réseau des habitants",
+    ],
+    "intelligence artificielle": [
+        "Intelligence artificielle dans l'action publique",
+        "Soutien à l'innovation",
+    ],
+    "accessibilité des services": [
+        "Accessibilité des services publics",
+        "Accès aux services publics, droits et démarches",
+    ],
+    "prêt de matériel informatique": [
+        "Aides à l'équipement des publics en difficulté",
+        "Inclusion et médiation numérique",
+    ],
+    "visioconférence pour les conseils municipaux": [
+        "Transparence de la gouvernance locale",
+        "Formation et implication des élus et des agents",
+    ],
+    "tiers-lieu numérique": [
+        "Mise en réseau des habitants",
+        "Partenariats et mise en réseau des acteurs économiques",
+    ],
+}
 PUBLICS = [
     "pour les seniors",
     "pour les familles",
@@ -374,12 +416,11 @@ def build_members(rng, collectivites, password_hash, staff):
     return users
 
 
-def fiche_text(rng):
-    sujet = rng.choice(SUJETS)
-    titre = f"{rng.choice(ACTIONS)} {sujet} {rng.choice(PUBLICS)}"
+def fiche_text(rng, sujet):
+    titre = f"{sujet.capitalize()} {rng.choice(PUBLICS)} : {rng.choice(ACTIONS)}"
     description = (
         f"{rng.choice(CONTEXTES)} {rng.choice(REALISATIONS)}. "
-        f"Le projet de {sujet} s'appuie sur {rng.choice(OUTILS).lower()} "
+        f"Le projet « {sujet} » s'appuie sur {rng.choice(OUTILS).lower()} "
         f"et sur {rng.choice(PARTENAIRES).lower()}. "
         f"{rng.choice(REALISATIONS).capitalize()}."
     )
@@ -389,14 +430,17 @@ def fiche_text(rng):
 
 def build_fiches(rng, collectivites, users_by_collectivite, total, today):
     services = list(Service.objects.filter(actif=True).values_list("pk", flat=True))
+    by_name = dict(Service.objects.values_list("nom", "pk"))
+    sujets = {sujet: [by_name[n] for n in names if n in by_name] for sujet, names in SUJETS.items()}
     weights = [rng.lognormvariate(0, 0.7) for _ in collectivites]
     scale = total / sum(weights)
-    fiches, service_links, contacts = [], [], []
+    fiches, tags, service_links, contacts = [], [], [], []
     State = FicheAction.State
     states = [State.PUBLIEE] * 17 + [State.SOUMISE, State.BROUILLON, State.A_CORRIGER]
     for collectivite, weight in zip(collectivites, weights, strict=True):
         for _ in range(max(3, round(weight * scale))):
-            titre, description, resultats = fiche_text(rng)
+            sujet = rng.choice(list(sujets))
+            titre, description, resultats = fiche_text(rng, sujet)
             debut = today - datetime.timedelta(days=rng.randint(30, 8 * 365))
             en_cours = rng.random() < 0.6
             fin = None if en_cours else min(today, debut + datetime.timedelta(days=rng.randint(60, 900)))
@@ -418,13 +462,17 @@ def build_fiches(rng, collectivites, users_by_collectivite, total, today):
                     budget=rng.choice([None, rng.randint(1, 200) * 500]),
                     created_by=users_by_collectivite[collectivite.pk],
                     moderation_message="Précisez les résultats obtenus." if state == State.A_CORRIGER else "",
-                    published_at=timezone.now() if state == State.PUBLIEE else None,
+                    published_at=published_at(rng, debut, today) if state == State.PUBLIEE else None,
                 )
             )
+            tags.append(sujets[sujet])
     FicheAction.objects.bulk_create(fiches, batch_size=2000)
     through = FicheAction.services.through
-    for fiche in fiches:
-        for service in rng.sample(services, rng.choice([1, 1, 2, 2, 3])):
+    for fiche, tagged in zip(fiches, tags, strict=True):
+        chosen = set(rng.sample(tagged, rng.choice([1, 2]))) if tagged else set()
+        if not chosen or rng.random() < 0.2:
+            chosen.add(rng.choice(services))
+        for service in chosen:
             service_links.append(through(ficheaction_id=fiche.pk, service_id=service))
         contacts.append(
             ContactFiche(
@@ -445,6 +493,23 @@ def build_fiches(rng, collectivites, users_by_collectivite, total, today):
         batch_size=2000,
     )
     return fiches
+
+
+def build_levels(rng, edition):
+    """The current level of the collectivités whose dossier was filed for ``edition`` (the
+    distribution of a real palmarès: every participant gets at least 1@)."""
+    filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE)
+    by_level = defaultdict(list)
+    for collectivite_id in filed.values_list("collectivite_id", flat=True).order_by("collectivite_id"):
+        by_level[rng.choices([1, 2, 3, 4, 5], weights=[31, 38, 48, 37, 36])[0]].append(collectivite_id)
+    for level, ids in by_level.items():
+        Collectivite.objects.filter(pk__in=ids).update(niveau=level, niveau_millesime=edition.annee)
+
+
+def published_at(rng, debut, today):
+    """Some weeks after the action started, never in the future."""
+    day = min(today, debut + datetime.timedelta(days=rng.randint(20, 400)))
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9 + rng.randint(0, 8))))
 
 
 def build_candidatures(rng, previous, current, collectivites, users_by_collectivite, fiches):
@@ -544,7 +609,7 @@ def demo_answer(rng, question):
         return rng.choice(["oui", "oui", "non"])
     if kind == Question.Kind.CHOICE:
         return rng.choice(question.choice_list())
-    return fiche_text(rng)[1]
+    return fiche_text(rng, rng.choice(list(SUJETS)))[1]
 
 
 @transaction.atomic
@@ -573,6 +638,8 @@ def build(*, seed=2026, small=False, fiches=None, today=None):
         total = fiches if fiches is not None else (300 if small else 15_000)
         all_fiches = build_fiches(rng, collectivites, referents, total, today)
         build_candidatures(rng, previous, current, collectivites, referents, all_fiches)
+        build_levels(rng, previous)
+        catalogue.indexer()
         newcomer = demo_user(f"nouveau@{DEMO_DOMAIN}", password_hash, first_name="Hugo", last_name="Nouveau")
         Membership.objects.create(
             user=newcomer,

@@ -1,0 +1,625 @@
+"""Search of the published fiches actions: French full text, facets, similar fiches, suggestions.
+
+PostgreSQL (full mode) keeps a weighted ``tsvector`` per fiche in ``FicheAction.search_vector``
+under the ``french_unaccent`` configuration (migration 0003) and answers the ``websearch`` syntax
+natively. SQLite (embedded mode) keeps the same words, stemmed in Python (``atlaas.francais``), in
+the FTS5 table ``atlaas_fiche_fts``; the query is translated here into FTS5 syntax.
+
+The index is written when a fiche is published (``workflow.set_fiche_state``) and rebuilt by
+``manage.py index_atlaas``. Only published fiches are ever searched.
+"""
+
+import dataclasses
+import difflib
+import hashlib
+import re
+from collections import Counter, defaultdict
+
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Prefetch
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import ExtractYear
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from . import francais
+from .models import Categorie, Collectivite, Departement, Enjeu, FicheAction, Region, Service
+
+CONFIG = "french_unaccent"
+MAX_QUERY_LENGTH = 200
+PAR_PAGE = 20
+SEUIL_VILLAGE = 3000  # the label's default threshold between village and ville (DOMAIN.md §1)
+
+
+TYPES = {
+    "village": _("Village"),
+    "ville": _("Ville"),
+    "territoire": _("Territoire (intercommunalité)"),
+}
+# Population strata of the label's statistics (DOMAIN.md §6): (label, lowest, highest excluded).
+STRATES = {
+    "moins-3000": (_("Moins de 3 000 habitants"), 0, 3_000),
+    "3000-20000": (_("De 3 000 à 20 000 habitants"), 3_000, 20_000),
+    "20000-100000": (_("De 20 000 à 100 000 habitants"), 20_000, 100_000),
+    "plus-100000": (_("Plus de 100 000 habitants"), 100_000, None),
+}
+TRIS = {"pertinence": _("Pertinence"), "date": _("Les plus récentes")}
+
+
+class RechercheForm(forms.Form):
+    """The catalogue's query string. Invalid values are ignored by the page and refused by the API."""
+
+    q = forms.CharField(label=_("Rechercher"), required=False)
+    categorie = forms.ModelChoiceField(Categorie.objects.all(), to_field_name="slug", required=False)
+    enjeu = forms.ModelChoiceField(Enjeu.objects.all(), to_field_name="slug", required=False)
+    service = forms.ModelChoiceField(Service.objects.all(), to_field_name="slug", required=False)
+    type = forms.ChoiceField(choices=TYPES.items(), required=False)
+    region = forms.ModelChoiceField(Region.objects.all(), to_field_name="code", required=False)
+    departement = forms.ModelChoiceField(Departement.objects.all(), to_field_name="code", required=False)
+    strate = forms.ChoiceField(choices=[(k, v[0]) for k, v in STRATES.items()], required=False)
+    niveau = forms.TypedChoiceField(
+        choices=[(str(n), "@" * n) for n in range(1, 6)], coerce=int, required=False, empty_value=None
+    )
+    annee = forms.IntegerField(min_value=1990, max_value=2100, required=False)
+    tri = forms.ChoiceField(choices=TRIS.items(), required=False)
+    page = forms.IntegerField(min_value=1, required=False)
+
+    FACETTES = ("categorie", "enjeu", "service", "type", "region", "departement", "strate", "niveau", "annee")
+
+    def clean_q(self):
+        text = "".join(c if c.isprintable() else " " for c in self.cleaned_data["q"])
+        return " ".join(text.split())[:MAX_QUERY_LENGTH]
+
+    def filtres(self):
+        """The valid part of the query string (call after ``is_valid()``)."""
+        data = getattr(self, "cleaned_data", {})
+        return {name: value for name, value in data.items() if value not in (None, "")}
+
+
+# --- The query language ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Terme:
+    stems: tuple  # one stem, or several for a phrase
+    exclu: bool = False
+
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def analyser(q):
+    """The ``websearch`` syntax as PostgreSQL reads it: a list of groups that must all match, each
+    a list of alternatives (``OR``); a term is a word or a "quoted phrase", ``-`` excludes it."""
+    groupes, ou = [], False
+    for match in _TOKEN.finditer(q):
+        moins, phrase, mot = match.groups()
+        if mot is not None and mot.lower() == "or":
+            ou = bool(groupes)
+            continue
+        if mot is not None:
+            moins, phrase = ("-" if mot.startswith("-") else ""), mot.lstrip("-")
+        stems = tuple(francais.stems(phrase))
+        if not stems:
+            continue
+        terme = Terme(stems, exclu=bool(moins))
+        if ou and not terme.exclu and not groupes[-1][-1].exclu:
+            groupes[-1].append(terme)
+        else:
+            groupes.append([terme])
+        ou = False
+    return groupes
+
+
+def stems_cherches(q):
+    """The stems a result should show highlighted."""
+    return {stem for groupe in analyser(q) for terme in groupe if not terme.exclu for stem in terme.stems}
+
+
+def _fts5(groupes):
+    def terme(t):
+        return '"' + " ".join(t.stems) + '"'  # stems are \w+ only: nothing to escape
+
+    return " AND ".join("(" + " OR ".join(terme(t) for t in groupe) + ")" for groupe in groupes)
+
+
+_FTS_IDS = "SELECT rowid FROM atlaas_fiche_fts WHERE atlaas_fiche_fts MATCH %s"
+_FTS_WEIGHTS = "10.0, 4.0, 4.0, 1.0"  # titre, résumé, collectivité, corps
+
+
+def _texte(qs, q):
+    """``qs`` restricted to the fiches matching ``q``."""
+    if connection.vendor == "postgresql":
+        return qs.filter(search_vector=SearchQuery(q, config=CONFIG, search_type="websearch"))
+    for groupe in analyser(q):
+        positifs = [terme for terme in groupe if not terme.exclu]
+        if positifs:
+            qs = qs.filter(id__in=RawSQL(_FTS_IDS, [_fts5([positifs])]))
+        for terme in groupe:
+            if terme.exclu:
+                qs = qs.exclude(id__in=RawSQL(_FTS_IDS, [_fts5([[terme]])]))
+    return qs
+
+
+def _pertinence(qs, q):
+    """``qs`` (already restricted by ``_texte``) annotated with ``rank``, higher is better
+    (PostgreSQL)."""
+    query = SearchQuery(q, config=CONFIG, search_type="websearch")
+    return qs.annotate(rank=SearchRank(F("search_vector"), query))
+
+
+def _ids_par_pertinence(qs, q):
+    """SQLite: the ids of ``qs`` best first. FTS5 ranks its matches in one pass; joining it to the
+    fiches instead would run the full-text query once per fiche."""
+    positifs = [[t for t in groupe if not t.exclu] for groupe in analyser(q)]
+    expression = _fts5([groupe for groupe in positifs if groupe])
+    retenus = set(qs.values_list("pk", flat=True))
+    if not expression:
+        return sorted(retenus, reverse=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid FROM atlaas_fiche_fts WHERE atlaas_fiche_fts MATCH %s "
+            f"ORDER BY bm25(atlaas_fiche_fts, {_FTS_WEIGHTS}), rowid DESC",
+            [expression],
+        )
+        return [pk for (pk,) in cursor.fetchall() if pk in retenus]
+
+
+def a_du_sens(q):
+    """False for a query with no word to look for (punctuation, stop words only)."""
+    return bool(analyser(q))
+
+
+# --- Searching ------------------------------------------------------------------------------
+
+
+def _avec_service(condition):
+    liens = FicheAction.services.through.objects.filter(ficheaction_id=OuterRef("pk"), **condition)
+    return Exists(liens)
+
+
+def filtrer(filtres):
+    """The published fiches matching ``filtres`` (``RechercheForm.filtres()``), in no order."""
+    qs = FicheAction.objects.published()
+    if "categorie" in filtres:
+        qs = qs.filter(_avec_service({"service__enjeu__categorie": filtres["categorie"]}))
+    if "enjeu" in filtres:
+        qs = qs.filter(_avec_service({"service__enjeu": filtres["enjeu"]}))
+    if "service" in filtres:
+        qs = qs.filter(_avec_service({"service": filtres["service"]}))
+    if "type" in filtres:
+        qs = qs.filter(**_condition_type(filtres["type"]))
+    if "region" in filtres:
+        qs = qs.filter(collectivite__region=filtres["region"])
+    if "departement" in filtres:
+        qs = qs.filter(collectivite__departement=filtres["departement"])
+    if "strate" in filtres:
+        _label, bas, haut = STRATES[filtres["strate"]]
+        qs = qs.filter(collectivite__population__gte=bas)
+        if haut is not None:
+            qs = qs.filter(collectivite__population__lt=haut)
+    if "niveau" in filtres:
+        qs = qs.filter(collectivite__niveau=filtres["niveau"])
+    if "annee" in filtres:
+        qs = qs.filter(date_debut__year=filtres["annee"])
+    if a_du_sens(filtres.get("q", "")):
+        qs = _texte(qs, filtres["q"])
+    return qs
+
+
+def _condition_type(value):
+    if value == "territoire":
+        return {"collectivite__nature": Collectivite.Nature.EPCI}
+    if value == "village":
+        return {
+            "collectivite__nature": Collectivite.Nature.COMMUNE,
+            "collectivite__population__lt": SEUIL_VILLAGE,
+        }
+    return {
+        "collectivite__nature": Collectivite.Nature.COMMUNE,
+        "collectivite__population__gte": SEUIL_VILLAGE,
+    }
+
+
+def par_pertinence(filtres):
+    """True when results go by relevance (title above body): a text query and no other order asked."""
+    return filtres.get("tri", "pertinence") == "pertinence" and a_du_sens(filtres.get("q", ""))
+
+
+def ids_ordonnes(qs, filtres, limite=None):
+    """The ids of ``qs`` in the order of the results (the first ``limite`` of them)."""
+    if not par_pertinence(filtres):
+        ids = qs.order_by("-published_at", "-pk").values_list("pk", flat=True)
+    elif connection.vendor == "postgresql":
+        ids = (
+            _pertinence(qs, filtres["q"])
+            .order_by("-rank", "-published_at", "-pk")
+            .values_list("pk", flat=True)
+        )
+    else:
+        ids = _ids_par_pertinence(qs, filtres["q"])
+    return list(ids[:limite] if limite else ids)
+
+
+def fiches(ids):
+    """The fiches ``ids`` in that order, with their collectivité and services (two queries)."""
+    par_pk = (
+        FicheAction.objects.select_related("collectivite__departement", "collectivite__region")
+        .prefetch_related(Prefetch("services", Service.objects.select_related("enjeu__categorie")))
+        .defer("search_vector")
+        .in_bulk(ids)
+    )
+    return [par_pk[pk] for pk in ids if pk in par_pk]
+
+
+@dataclasses.dataclass
+class Resultats:
+    total: int
+    facettes: dict
+    fiches: list
+    page: int
+    pages: int
+
+
+VERSION = "atlaas:version"
+EN_CACHE = 1000  # ids kept in the cache per search: the first fifty pages
+
+
+def rechercher(filtres, page=1, par_page=PAR_PAGE):
+    """One page of results with the facets. A search's counts and first ids stay in the cache
+    until the next publication (``indexer`` changes the version), so browsing its pages, or
+    coming back to it, costs two small queries."""
+    cle = _cle(filtres)
+    trouve = cache.get(cle)
+    qs = filtrer(filtres)
+    if trouve is None:
+        trouve = (_comptes(qs), ids_ordonnes(qs, filtres, limite=EN_CACHE))
+        cache.set(cle, trouve, 3600)
+    comptes, ids = trouve
+    total = sum(comptes["annee"].values())
+    pages = max(1, -(-total // par_page))
+    page = min(max(1, page or 1), pages)
+    debut = (page - 1) * par_page
+    if debut + par_page > len(ids) and total > len(ids):
+        ids = ids_ordonnes(qs, filtres, limite=debut + par_page)
+    return Resultats(total, facettes(comptes), fiches(ids[debut : debut + par_page]), page, pages)
+
+
+def _cle(filtres):
+    """The cache key of a search: the index version and the filters, page apart."""
+    version = cache.get_or_set(VERSION, 1, None)
+    valeurs = sorted(
+        (name, str(getattr(value, "pk", value))) for name, value in filtres.items() if name != "page"
+    )
+    empreinte = hashlib.sha256(repr(valeurs).encode()).hexdigest()[:32]
+    return f"atlaas:recherche:{version}:{empreinte}"
+
+
+# --- Facets ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Valeur:
+    valeur: str
+    libelle: str
+    nombre: int
+
+
+_FACETTES_SQL = """
+WITH m (id, annee, nature, population, niveau, dep, reg) AS MATERIALIZED ({fiches}),
+t (id, service, enjeu, categorie) AS MATERIALIZED (
+    SELECT m.id, l.service_id, s.enjeu_id, e.categorie_id FROM m
+    JOIN {liens} l ON l.ficheaction_id = m.id
+    JOIN {services} s ON s.id = l.service_id
+    JOIN {enjeux} e ON e.id = s.enjeu_id
+)
+SELECT 'annee', CAST(annee AS TEXT), COUNT(*) FROM m GROUP BY annee
+UNION ALL SELECT 'type', CASE WHEN nature = %s THEN 'territoire' WHEN population < %s THEN 'village'
+    ELSE 'ville' END AS k, COUNT(*) FROM m GROUP BY k
+UNION ALL SELECT 'strate', CASE {strates} END AS k, COUNT(*) FROM m GROUP BY k
+UNION ALL SELECT 'niveau', CAST(niveau AS TEXT), COUNT(*) FROM m WHERE niveau IS NOT NULL GROUP BY niveau
+UNION ALL SELECT 'departement', dep, COUNT(*) FROM m GROUP BY dep
+UNION ALL SELECT 'region', reg, COUNT(*) FROM m GROUP BY reg
+UNION ALL SELECT 'service', CAST(service AS TEXT), COUNT(*) FROM t GROUP BY service
+UNION ALL SELECT 'enjeu', CAST(enjeu AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY enjeu
+UNION ALL SELECT 'categorie', CAST(categorie AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY categorie
+"""
+
+
+def _comptes(qs):
+    """{facet: {key: count}} over ``qs`` (``filtrer()``'s result), computed in SQL in one query
+    that runs the search once, whatever the number of fiches."""
+    fiches = (
+        qs.order_by()
+        .annotate(annee_debut=ExtractYear("date_debut"))
+        .values(
+            "pk",
+            "annee_debut",
+            "collectivite__nature",
+            "collectivite__population",
+            "collectivite__niveau",
+            "collectivite__departement__code",
+            "collectivite__region__code",
+        )
+    )
+    sql_fiches, params_fiches = fiches.query.sql_with_params()
+    strates, params_strates = [], []
+    for key, (_label, _bas, haut) in STRATES.items():
+        if haut is None:
+            strates.append(f"ELSE '{key}'")
+        else:
+            strates.append(f"WHEN population < %s THEN '{key}'")
+            params_strates.append(haut)
+    sql = _FACETTES_SQL.format(
+        fiches=sql_fiches,
+        strates=" ".join(strates),
+        liens=FicheAction.services.through._meta.db_table,
+        services=Service._meta.db_table,
+        enjeux=Enjeu._meta.db_table,
+    )
+    comptes = {name: {} for name in RechercheForm.FACETTES}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params_fiches, Collectivite.Nature.EPCI, SEUIL_VILLAGE, *params_strates])
+        for facette, key, nombre in cursor.fetchall():
+            if key is not None:
+                comptes[facette][key] = nombre
+    return comptes
+
+
+def libelles():
+    """Names and order of the taxonomy, régions and départements, for the facets (cached ten minutes)."""
+    cached = cache.get(LIBELLES)
+    if cached is not None:
+        return cached
+    taxonomie = {"categorie": {}, "enjeu": {}, "service": {}}
+    for service in Service.objects.select_related("enjeu__categorie").order_by(
+        "enjeu__categorie__ordre", "enjeu__ordre", "ordre", "nom"
+    ):
+        enjeu, categorie = service.enjeu, service.enjeu.categorie
+        taxonomie["categorie"].setdefault(str(categorie.pk), (categorie.slug, categorie.nom))
+        taxonomie["enjeu"].setdefault(str(enjeu.pk), (enjeu.slug, enjeu.nom))
+        taxonomie["service"][str(service.pk)] = (service.slug, service.nom)
+    valeurs = {
+        **taxonomie,
+        "region": {
+            code: (code, nom) for code, nom in Region.objects.order_by("nom").values_list("code", "nom")
+        },
+        "departement": {
+            code: (code, f"{nom} ({code})")
+            for code, nom in Departement.objects.order_by("code").values_list("code", "nom")
+        },
+        "type": {key: (key, str(label)) for key, label in TYPES.items()},
+        "strate": {key: (key, str(label)) for key, (label, _b, _h) in STRATES.items()},
+        "niveau": {str(n): (str(n), "@" * n) for n in range(5, 0, -1)},
+    }
+    cache.set(LIBELLES, valeurs, 600)
+    return valeurs
+
+
+LIBELLES = "atlaas:libelles"
+
+
+def facettes(comptes):
+    """{facet: [Valeur, …]} from ``_comptes()``, in the order of the referential."""
+    resultat = {}
+    for facette, valeurs in libelles().items():
+        resultat[facette] = [
+            Valeur(valeur, libelle, comptes[facette][key])
+            for key, (valeur, libelle) in valeurs.items()
+            if comptes[facette].get(key)
+        ]
+    resultat["annee"] = [Valeur(a, a, n) for a, n in sorted(comptes["annee"].items(), reverse=True)]
+    return {name: resultat[name] for name in RechercheForm.FACETTES}
+
+
+# --- Excerpts -------------------------------------------------------------------------------
+
+EXTRAIT = 260
+
+
+def extrait(fiche, q):
+    """The short summary, or the part of the description around the first word searched, with
+    the words searched in ``<mark>``. Safe HTML."""
+    cherches = stems_cherches(q) if q else set()
+    texte = fiche.sous_titre or fiche.description
+    if cherches and not _contient(fiche.sous_titre, cherches) and _contient(fiche.description, cherches):
+        texte = fiche.description
+    debut = 0
+    if len(texte) > EXTRAIT and cherches:
+        for match in francais.WORD.finditer(texte):
+            if _stem_de(match.group()) in cherches:
+                debut = max(0, match.start() - EXTRAIT // 3)
+                break
+    morceau = texte[debut : debut + EXTRAIT]
+    if debut:
+        morceau = "…" + morceau.split(" ", 1)[-1]
+    if debut + EXTRAIT < len(texte):
+        morceau = morceau.rsplit(" ", 1)[0] + "…"
+    return surligner(morceau, cherches)
+
+
+def surligner(texte, cherches):
+    """``texte`` escaped, the words whose stem is in ``cherches`` in ``<mark>``."""
+    if not cherches:
+        return escape(texte)
+    morceaux, fin = [], 0
+    for match in francais.WORD.finditer(texte):
+        if _stem_de(match.group()) in cherches:
+            morceaux += [escape(texte[fin : match.start()]), "<mark>", escape(match.group()), "</mark>"]
+            fin = match.end()
+    morceaux.append(escape(texte[fin:]))
+    return mark_safe("".join(morceaux))
+
+
+def _stem_de(mot):
+    return francais.stem(francais.sans_accents(mot))
+
+
+def _contient(texte, cherches):
+    return any(stem in cherches for stem in francais.stems(texte))
+
+
+# --- Similar fiches -------------------------------------------------------------------------
+
+
+def similaires(fiche, services_ids, nombre=4, candidats=200):
+    """Published fiches of other collectivités sharing the most services with ``fiche``; among
+    those, the ones whose title and summary share the most words with its own. Two queries."""
+    mots = set(francais.stems(f"{fiche.titre} {fiche.sous_titre}"))
+    lignes = (
+        FicheAction.objects.published()
+        .exclude(collectivite_id=fiche.collectivite_id)
+        .filter(services__in=services_ids)
+        .values("pk", "titre", "sous_titre")
+        .annotate(communs=Count("services"))
+        .order_by("-communs", "-published_at")[:candidats]
+    )
+
+    def score(ligne):
+        return ligne["communs"], len(mots & set(francais.stems(f"{ligne['titre']} {ligne['sous_titre']}")))
+
+    meilleurs = [ligne["pk"] for ligne in sorted(lignes, key=score, reverse=True)[:nombre]]
+    par_pk = FicheAction.objects.select_related("collectivite__departement").in_bulk(meilleurs)
+    return [par_pk[pk] for pk in meilleurs]
+
+
+# --- Spelling suggestions -------------------------------------------------------------------
+
+VOCABULAIRE = "atlaas:vocabulaire"
+
+
+def vocabulaire():
+    """Words of the published titles, summaries, collectivités and services: {word without
+    accents: (the word as most often written, frequency)}. Kept in the cache for six hours."""
+    vocab = cache.get(VOCABULAIRE)
+    if vocab is not None:
+        return vocab
+    formes = defaultdict(Counter)
+    textes = FicheAction.objects.published().values_list("titre", "sous_titre", "collectivite__nom")
+    for ligne in textes.iterator(chunk_size=2000):
+        for texte in ligne:
+            for mot in francais.WORD.findall(texte):
+                if len(mot) >= 3 and not mot.isdigit():
+                    formes[francais.sans_accents(mot)][mot.lower()] += 1
+    for nom in Service.objects.values_list("nom", flat=True):
+        for mot in francais.WORD.findall(nom):
+            if len(mot) >= 3:
+                formes[francais.sans_accents(mot)][mot.lower()] += 1
+    vocab = {}
+    for cle, compte in formes.items():
+        forme, _n = compte.most_common(1)[0]
+        vocab[cle] = (forme, sum(compte.values()))
+    cache.set(VOCABULAIRE, vocab, 6 * 3600)
+    return vocab
+
+
+def suggestion(q):
+    """A close query made of known words ("Vouliez-vous dire …"), or None."""
+    vocab = vocabulaire()
+    mots, change = [], False
+    for mot in francais.WORD.findall(q)[:12]:
+        cle = francais.sans_accents(mot)
+        if cle in vocab or len(cle) < 3 or cle in francais.STOP_WORDS or cle.isdigit():
+            mots.append(mot)
+            continue
+        proches = difflib.get_close_matches(
+            cle, [w for w in vocab if abs(len(w) - len(cle)) <= 2], n=5, cutoff=0.75
+        )
+        if not proches:
+            mots.append(mot)
+            continue
+        meilleur = max(
+            proches, key=lambda w: (round(difflib.SequenceMatcher(None, cle, w).ratio(), 1), vocab[w][1])
+        )
+        mots.append(vocab[meilleur][0])
+        change = True
+    return " ".join(mots) if change else None
+
+
+# --- The index ------------------------------------------------------------------------------
+
+_PG_INDEX = """
+UPDATE atlaas_ficheaction AS f SET search_vector =
+    setweight(to_tsvector('french_unaccent', f.titre), 'A')
+    || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.sous_titre, c.nom)), 'B')
+    || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.description, f.synthese, f.resultats)), 'C')
+    || setweight(to_tsvector('french_unaccent',
+        concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)), 'D')
+FROM atlaas_collectivite AS c
+WHERE c.id = f.collectivite_id AND f.state = 'publiee' AND f.revision_of_id IS NULL
+"""
+
+
+def invalider():
+    """Forget the searches in the cache (after a publication, or a change of a collectivité)."""
+    cache.delete(VOCABULAIRE)
+    try:
+        cache.incr(VERSION)
+    except ValueError:
+        cache.set(VERSION, 2, None)
+
+
+def indexer(ids=None):
+    """Write the search index of the published fiches ``ids`` (all of them when None)."""
+    invalider()
+    transaction.on_commit(invalider)  # again: a search made meanwhile may have cached the old state
+    if ids is not None:
+        ids = list(ids)
+        if not ids:
+            return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if ids is None:
+                cursor.execute(_PG_INDEX)
+            else:
+                cursor.execute(_PG_INDEX + " AND f.id = ANY(%s)", [ids])
+            return
+        fiches = FicheAction.objects.published().select_related("collectivite")
+        if ids is None:
+            cursor.execute("DELETE FROM atlaas_fiche_fts")
+        else:
+            fiches = fiches.filter(pk__in=ids)
+            for debut in range(0, len(ids), 500):
+                morceau = ids[debut : debut + 500]
+                cursor.execute(
+                    f"DELETE FROM atlaas_fiche_fts WHERE rowid IN ({', '.join(['%s'] * len(morceau))})",
+                    morceau,
+                )
+        lignes = []
+        for fiche in fiches.iterator(chunk_size=1000):
+            lignes.append((fiche.pk, *_colonnes_fts(fiche)))
+            if len(lignes) >= 1000:
+                _inserer_fts(cursor, lignes)
+                lignes = []
+        _inserer_fts(cursor, lignes)
+
+
+def _colonnes_fts(fiche):
+    corps = " ".join(
+        [
+            fiche.description,
+            fiche.synthese,
+            fiche.resultats,
+            fiche.recommandations,
+            fiche.outils,
+            fiche.partenaires,
+            fiche.public_cible,
+        ]
+    )
+    return tuple(
+        " ".join(francais.stems(texte))
+        for texte in (fiche.titre, fiche.sous_titre, fiche.collectivite.nom, corps)
+    )
+
+
+def _inserer_fts(cursor, lignes):
+    if lignes:
+        cursor.executemany(
+            "INSERT INTO atlaas_fiche_fts (rowid, titre, resume, collectivite, corps) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            lignes,
+        )

@@ -1,0 +1,54 @@
+"""French words for the Atlaas search: accents removed, case folded, stemmed.
+
+PostgreSQL does the same with its ``french_unaccent`` configuration (``unaccent`` then the Snowball
+French stemmer). This module gives embedded mode (SQLite FTS5) the same words, and both modes the
+highlighting of excerpts and the spelling suggestions.
+"""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+WORD = re.compile(r"\w+")
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "’": "'"})
+
+# Snowball's French stop words (the list PostgreSQL's french configuration also drops), accents removed.
+STOP_WORDS = frozenset(
+    """
+     au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais me meme
+     mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton
+     tu un une vos votre vous c d j l a m n s t y ete etee etees etes etant etante etants etantes
+     suis es est sommes sont serai seras sera serons serez seront serais serait serions seriez
+     seraient etais etait etions etiez etaient fus fut fumes futes furent sois soit soyons soyez
+     soient fusse fusses fussions fussiez fussent ayant ayante ayantes ayants eu eue eues eus ai as
+     avons avez ont aurai auras aura aurons aurez auront aurais aurait aurions auriez auraient avais
+     avait avions aviez avaient eut eumes eutes eurent aie aies ait ayons ayez aient eusse eusses eut
+     eussions eussiez eussent
+    """.split()  # noqa: SIM905 - easier to read as text
+)
+
+_stemmer = snowballstemmer.stemmer("french")
+
+
+def sans_accents(text):
+    """« Médiation numérique » → « mediation numerique » (lower case, no diacritics, no ligatures)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(LIGATURES).lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text):
+    """The words of ``text``, accents removed and lower-cased, in order."""
+    return WORD.findall(sans_accents(text).replace("_", " "))
+
+
+@lru_cache(maxsize=50_000)
+def stem(word):
+    """The stem of one word already passed through ``sans_accents``."""
+    return _stemmer.stemWord(word)
+
+
+def stems(text):
+    """The stems of the meaningful words of ``text`` (stop words dropped), in order."""
+    return [stem(word) for word in words(text) if word not in STOP_WORDS]
