@@ -1,0 +1,210 @@
+"""Staff moderation of the Atlaas: the queue of submitted fiches, one fiche with its diff against
+the published version, « Publier » and « Renvoyer pour correction » through workflow.set_fiche_state.
+
+Staff only: everybody else, anonymous included, gets the 404 of a page that does not exist.
+"""
+
+from itertools import groupby
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+from django.views.decorators.http import require_http_methods, require_safe
+
+from atlaas import diff, workflow
+from atlaas.forms import RenvoiForm
+from atlaas.models import FicheAction, FicheTransition
+
+State = FicheAction.State
+PER_PAGE = 50
+PUBLIER, RENVOYER = "publier", "renvoyer"
+# A revision is deleted once published: a colleague or a double click was first.
+GONE = gettext_noop("Cette fiche n'est plus en attente de modération : rien n'a été changé.")
+
+
+class FiltreForm(forms.Form):
+    NOUVELLES, MODIFICATIONS = "nouvelles", "modifications"
+
+    type = forms.ChoiceField(
+        label=gettext_lazy("Type de demande"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Toutes les fiches")),
+            (NOUVELLES, gettext_lazy("Nouvelles fiches")),
+            (MODIFICATIONS, gettext_lazy("Modifications de fiches publiées")),
+        ],
+    )
+
+
+def _staff_or_404(user):
+    if not user.is_staff:
+        raise Http404
+
+
+def _submissions():
+    """Each fiche's latest move to « soumise »: its time and author."""
+    return FicheTransition.objects.filter(fiche=OuterRef("pk"), to_state=State.SOUMISE).order_by("-at", "-pk")
+
+
+@require_safe
+def file(request):
+    """The fiches waiting for a decision, the oldest submission first."""
+    _staff_or_404(request.user)
+    filtre = FiltreForm(request.GET or None)
+    kind = filtre.cleaned_data["type"] if filtre.is_valid() else ""
+    fiches = (
+        FicheAction.objects.filter(state=State.SOUMISE)
+        .select_related("collectivite__departement")
+        .annotate(
+            submitted_at=Coalesce(Subquery(_submissions().values("at")[:1]), "updated_at"),
+            submitted_by_id=Subquery(_submissions().values("by")[:1]),
+        )
+        .order_by("submitted_at", "pk")
+    )
+    if kind == FiltreForm.NOUVELLES:
+        fiches = fiches.filter(revision_of__isnull=True)
+    elif kind == FiltreForm.MODIFICATIONS:
+        fiches = fiches.filter(revision_of__isnull=False)
+    page = Paginator(fiches, PER_PAGE).get_page(request.GET.get("page"))
+    users = get_user_model().objects.in_bulk({f.submitted_by_id for f in page if f.submitted_by_id})
+    for fiche in page:
+        fiche.submitted_by = users.get(fiche.submitted_by_id)
+    return render(request, "atlaas/moderation/file.html", {"page": page, "filtre": filtre, "kind": kind})
+
+
+@require_http_methods(["GET", "POST"])
+def fiche(request, pk):
+    """A fiche as the public would see it, its changes if it revises a published fiche, its
+    history, and the decision while it is submitted. Staff may look at a fiche in any state."""
+    _staff_or_404(request.user)
+    fiche = (
+        FicheAction.objects.select_related("collectivite__departement", "revision_of").filter(pk=pk).first()
+    )
+    if request.method == "GET":
+        if fiche is None:
+            raise Http404
+        return _render(request, fiche, RenvoiForm())
+
+    action = request.POST.get("action")
+    if action not in (PUBLIER, RENVOYER):
+        return redirect("atlaas:moderation_fiche", pk) if fiche else redirect("atlaas:moderation")
+    if fiche is None:
+        messages.error(request, _(GONE))
+        return redirect("atlaas:moderation")
+    if fiche.state != State.SOUMISE:
+        return _already_moderated(request, fiche)
+    form = RenvoiForm(request.POST) if action == RENVOYER else RenvoiForm()
+    if action == RENVOYER and not form.is_valid():
+        return _render(request, fiche, form)
+    titre, is_revision = fiche.titre, bool(fiche.revision_of_id)
+    try:
+        if action == PUBLIER:
+            workflow.set_fiche_state(fiche, State.PUBLIEE, by=request.user)
+        else:
+            workflow.set_fiche_state(
+                fiche, State.A_CORRIGER, by=request.user, message=form.cleaned_data["message"]
+            )
+    except FicheAction.DoesNotExist:
+        messages.error(request, _(GONE))
+        return redirect("atlaas:moderation")
+    except workflow.TransitionError:
+        fiche.refresh_from_db()
+        return _already_moderated(request, fiche)
+    if action == RENVOYER:
+        text = _("Fiche « %(titre)s » renvoyée à la collectivité pour correction.")
+    elif is_revision:
+        text = _("Modification de la fiche « %(titre)s » publiée.")
+    else:
+        text = _("Fiche « %(titre)s » publiée.")
+    messages.success(request, text % {"titre": titre})
+    return redirect("atlaas:moderation")
+
+
+def _already_moderated(request, fiche):
+    messages.error(
+        request,
+        _(
+            "La fiche « %(titre)s » n'est plus en attente de modération (état : %(etat)s) : "
+            "quelqu'un l'a sans doute déjà traitée. Rien n'a été changé."
+        )
+        % {"titre": fiche.titre, "etat": fiche.get_state_display()},
+    )
+    return redirect("atlaas:moderation_fiche", fiche.pk)
+
+
+def _services(fiche):
+    return list(
+        fiche.services.select_related("enjeu__categorie").order_by(
+            "enjeu__categorie__ordre", "enjeu__ordre", "enjeu__nom", "ordre", "nom"
+        )
+    )
+
+
+def _contact_key(contact):
+    return (contact.nom, contact.fonction, contact.email.lower())
+
+
+def _render(request, fiche, renvoi_form):
+    published = fiche.revision_of  # set when the fiche is a revision of a published fiche
+    pending = (
+        FicheAction.objects.filter(revision_of=fiche).first()
+        if fiche.state == State.PUBLIEE and not published
+        else None
+    )
+    services = _services(fiche)
+    contacts = list(fiche.contacts.all())
+    fichiers = list(fiche.fichiers.all())
+    changes = None
+    if published:
+        changes = {
+            "fields": diff.field_changes(published, fiche, FicheAction.CONTENT_FIELDS),
+            "services": diff.list_changes(_services(published), services, key=lambda s: s.pk),
+            "contacts": diff.list_changes(list(published.contacts.all()), contacts, key=_contact_key),
+            "fichiers": diff.list_changes(
+                list(published.fichiers.all()), fichiers, key=lambda f: f.fichier.name
+            ),
+        }
+        changes["any"] = any(changes.values())
+    original = published or fiche
+    revision = fiche if published else pending
+    transitions = list(
+        FicheTransition.objects.filter(fiche__in=[f.pk for f in (original, revision) if f])
+        .select_related("by")
+        .order_by("at", "pk")
+    )
+    submissions = [t for t in transitions if t.fiche_id == fiche.pk and t.to_state == State.SOUMISE]
+    return render(
+        request,
+        "atlaas/moderation/fiche.html",
+        {
+            "fiche": fiche,
+            "collectivite": fiche.collectivite,
+            "published": published,
+            "pending": pending,
+            "original": original,
+            "changes": changes,
+            "services_by_enjeu": [
+                (enjeu, list(of_enjeu)) for enjeu, of_enjeu in groupby(services, key=lambda s: s.enjeu)
+            ],
+            "contacts": contacts,
+            "fichiers": fichiers,
+            "liens": [
+                {"url": line.strip(), "is_link": line.strip().startswith(("https://", "http://"))}
+                for line in fiche.liens.splitlines()
+                if line.strip()
+            ],
+            "transitions": transitions,
+            "submitted": submissions[-1] if submissions else None,
+            "renvoi_form": renvoi_form,
+            "decidable": fiche.state == State.SOUMISE,
+            "PUBLIER": PUBLIER,
+            "RENVOYER": RENVOYER,
+        },
+    )
