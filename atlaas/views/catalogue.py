@@ -1,0 +1,167 @@
+"""The public catalogue of fiches actions: French full-text search with facets.
+
+Every state of the page is its query string, so any search can be shared. Without JavaScript the
+facets are links and the search a GET form; with HTMX the same links and form replace only the
+results (``_resultats.html``), and the address bar follows.
+"""
+
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+
+from atlaas import catalogue
+
+TITRES = {
+    "categorie": gettext_lazy("Catégorie"),
+    "enjeu": gettext_lazy("Enjeu"),
+    "service": gettext_lazy("Service"),
+    "type": gettext_lazy("Type de collectivité"),
+    "region": gettext_lazy("Région"),
+    "departement": gettext_lazy("Département"),
+    "strate": gettext_lazy("Population"),
+    "niveau": gettext_lazy("Niveau du label"),
+    "annee": gettext_lazy("Année de lancement"),
+}
+# Long facets start folded, unless one of their values is chosen.
+REPLIEES = {"service", "departement", "annee"}
+PARAMETRES = ("q", *catalogue.RechercheForm.FACETTES, "tri")
+
+
+@require_safe
+def index(request):
+    form = catalogue.RechercheForm(request.GET)
+    form.is_valid()
+    filtres = form.filtres()
+    q = filtres.get("q", "")
+    resultats = catalogue.rechercher(filtres, filtres.get("page", 1))
+    cherches = catalogue.stems_cherches(q)
+    for fiche in resultats.fiches:
+        fiche.titre_surligne = catalogue.surligner(fiche.titre, cherches)
+        fiche.extrait = catalogue.extrait(fiche, q)
+    suggestion = None
+    if q and not resultats.total:
+        suggestion = catalogue.suggestion(q)
+        if suggestion and not catalogue.filtrer({**filtres, "q": suggestion}).exists():
+            suggestion = None
+    context = {
+        "form": form,
+        "q": q,
+        "resultats": resultats,
+        "debut": (resultats.page - 1) * catalogue.PAR_PAGE + 1,
+        "facettes": _facettes(request.GET, filtres, resultats.facettes),
+        "actifs": _actifs(request.GET, filtres),
+        "ignores": [
+            _("« %(valeur)s » pour « %(nom)s »") % {"valeur": request.GET.get(name, "")[:60], "nom": name}
+            for name in form.errors
+        ],
+        "mots_vides": bool(q) and not catalogue.a_du_sens(q),
+        "tronquee": len(request.GET.get("q", "")) > catalogue.MAX_QUERY_LENGTH,
+        "suggestion": suggestion,
+        "lien_suggestion": _lien(request.GET, "q", suggestion) if suggestion else "",
+        "tris": _tris(request.GET, filtres),
+        "pages": _pages(request.GET, resultats),
+        "caches": [(name, request.GET[name]) for name in PARAMETRES[1:] if name in filtres],
+        "export": _lien(request.GET, "page", None),
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "atlaas/catalogue/_resultats.html" if partial else "atlaas/catalogue/index.html"
+    return render(request, template, context)
+
+
+def _lien(get, name, value):
+    """The query string of the current search with ``name`` set to ``value`` (removed if None);
+    any change of search goes back to the first page."""
+    params = get.copy()
+    for key in list(params):
+        if key not in PARAMETRES:
+            del params[key]  # the page too, and anything unknown
+    if value is None:
+        params.pop(name, None)
+    else:
+        params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def _facettes(get, filtres, facettes):
+    blocs = []
+    for name, valeurs in facettes.items():
+        choisi = str(
+            getattr(filtres.get(name), "slug", None)
+            or getattr(filtres.get(name), "code", None)
+            or filtres.get(name, "")
+        )
+        lignes = [
+            {
+                "libelle": valeur.libelle,
+                "nombre": valeur.nombre,
+                "actif": valeur.valeur == choisi,
+                "url": _lien(get, name, None if valeur.valeur == choisi else valeur.valeur),
+            }
+            for valeur in valeurs
+        ]
+        if lignes:
+            blocs.append(
+                {
+                    "nom": name,
+                    "titre": TITRES[name],
+                    "lignes": lignes,
+                    "replie": name in REPLIEES and not choisi and len(lignes) > 8,
+                }
+            )
+    return blocs
+
+
+def _actifs(get, filtres):
+    """The filters in use, each with the link that removes it."""
+    actifs = []
+    for name in catalogue.RechercheForm.FACETTES:
+        if name not in filtres:
+            continue
+        value = filtres[name]
+        if name == "type":
+            libelle = catalogue.TYPES[value]
+        elif name == "strate":
+            libelle = catalogue.STRATES[value][0]
+        elif name == "niveau":
+            libelle = "@" * value
+        elif name == "departement":
+            libelle = f"{value.nom} ({value.code})"
+        else:
+            libelle = getattr(value, "nom", value)
+        actifs.append({"titre": TITRES[name], "libelle": libelle, "url": _lien(get, name, None)})
+    return actifs
+
+
+def _tris(get, filtres):
+    if not catalogue.a_du_sens(filtres.get("q", "")):
+        return []
+    courant = "pertinence" if catalogue.par_pertinence(filtres) else "date"
+    return [
+        {
+            "libelle": libelle,
+            "actif": cle == courant,
+            "url": _lien(get, "tri", None if cle == "pertinence" else cle),
+        }
+        for cle, libelle in catalogue.TRIS.items()
+    ]
+
+
+def _pages(get, resultats):
+    """Links to the first, previous, next and last pages and to the pages around this one."""
+    if resultats.pages <= 1:
+        return None
+    courante, derniere = resultats.page, resultats.pages
+    numeros = sorted({1, derniere, *range(max(1, courante - 2), min(derniere, courante + 2) + 1)})
+    liens, precedent = [], 0
+    for numero in numeros:
+        if numero - precedent > 1:
+            liens.append({"ellipse": True})
+        liens.append({"numero": numero, "actif": numero == courante, "url": _lien(get, "page", str(numero))})
+        precedent = numero
+    return {
+        "liens": liens,
+        "precedente": _lien(get, "page", str(courante - 1)) if courante > 1 else "",
+        "suivante": _lien(get, "page", str(courante + 1)) if courante < derniere else "",
+    }

@@ -1,0 +1,434 @@
+"""The Atlaas catalogue: French full-text search, facets, suggestions, bad input.
+
+The relevance golden set runs on the database of the run: PostgreSQL (``french_unaccent``) in
+full mode, SQLite FTS5 with the same Snowball stemmer in embedded mode.
+"""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from atlaas import catalogue, francais
+from atlaas.models import FicheAction
+from atlaas.workflow import revision_for_edit, set_fiche_state
+from tests.factories import (
+    CategorieFactory,
+    CommuneFactory,
+    DepartementFactory,
+    EnjeuFactory,
+    EpciFactory,
+    FicheFactory,
+    RegionFactory,
+    ServiceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+State = FicheAction.State
+URL = reverse("atlaas:catalogue")
+
+
+def publiee(titre, description="Une action de la collectivité.", **kwargs):
+    kwargs.setdefault("published_at", timezone.now())
+    return FicheFactory(titre=titre, description=description, state=State.PUBLIEE, **kwargs)
+
+
+def titres(client, **params):
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    return [fiche.titre for fiche in response.context["resultats"].fiches]
+
+
+@pytest.fixture
+def atlaas():
+    """A small Atlaas written for the golden set: each fiche answers one kind of query."""
+    vivre = CategorieFactory(nom="Vivre ensemble", slug="vivre-ensemble")
+    mediation = EnjeuFactory(nom="Médiation", slug="mediation", categorie=vivre)
+    democratie = EnjeuFactory(nom="Démocratie locale", slug="democratie-locale")
+    inclusion = ServiceFactory(nom="Inclusion et médiation numérique", slug="inclusion", enjeu=mediation)
+    participation = ServiceFactory(nom="Participation citoyenne", slug="participation", enjeu=democratie)
+    occitanie = RegionFactory(code="76", nom="Occitanie")
+    herault = DepartementFactory(code="34", nom="Hérault", region=occitanie)
+    montreuil = CommuneFactory(nom="Montreuil", code="93048", population=111_000)
+    village = CommuneFactory(nom="Saint-Jean-de-Védas", code="34270", departement=herault, population=2_400)
+    village.niveau = 4
+    village.save()
+    fiches = {
+        "seniors_titre": publiee(
+            "Médiation numérique pour les seniors",
+            "Des ateliers chaque semaine à la médiathèque.",
+            services=[inclusion],
+            collectivite=village,
+            date_debut=datetime.date(2024, 3, 1),
+        ),
+        "seniors_corps": publiee(
+            "Ateliers à la médiathèque",
+            "Des séances d'initiation pour les seniors du quartier, avec une médiatrice.",
+            services=[inclusion],
+            date_debut=datetime.date(2023, 5, 1),
+        ),
+        "budget": publiee(
+            "Budget participatif en ligne",
+            "Les habitants proposent et votent pour les projets de leur quartier.",
+            services=[participation],
+            collectivite=montreuil,
+        ),
+        "budget_separe": publiee(
+            "Conseil participatif des jeunes",
+            "Un budget de cinq mille euros finance les idées du conseil.",
+            services=[participation],
+        ),
+        "ecoles": publiee(
+            "Écoles numériques : des tablettes pour les élèves",
+            "Chaque classe de CM2 reçoit un équipement numérique.",
+            services=[inclusion],
+        ),
+        "fibre": publiee("Fibre optique dans les hameaux", "Le très haut débit pour tous les foyers."),
+        "wifi": publiee("Wifi public sur la place du marché", "Un accès libre et gratuit."),
+    }
+    # Never public, whatever the query: a draft, a fiche sent back, one waiting for moderation.
+    FicheFactory(titre="Médiation numérique brouillon", state=State.BROUILLON, services=[inclusion])
+    FicheFactory(titre="Médiation numérique à corriger", state=State.A_CORRIGER, services=[inclusion])
+    FicheFactory(titre="Médiation numérique soumise", state=State.SOUMISE, services=[inclusion])
+    return fiches
+
+
+# --- Relevance golden set ----------------------------------------------------------------
+
+
+def test_search_ignores_accents_and_case(client, atlaas):
+    assert titres(client, q="mediation")[0] == "Médiation numérique pour les seniors"
+    assert titres(client, q="MÉDIATION") == titres(client, q="mediation")
+
+
+def test_search_matches_inflections(client, atlaas):
+    assert set(titres(client, q="senior")) == {
+        "Médiation numérique pour les seniors",
+        "Ateliers à la médiathèque",
+    }
+    assert titres(client, q="seniors") == titres(client, q="senior")
+    # « école numérique » finds « Écoles numériques » (plural, accent, capital).
+    assert titres(client, q="école numérique")[0] == "Écoles numériques : des tablettes pour les élèves"
+
+
+def test_search_ranks_the_title_above_the_body(client, atlaas):
+    assert titres(client, q="seniors") == [
+        "Médiation numérique pour les seniors",
+        "Ateliers à la médiathèque",
+    ]
+
+
+def test_search_several_words_must_all_match(client, atlaas):
+    assert titres(client, q="médiation numérique seniors") == ["Médiation numérique pour les seniors"]
+
+
+def test_search_quoted_phrase_needs_the_words_together(client, atlaas):
+    assert set(titres(client, q="budget participatif")) == {
+        "Budget participatif en ligne",
+        "Conseil participatif des jeunes",
+    }
+    assert titres(client, q='"budget participatif"') == ["Budget participatif en ligne"]
+
+
+def test_search_minus_excludes_a_word(client, atlaas):
+    found = titres(client, q="numérique -école")
+    assert "Médiation numérique pour les seniors" in found
+    assert "Écoles numériques : des tablettes pour les élèves" not in found
+
+
+def test_search_or_accepts_either_word(client, atlaas):
+    assert set(titres(client, q="wifi OR fibre")) == {
+        "Fibre optique dans les hameaux",
+        "Wifi public sur la place du marché",
+    }
+
+
+def test_search_finds_the_collectivite_by_name(client, atlaas):
+    assert titres(client, q="montreuil") == ["Budget participatif en ligne"]
+    assert "Médiation numérique pour les seniors" in titres(client, q="saint jean de vedas")
+
+
+def test_facet_only_search(client, atlaas):
+    assert set(titres(client, enjeu="mediation")) == {
+        "Médiation numérique pour les seniors",
+        "Ateliers à la médiathèque",
+        "Écoles numériques : des tablettes pour les élèves",
+    }
+    assert titres(client, enjeu="mediation", region="76") == ["Médiation numérique pour les seniors"]
+
+
+def test_unpublished_fiches_never_appear(client, atlaas):
+    response = client.get(URL, {"q": "médiation numérique"})
+    page = response.content.decode()
+    assert "brouillon" not in page and "à corriger" not in page and "soumise" not in page
+    total = response.context["resultats"].total
+    assert total == 1  # only the published one, in the results and in every count
+    for facette in response.context["resultats"].facettes.values():
+        assert all(valeur.nombre <= total for valeur in facette)
+
+
+def test_a_revision_under_moderation_stays_out_until_published(client, atlaas, django_user_model):
+    fiche = atlaas["wifi"]
+    revision = revision_for_edit(fiche, by=None)
+    revision.titre = "Wifi public et bornes de recharge"
+    revision.save()
+    set_fiche_state(revision, State.SOUMISE, by=None)
+    assert titres(client, q="recharge") == []
+    set_fiche_state(revision, State.PUBLIEE, by=None)
+    assert titres(client, q="recharge") == ["Wifi public et bornes de recharge"]
+
+
+def test_a_fiche_published_by_staff_is_found_at_once(client, atlaas):
+    assert titres(client, q="médiation") == ["Médiation numérique pour les seniors"]  # now in the cache
+    fiche = FicheFactory(titre="Médiation en mairie", state=State.SOUMISE)
+    set_fiche_state(fiche, State.PUBLIEE, by=None)
+    assert set(titres(client, q="médiation")) == {
+        "Médiation numérique pour les seniors",
+        "Médiation en mairie",
+    }
+
+
+# --- Facets, order, pagination -----------------------------------------------------------
+
+
+def test_facets_count_the_matching_fiches(client, atlaas):
+    facettes = client.get(URL, {"q": "médiation OR seniors OR budget"}).context["resultats"].facettes
+    counts = {name: {v.valeur: v.nombre for v in valeurs} for name, valeurs in facettes.items()}
+    # Two fiches on médiation or seniors, two with « budget » (one in its description).
+    assert counts["enjeu"] == {"mediation": 2, "democratie-locale": 2}
+    assert counts["categorie"]["vivre-ensemble"] == 2
+    assert counts["service"] == {"inclusion": 2, "participation": 2}
+    assert counts["type"] == {"village": 3, "ville": 1}
+    assert counts["strate"] == {"moins-3000": 3, "plus-100000": 1}
+    assert counts["niveau"] == {"4": 1}
+    assert counts["departement"] == {"34": 1, "47": 3}
+    assert counts["region"] == {"76": 1, "75": 3}
+    assert counts["annee"] == {"2024": 1, "2023": 1, "2025": 2}
+
+
+def test_facets_combine(client, atlaas):
+    params = {
+        "service": "inclusion",
+        "type": "village",
+        "niveau": "4",
+        "annee": "2024",
+        "strate": "moins-3000",
+    }
+    assert titres(client, **params) == ["Médiation numérique pour les seniors"]
+    assert titres(client, service="inclusion", type="territoire") == []
+
+
+def test_a_territoire_is_its_own_type(client, atlaas):
+    publiee("Covoiturage intercommunal", collectivite=EpciFactory(population=45_000))
+    assert titres(client, type="territoire") == ["Covoiturage intercommunal"]
+    assert titres(client, type="territoire", strate="20000-100000") == ["Covoiturage intercommunal"]
+
+
+def test_facet_links_toggle_their_value_and_keep_the_rest(client, atlaas):
+    response = client.get(URL, {"q": "seniors", "page": "1"})
+    enjeux = next(f for f in response.context["facettes"] if f["nom"] == "enjeu")
+    assert enjeux["lignes"][0]["url"] == "?q=seniors&enjeu=mediation"
+    chosen = client.get(URL, {"q": "seniors", "enjeu": "mediation"})
+    enjeux = next(f for f in chosen.context["facettes"] if f["nom"] == "enjeu")
+    assert enjeux["lignes"][0] == {"libelle": "Médiation", "nombre": 2, "actif": True, "url": "?q=seniors"}
+    assert chosen.context["actifs"] == [{"titre": "Enjeu", "libelle": "Médiation", "url": "?q=seniors"}]
+
+
+def test_sort_by_date_puts_the_newest_first(client, atlaas):
+    old = atlaas["seniors_titre"]
+    FicheAction.objects.filter(pk=old.pk).update(published_at=timezone.now() - datetime.timedelta(days=400))
+    catalogue.invalider()
+    assert titres(client, q="seniors") == [
+        "Médiation numérique pour les seniors",
+        "Ateliers à la médiathèque",
+    ]
+    assert titres(client, q="seniors", tri="date") == [
+        "Ateliers à la médiathèque",
+        "Médiation numérique pour les seniors",
+    ]
+
+
+def test_pages_hold_twenty_results_and_a_page_too_far_shows_the_last(client):
+    service = ServiceFactory()
+    for n in range(45):
+        publiee(
+            f"Action {n:02}", services=[service], published_at=timezone.now() - datetime.timedelta(hours=n)
+        )
+    first = client.get(URL)
+    assert first.context["resultats"].total == 45 and len(first.context["resultats"].fiches) == 20
+    last = client.get(URL, {"page": "999999"})
+    assert last.context["resultats"].page == 3
+    assert [f.titre for f in last.context["resultats"].fiches] == [f"Action {n}" for n in range(40, 45)]
+    assert 'rel="prev"' in last.content.decode()
+
+
+def test_pages_beyond_the_cached_ids_are_read_from_the_database(client, settings, monkeypatch):
+    monkeypatch.setattr(catalogue, "EN_CACHE", 20)
+    for n in range(45):
+        publiee(f"Action {n:02}", published_at=timezone.now() - datetime.timedelta(hours=n))
+    assert titres(client, page="3") == [f"Action {n}" for n in range(40, 45)]
+
+
+# --- Excerpts and suggestions ------------------------------------------------------------
+
+
+def test_excerpts_highlight_the_words_searched_and_escape_the_rest(client):
+    publiee("Des ateliers <script>", "Pour les seniors & leurs familles, à la médiathèque.")
+    page = client.get(URL, {"q": "senior"}).content.decode()
+    assert "Pour les <mark>seniors</mark> &amp; leurs familles" in page
+    assert "<script>" not in page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_long_descriptions_are_cut_around_the_first_word_found():
+    fiche = FicheAction(
+        titre="Action", description=("Début du texte. " * 40) + "La fibre arrive. " + "Fin. " * 40
+    )
+    extrait = catalogue.extrait(fiche, "fibre")
+    assert extrait.startswith("…") and extrait.endswith("…")
+    assert "<mark>fibre</mark>" in extrait
+    assert len(extrait) < catalogue.EXTRAIT + 40
+
+
+def test_a_query_that_finds_nothing_suggests_close_words(client, atlaas):
+    response = client.get(URL, {"q": "mediaton numerik"})
+    assert response.context["resultats"].total == 0
+    assert response.context["suggestion"] == "médiation numérique"
+    assert "Vouliez-vous dire" in response.content.decode()
+    assert response.context["lien_suggestion"] == "?q=m%C3%A9diation+num%C3%A9rique"
+
+
+def test_no_suggestion_when_nothing_close_is_known(client, atlaas):
+    response = client.get(URL, {"q": "zzqxw"})
+    assert response.context["suggestion"] is None
+    assert "Aucune action ne correspond" in response.content.decode()
+
+
+# --- Bad input -----------------------------------------------------------------------------
+
+BAD_QUERIES = [
+    "",
+    "a" * 10_000,
+    "mot " * 3_000,
+    "'; DROP TABLE atlaas_ficheaction; --",
+    "1' OR '1'='1",
+    "médiation & | ! ( ) <-> :* \\",
+    'budget "participatif',
+    '"""',
+    "-",
+    "- - -",
+    "OR",
+    "or or or",
+    "NEAR(a b)",
+    "titre:seniors",
+    "*",
+    "^seniors",
+    "le la les de",
+    "\x00\x01\x7f",
+    "ǅ ﬁ 𝔪 🙂 中文",
+    "%_%",
+]
+
+
+@pytest.mark.parametrize("q", BAD_QUERIES)
+def test_any_query_string_gives_a_normal_page(client, atlaas, q):
+    response = client.get(URL, {"q": q})
+    assert response.status_code == 200
+
+
+def test_unknown_facet_values_are_ignored_with_a_message(client, atlaas):
+    response = client.get(
+        URL,
+        {
+            "q": "seniors",
+            "region": "99",
+            "enjeu": "nope",
+            "niveau": "9",
+            "annee": "abc",
+            "page": "x",
+            "tri": "?",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["resultats"].total == 2
+    assert "Filtre inconnu, ignoré" in response.content.decode()
+
+
+def test_a_long_query_is_cut_and_says_so(client, atlaas):
+    response = client.get(URL, {"q": "seniors " * 100})
+    assert "200 premiers caractères" in response.content.decode()
+
+
+def test_only_stop_words_shows_everything_and_says_why(client, atlaas):
+    response = client.get(URL, {"q": "le la les"})
+    assert response.context["resultats"].total == 7
+    assert "trop courants" in response.content.decode()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(max_size=300), page=st.text(max_size=8), region=st.text(max_size=4))
+def test_arbitrary_strings_never_break_the_search(client, q, page, region):
+    response = client.get(URL, {"q": q, "page": page, "region": region})
+    assert response.status_code == 200
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_the_query_parser_only_emits_word_stems(q):
+    for groupe in catalogue.analyser(q):
+        for terme in groupe:
+            assert terme.stems and all(francais.WORD.fullmatch(stem) for stem in terme.stems)
+
+
+# --- Speed guards --------------------------------------------------------------------------
+
+
+def _queries(client, params):
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL, params).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"q": "médiation"}, {"q": "médiation", "enjeu": "mediation", "type": "village"}]
+)
+def test_the_catalogue_runs_the_same_queries_for_1_and_15000_fiches(client, params):
+    enjeu = EnjeuFactory(nom="Médiation", slug="mediation")
+    service = ServiceFactory(enjeu=enjeu)
+    village = CommuneFactory(population=800)
+    publiee("Médiation numérique", services=[service], collectivite=village)
+    one = _queries(client, params)
+
+    now = timezone.now()
+    fiches = FicheAction.objects.bulk_create(
+        FicheAction(
+            collectivite=village,
+            titre=f"Médiation numérique n° {n}",
+            description="Ateliers pour les habitants.",
+            date_debut=datetime.date(2020 + n % 6, 1, 1),
+            state=State.PUBLIEE,
+            published_at=now,
+        )
+        for n in range(15_000)
+    )
+    FicheAction.services.through.objects.bulk_create(
+        FicheAction.services.through(ficheaction_id=f.pk, service_id=service.pk) for f in fiches
+    )
+    catalogue.indexer()
+    many = _queries(client, params)
+    assert many == one
+    assert one <= 10
+
+
+def test_a_cached_search_costs_two_queries_per_page(client, atlaas):
+    client.get(URL, {"q": "médiation OR budget"})
+    with CaptureQueriesContext(connection) as queries:
+        client.get(URL, {"q": "médiation OR budget", "page": "1"})
+    assert len(queries) == 2  # the page's fiches and their services
