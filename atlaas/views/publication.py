@@ -1,0 +1,132 @@
+"""A published fiche's public page, the reveal of its contacts' addresses and its files.
+
+Only published originals are public (``FicheAction.objects.published()``): drafts, fiches in
+moderation or sent back, and pending revisions answer 404. Contacts' addresses are never in the
+page: each one is shown on request (a POST, limited per client IP) so that harvesters get none.
+"""
+
+from allauth.account.adapter import get_adapter
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Window
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_POST, require_safe
+
+from atlaas import catalogue
+from atlaas.models import ContactFiche, FicheAction, FichierFiche, Service
+from atlaas.uploads import file_response
+
+AUTRES = 6  # other actions of the collectivité shown
+REVELATIONS_PAR_HEURE = 20  # addresses shown per client IP and hour
+
+
+def _fiche_publiee_or_404(pk):
+    fiches = (
+        FicheAction.objects.published()
+        .select_related("collectivite__departement", "collectivite__region")
+        .prefetch_related(Prefetch("services", Service.objects.select_related("enjeu__categorie")))
+        .defer("search_vector")
+    )
+    return get_object_or_404(fiches, pk=pk)
+
+
+def _type_collectivite(collectivite):
+    return catalogue.TYPES[catalogue.type_de(collectivite)]
+
+
+def _liens(texte):
+    lignes = (line.strip() for line in texte.splitlines())
+    return [{"url": line, "is_link": line.startswith(("https://", "http://"))} for line in lignes if line]
+
+
+def _autres_actions(fiche):
+    """Up to ``AUTRES`` other published fiches of the collectivité, newest first, each with the
+    number of them all (``total``, one query whatever their number)."""
+    return list(
+        FicheAction.objects.published()
+        .filter(collectivite_id=fiche.collectivite_id)
+        .exclude(pk=fiche.pk)
+        .annotate(total=Window(Count("pk")))
+        .only("pk", "titre", "published_at")
+        .order_by("-published_at", "-pk")[:AUTRES]
+    )
+
+
+def _render_fiche(request, fiche, revele=None, limite=None, status=200):
+    """The page; ``revele`` is the contact whose address was asked for (shown in place of its
+    button), ``limite`` the contact whose request went over the limit."""
+    services = list(fiche.services.all())
+    fichiers = list(fiche.fichiers.all())
+    autres = _autres_actions(fiche)
+    collectivite = fiche.collectivite
+    return render(
+        request,
+        "atlaas/publication/fiche.html",
+        {
+            "fiche": fiche,
+            "collectivite": collectivite,
+            "type_collectivite": _type_collectivite(collectivite),
+            "services": services,
+            "premier_service": services[0] if services else None,
+            # Name and function only: the address is never in the page unless asked for.
+            "contacts": list(fiche.contacts.only("pk", "fiche_id", "nom", "fonction")),
+            "revele": revele,
+            "limite": limite,
+            "photos": [f for f in fichiers if f.is_image],
+            "documents": [f for f in fichiers if not f.is_image],
+            "liens": _liens(fiche.liens),
+            "autres": autres,
+            "autres_total": autres[0].total if autres else 0,
+            "similaires": catalogue.similaires(fiche, [s.pk for s in services]),
+        },
+        status=status,
+    )
+
+
+@require_safe
+def fiche(request, pk):
+    return _render_fiche(request, _fiche_publiee_or_404(pk))
+
+
+def _au_dela_de_la_limite(request):
+    """Count one more reveal for the client's IP; True once past the hourly limit. The IP is the
+    one allauth's rate limits use (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy)."""
+    cle = f"atlaas:contacts:{get_adapter(request).get_client_ip(request)}"
+    cache.add(cle, 0, 3600)
+    try:
+        nombre = cache.incr(cle)
+    except ValueError:  # expired between add() and incr()
+        cache.set(cle, 1, 3600)
+        nombre = 1
+    return nombre > REVELATIONS_PAR_HEURE
+
+
+@require_POST
+def contact(request, pk, contact_id):
+    """Show one contact's address: a fragment for htmx, the whole page without JavaScript."""
+    personne = get_object_or_404(
+        ContactFiche.objects.filter(fiche__in=FicheAction.objects.published()), pk=contact_id, fiche_id=pk
+    )
+    limite = _au_dela_de_la_limite(request)
+    status = 429 if limite else 200
+    if request.htmx:
+        context = {"contact": personne, "limite": limite}
+        response = render(request, "atlaas/publication/_contact_email.html", context, status=status)
+    elif limite:
+        response = _render_fiche(request, _fiche_publiee_or_404(pk), limite=personne, status=status)
+    else:
+        response = _render_fiche(request, _fiche_publiee_or_404(pk), revele=personne)
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_safe
+def fichier(request, pk, file_id):
+    """A photo (inline) or a document (download) of a published fiche."""
+    fichier = get_object_or_404(
+        FichierFiche.objects.filter(fiche__in=FicheAction.objects.published()), pk=file_id, fiche_id=pk
+    )
+    response = file_response(fichier, inline=fichier.is_image)
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
