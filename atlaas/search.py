@@ -42,12 +42,11 @@ def slug_forms(query):
     return sorted(form for form in forms if len(form) >= MIN_LENGTH)
 
 
-def search_collectivites(query, limit=20):
-    """Active collectivités matching the query, best first: exact matches, then names that start
-    with it, then by population. One query, whatever the number of results."""
+def filtrer_collectivites(base, query):
+    """``base`` restricted to what matches the query and in order (exact matches, then names that
+    start with it, then by population), or None when the query is too short to look for."""
     query = (query or "").strip()
     compact = re.sub(r"\s+", "", query).upper()
-    base = Collectivite.objects.actives().select_related("departement")
     if _SIREN.fullmatch(compact):
         matches = base.filter(Q(code=compact) | Q(siren=compact))
         rank = Case(When(code=compact, then=Value(0)), default=Value(1), output_field=IntegerField())
@@ -57,7 +56,7 @@ def search_collectivites(query, limit=20):
     else:
         forms = slug_forms(query)
         if not forms:
-            return []
+            return None
         condition = Q()
         for form in forms:
             condition |= Q(slug__contains=form)
@@ -68,4 +67,10 @@ def search_collectivites(query, limit=20):
             output_field=IntegerField(),
         )
         matches = base.filter(condition)
-    return list(matches.annotate(rank=rank).order_by("rank", "-population", "nom", "code")[:limit])
+    return matches.annotate(rank=rank).order_by("rank", "-population", "nom", "code")
+
+
+def search_collectivites(query, limit=20):
+    """Active collectivités matching the query, best first. One query, whatever the number of results."""
+    matches = filtrer_collectivites(Collectivite.objects.actives().select_related("departement"), query)
+    return [] if matches is None else list(matches[:limit])

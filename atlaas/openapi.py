@@ -1,0 +1,312 @@
+"""The OpenAPI 3.1 description of the Atlaas's read-only JSON API (atlaas/views/donnees.py).
+
+The fiches list's parameters are read from the catalogue's ``RechercheForm``, so a filter added
+to the catalogue is documented here without a second list to keep in step.
+"""
+
+from django import forms
+
+from . import catalogue
+
+PAR_PAGE = {
+    "name": "par_page",
+    "in": "query",
+    "required": False,
+    "description": "Nombre de résultats par page (20 par défaut).",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+}
+PAGE = {
+    "name": "page",
+    "in": "query",
+    "required": False,
+    "description": "Numéro de la page (1 par défaut) ; au-delà de la dernière, erreur 400.",
+    "schema": {"type": "integer", "minimum": 1, "default": 1},
+}
+NIVEAUX = list(range(1, 6))
+
+DESCRIPTIONS = {
+    "q": "Recherche en texte intégral, en français (guillemets pour une expression, - pour exclure, OR).",
+    "categorie": "Slug d'une catégorie du référentiel des services.",
+    "enjeu": "Slug d'un enjeu.",
+    "service": "Slug d'un service.",
+    "type": "Type de la collectivité : village (commune de moins de 3 000 habitants), ville, "
+    "territoire (intercommunalité).",
+    "region": "Code INSEE de la région.",
+    "departement": "Code INSEE du département.",
+    "strate": "Strate de population de la collectivité.",
+    "niveau": "Niveau actuel du label de la collectivité (1 à 5 arobases).",
+    "annee": "Année de début de l'action.",
+    "tri": "Ordre des résultats : pertinence (par défaut avec une recherche en texte) ou date "
+    "de publication.",
+    "page": PAGE["description"],
+}
+
+
+def _schema_du_champ(champ):
+    """The JSON schema of a query parameter read by a Django form field."""
+    if isinstance(champ, forms.ModelChoiceField):
+        return {"type": "string"}
+    if isinstance(champ, forms.TypedChoiceField):
+        return {"type": "integer", "enum": [champ.coerce(key) for key, _label in champ.choices if key]}
+    if isinstance(champ, forms.ChoiceField):
+        return {"type": "string", "enum": [key for key, _label in champ.choices if key]}
+    if isinstance(champ, forms.IntegerField):
+        schema = {"type": "integer"}
+        if champ.min_value is not None:
+            schema["minimum"] = champ.min_value
+        if champ.max_value is not None:
+            schema["maximum"] = champ.max_value
+        return schema
+    return {"type": "string"}
+
+
+def parametres_fiches():
+    """The query parameters of ``/api/fiches/``: the catalogue's filters, then ``par_page``."""
+    parametres = [
+        {
+            "name": nom,
+            "in": "query",
+            "required": False,
+            "description": DESCRIPTIONS.get(nom, str(champ.label or nom)),
+            "schema": _schema_du_champ(champ),
+        }
+        for nom, champ in catalogue.RechercheForm.base_fields.items()
+    ]
+    return [*parametres, PAR_PAGE]
+
+
+def _parametre(nom, description, schema):
+    return {"name": nom, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def parametres_collectivites():
+    return [
+        _parametre(
+            "q",
+            "Nom (accents et tirets indifférents), code INSEE, SIREN ou code postal ; 2 caractères au moins.",
+            {"type": "string", "minLength": 2},
+        ),
+        _parametre("type", DESCRIPTIONS["type"], {"type": "string", "enum": list(catalogue.TYPES)}),
+        _parametre("departement", DESCRIPTIONS["departement"], {"type": "string"}),
+        _parametre("region", DESCRIPTIONS["region"], {"type": "string"}),
+        _parametre("niveau", DESCRIPTIONS["niveau"], {"type": "integer", "enum": NIVEAUX}),
+        PAGE,
+        PAR_PAGE,
+    ]
+
+
+def _ref(nom):
+    return {"$ref": f"#/components/schemas/{nom}"}
+
+
+def _json(description, schema):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _objet(proprietes, requis=None):
+    return {"type": "object", "properties": proprietes, "required": list(requis or proprietes)}
+
+
+def _nullable(schema):
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+CHAINE = {"type": "string"}
+ENTIER = {"type": "integer"}
+URL = {"type": "string", "format": "uri"}
+DATE = {"type": "string", "format": "date"}
+CODE_NOM = _objet({"code": CHAINE, "nom": CHAINE})
+SLUG_NOM = _objet({"slug": CHAINE, "nom": CHAINE})
+NIVEAU = _nullable({"type": "integer", "enum": NIVEAUX})
+TYPE = {"type": "string", "enum": list(catalogue.TYPES)}
+
+ERREUR_400 = _json(
+    "Paramètre invalide : les messages, en français, par paramètre.", _ref("ErreursParametres")
+)
+ERREUR_404 = _json("Introuvable.", _ref("Erreur"))
+ERREUR_405 = _json("Méthode non autorisée : l'API est en lecture seule (GET).", _ref("Erreur"))
+
+
+def _page_de(schema):
+    return _objet(
+        {
+            "total": ENTIER,
+            "page": ENTIER,
+            "pages": ENTIER,
+            "par_page": ENTIER,
+            "suivante": _nullable(URL),
+            "precedente": _nullable(URL),
+            "resultats": {"type": "array", "items": _ref(schema)},
+        }
+    )
+
+
+def schemas():
+    fiche = _objet(
+        {
+            "id": ENTIER,
+            "url": URL,
+            "api_url": URL,
+            "titre": CHAINE,
+            "resume": CHAINE,
+            "collectivite": _ref("CollectiviteDeFiche"),
+            "services": {"type": "array", "items": _ref("Service")},
+            "date_debut": DATE,
+            "date_fin": _nullable(DATE),
+            "en_cours": {"type": "boolean"},
+            "publiee_le": {"type": "string", "format": "date-time"},
+        }
+    )
+    details = {
+        "description": CHAINE,
+        "synthese": CHAINE,
+        "resultats": CHAINE,
+        "recommandations": CHAINE,
+        "outils": CHAINE,
+        "partenaires": CHAINE,
+        "liens": {"type": "array", "items": URL},
+        "public_cible": CHAINE,
+        "budget": _nullable({"type": "integer", "description": "En euros."}),
+        "contacts": {"type": "array", "items": _objet({"nom": CHAINE, "fonction": CHAINE})},
+    }
+    collectivite = _objet(
+        {
+            "code": {"type": "string", "description": "Code INSEE d'une commune, SIREN d'un EPCI."},
+            "siren": CHAINE,
+            "nom": CHAINE,
+            "nature": {"type": "string", "enum": ["commune", "epci"]},
+            "type": TYPE,
+            "type_epci": {"type": "string", "enum": ["", "CC", "CA", "CU", "METRO", "MET69"]},
+            "departement": _nullable(CODE_NOM),
+            "region": _nullable(CODE_NOM),
+            "population": ENTIER,
+            "niveau": NIVEAU,
+            "niveau_millesime": _nullable(ENTIER),
+            "epci": _nullable({"type": "string", "description": "SIREN de l'EPCI d'une commune."}),
+            "active": {"type": "boolean"},
+            "url": URL,
+            "api_url": URL,
+            "fiches_publiees": ENTIER,
+        }
+    )
+    return {
+        "Service": _objet({"slug": CHAINE, "nom": CHAINE, "enjeu": SLUG_NOM, "categorie": SLUG_NOM}),
+        "CollectiviteDeFiche": _objet(
+            {
+                "code": CHAINE,
+                "nom": CHAINE,
+                "type": TYPE,
+                "departement": _nullable(CODE_NOM),
+                "region": _nullable(CODE_NOM),
+                "niveau": NIVEAU,
+                "url": URL,
+                "api_url": URL,
+            }
+        ),
+        "Fiche": fiche,
+        "FicheDetaillee": {
+            "allOf": [_ref("Fiche"), _objet(details)],
+        },
+        "PageFiches": _page_de("Fiche"),
+        "Collectivite": collectivite,
+        "CollectiviteDetaillee": {
+            "allOf": [
+                _ref("Collectivite"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "membres": {
+                            "type": "array",
+                            "items": CHAINE,
+                            "description": "Codes INSEE des communes membres (EPCI seulement).",
+                        }
+                    },
+                },
+            ]
+        },
+        "PageCollectivites": _page_de("Collectivite"),
+        "Index": _objet({"nom": CHAINE, "description": CHAINE, "liens": {"type": "object"}}),
+        "ErreursParametres": _objet(
+            {
+                "erreurs": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": CHAINE},
+                    "description": "Messages par paramètre.",
+                }
+            }
+        ),
+        "Erreur": _objet({"erreur": CHAINE}),
+    }
+
+
+def _get(resume, description, reponses, parametres=()):
+    operation = {
+        "summary": resume,
+        "description": description,
+        "responses": {**reponses, "405": ERREUR_405},
+    }
+    if parametres:
+        operation["parameters"] = list(parametres)
+    return {"get": operation}
+
+
+def _chemin(nom, description, schema):
+    return {"name": nom, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+def document(site_url):
+    """The OpenAPI document, the servers pointing at ``site_url``."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "API de l'Atlaas — Villes Internet",
+            "version": "1.0.0",
+            "description": (
+                "Les fiches actions publiées dans l'Atlaas et le référentiel des collectivités, en "
+                "lecture seule, sans authentification. Réponses en JSON (UTF-8), ouvertes à toutes les "
+                "origines (CORS), en cache public cinq minutes. Le catalogue existe aussi en CSV "
+                "(/atlaas/export.csv, mêmes paramètres) et les dernières publications en flux Atom "
+                "(/atlaas/flux.atom)."
+            ),
+            "license": {"name": "Licence Ouverte 2.0", "url": "https://www.etalab.gouv.fr/licence-ouverte"},
+        },
+        "servers": [{"url": site_url}],
+        "paths": {
+            "/api/": _get(
+                "Index de l'API",
+                "Les liens vers les points d'accès et ce document.",
+                {"200": _json("Les liens.", _ref("Index"))},
+            ),
+            "/api/openapi.json": _get(
+                "Ce document",
+                "La description OpenAPI 3.1 de l'API.",
+                {"200": _json("Le document OpenAPI.", {"type": "object"})},
+            ),
+            "/api/fiches/": _get(
+                "Rechercher les fiches actions publiées",
+                "Les mêmes filtres que le catalogue de l'Atlaas, dans le même ordre.",
+                {"200": _json("Une page de résultats.", _ref("PageFiches")), "400": ERREUR_400},
+                parametres_fiches(),
+            ),
+            "/api/fiches/{pk}/": _get(
+                "Une fiche action publiée",
+                "Tous ses champs publics ; les adresses e-mail des contacts ne sont jamais données.",
+                {"200": _json("La fiche.", _ref("FicheDetaillee")), "404": ERREUR_404},
+                [_chemin("pk", "Identifiant de la fiche.", ENTIER)],
+            ),
+            "/api/collectivites/": _get(
+                "Le référentiel des collectivités",
+                "Les communes et intercommunalités actives, par nom (ou par pertinence avec q).",
+                {"200": _json("Une page de collectivités.", _ref("PageCollectivites")), "400": ERREUR_400},
+                parametres_collectivites(),
+            ),
+            "/api/collectivites/{code}/": _get(
+                "Une collectivité",
+                "Une commune (code INSEE) ou une intercommunalité (SIREN) avec, pour celle-ci, les "
+                "codes de ses communes membres.",
+                {"200": _json("La collectivité.", _ref("CollectiviteDetaillee")), "404": ERREUR_404},
+                [_chemin("code", "Code INSEE d'une commune ou SIREN d'une intercommunalité.", CHAINE)],
+            ),
+        },
+        "components": {"schemas": schemas()},
+    }
