@@ -192,7 +192,7 @@ def filtrer(filtres):
     if "service" in filtres:
         qs = qs.filter(_avec_service({"service": filtres["service"]}))
     if "type" in filtres:
-        qs = qs.filter(**_condition_type(filtres["type"]))
+        qs = qs.filter(**condition_type(filtres["type"]))
     if "region" in filtres:
         qs = qs.filter(collectivite__region=filtres["region"])
     if "departement" in filtres:
@@ -211,7 +211,15 @@ def filtrer(filtres):
     return qs
 
 
-def _condition_type(value):
+def type_de(collectivite):
+    """village, ville or territoire, as the ``type`` facet counts it."""
+    if collectivite.nature == Collectivite.Nature.EPCI:
+        return "territoire"
+    return "village" if collectivite.population < SEUIL_VILLAGE else "ville"
+
+
+def condition_type(value):
+    """The fiches' filter for a ``type`` value."""
     if value == "territoire":
         return {"collectivite__nature": Collectivite.Nature.EPCI}
     if value == "village":

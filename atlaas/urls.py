@@ -1,9 +1,25 @@
 from django.urls import path
 
-from .views import fiches, membres, public
+from .views import catalogue, donnees, fiches, membres, moderation, public, publication
 
 app_name = "atlaas"
 urlpatterns = [
+    path("atlaas/", catalogue.index, name="catalogue"),
+    path("atlaas/export.csv", donnees.export_csv, name="catalogue_csv"),
+    path("atlaas/flux.atom", donnees.FluxFiches(), name="flux"),
+    path("atlaas/fiches/<int:pk>/", publication.fiche, name="fiche_publique"),
+    path("atlaas/fiches/<int:pk>/contacts/<int:contact_id>/", publication.contact, name="fiche_contact"),
+    path(
+        "atlaas/fiches/<int:pk>/fichiers/<int:file_id>/", publication.fichier, name="fiche_publique_fichier"
+    ),
+    path("api/", donnees.api_index, name="api"),
+    path("api/openapi.json", donnees.openapi, name="api_openapi"),
+    path("api/fiches/", donnees.api_fiches, name="api_fiches"),
+    path("api/fiches/<int:pk>/", donnees.api_fiche, name="api_fiche"),
+    path("api/collectivites/", donnees.api_collectivites, name="api_collectivites"),
+    path("api/collectivites/<str:code>/", donnees.api_collectivite, name="api_collectivite"),
+    path("atlaas/moderation/", moderation.file, name="moderation"),
+    path("atlaas/moderation/<int:pk>/", moderation.fiche, name="moderation_fiche"),
     path("collectivites/<str:code>/", public.collectivite, name="collectivite"),
     path("espace/rejoindre/", membres.rejoindre, name="rejoindre"),
     path("espace/collectivites/<str:code>/membres/", membres.membres, name="membres"),
