@@ -65,6 +65,7 @@ class RechercheForm(forms.Form):
         choices=[(str(n), "@" * n) for n in range(1, 6)], coerce=int, required=False, empty_value=None
     )
     annee = forms.IntegerField(min_value=1990, max_value=2100, required=False)
+    collectivite = forms.ModelChoiceField(Collectivite.objects.all(), to_field_name="code", required=False)
     tri = forms.ChoiceField(choices=TRIS.items(), required=False)
     page = forms.IntegerField(min_value=1, required=False)
 
@@ -206,6 +207,8 @@ def filtrer(filtres):
         qs = qs.filter(collectivite__niveau=filtres["niveau"])
     if "annee" in filtres:
         qs = qs.filter(date_debut__year=filtres["annee"])
+    if "collectivite" in filtres:
+        qs = qs.filter(collectivite=filtres["collectivite"])
     if a_du_sens(filtres.get("q", "")):
         qs = _texte(qs, filtres["q"])
     return qs

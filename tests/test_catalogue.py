@@ -432,3 +432,18 @@ def test_a_cached_search_costs_two_queries_per_page(client, atlaas):
     with CaptureQueriesContext(connection) as queries:
         client.get(URL, {"q": "médiation OR budget", "page": "1"})
     assert len(queries) == 2  # the page's fiches and their services
+
+
+def test_all_the_actions_of_one_collectivite(client, atlaas):
+    response = client.get(URL, {"collectivite": "93048"})
+    assert [f.titre for f in response.context["resultats"].fiches] == ["Budget participatif en ligne"]
+    assert response.context["actifs"][0]["libelle"] == "Montreuil (47)"
+    assert "Collectivité : Montreuil" in response.content.decode()
+
+
+def test_the_index_command_rebuilds_the_search_index(client, atlaas):
+    from django.core.management import call_command
+
+    FicheAction.objects.update(titre="Renommée hors index")
+    call_command("index_atlaas", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert len(titres(client, q="renommée")) == 7

@@ -223,7 +223,7 @@ def test_fiche_page_lists_other_actions_of_the_collectivite(client):
     assert f'<a href="{page_url(autres[0])}">Autre 1</a>' in content
     assert "Autre 7" not in content
     assert "Brouillon d'Agen" not in content
-    assert '8 autres actions publiées par <a href="/collectivites/47001/">Agen</a> en tout.' in content
+    assert '8 autres actions publiées par <a href="/atlaas/?collectivite=47001">Agen</a> en tout.' in content
 
 
 def test_fiche_page_other_actions_without_total_when_all_shown(client):

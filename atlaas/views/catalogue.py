@@ -22,10 +22,11 @@ TITRES = {
     "strate": gettext_lazy("Population"),
     "niveau": gettext_lazy("Niveau du label"),
     "annee": gettext_lazy("Année de lancement"),
+    "collectivite": gettext_lazy("Collectivité"),
 }
 # Long facets start folded, unless one of their values is chosen.
 REPLIEES = {"service", "departement", "annee"}
-PARAMETRES = ("q", *catalogue.RechercheForm.FACETTES, "tri")
+PARAMETRES = ("q", *catalogue.RechercheForm.FACETTES, "collectivite", "tri")
 
 
 @require_safe
@@ -116,7 +117,7 @@ def _facettes(get, filtres, facettes):
 def _actifs(get, filtres):
     """The filters in use, each with the link that removes it."""
     actifs = []
-    for name in catalogue.RechercheForm.FACETTES:
+    for name in (*catalogue.RechercheForm.FACETTES, "collectivite"):
         if name not in filtres:
             continue
         value = filtres[name]
@@ -126,8 +127,8 @@ def _actifs(get, filtres):
             libelle = catalogue.STRATES[value][0]
         elif name == "niveau":
             libelle = "@" * value
-        elif name == "departement":
-            libelle = f"{value.nom} ({value.code})"
+        elif name == "departement" or (name == "collectivite" and not value.is_epci):
+            libelle = f"{value.nom} ({value.departement.code if name == 'collectivite' else value.code})"
         else:
             libelle = getattr(value, "nom", value)
         actifs.append({"titre": TITRES[name], "libelle": libelle, "url": _lien(get, name, None)})

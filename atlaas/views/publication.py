@@ -9,6 +9,7 @@ from allauth.account.adapter import get_adapter
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Window
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST, require_safe
 
@@ -77,6 +78,7 @@ def _render_fiche(request, fiche, revele=None, limite=None, status=200):
             "liens": _liens(fiche.liens),
             "autres": autres,
             "autres_total": autres[0].total if autres else 0,
+            "toutes_ses_actions": f"{reverse('atlaas:catalogue')}?collectivite={fiche.collectivite.code}",
             "similaires": catalogue.similaires(fiche, [s.pk for s in services]),
         },
         status=status,
