@@ -382,36 +382,40 @@ def _comptes(qs):
 
 
 def libelles():
-    """Names and order of the taxonomy, régions and départements, for the facets (cached ten minutes)."""
-    cached = cache.get(LIBELLES)
-    if cached is not None:
-        return cached
-    taxonomie = {"categorie": {}, "enjeu": {}, "service": {}}
-    for service in Service.objects.select_related("enjeu__categorie").order_by(
-        "enjeu__categorie__ordre", "enjeu__ordre", "ordre", "nom"
-    ):
-        enjeu, categorie = service.enjeu, service.enjeu.categorie
-        taxonomie["categorie"].setdefault(str(categorie.pk), (categorie.slug, categorie.nom))
-        taxonomie["enjeu"].setdefault(str(enjeu.pk), (enjeu.slug, enjeu.nom))
-        taxonomie["service"][str(service.pk)] = (service.slug, service.nom)
-    valeurs = {
-        **taxonomie,
-        "region": {
+    """Names and order of every facet's values. The referential's part (taxonomy, régions,
+    départements) is kept ten minutes in the cache; the rest is translated for each request."""
+    valeurs = cache.get(LIBELLES)
+    if valeurs is None:
+        valeurs = {"categorie": {}, "enjeu": {}, "service": {}}
+        for service in Service.objects.select_related("enjeu__categorie").order_by(
+            "enjeu__categorie__ordre", "enjeu__ordre", "ordre", "nom"
+        ):
+            enjeu, categorie = service.enjeu, service.enjeu.categorie
+            valeurs["categorie"].setdefault(str(categorie.pk), (categorie.slug, categorie.nom))
+            valeurs["enjeu"].setdefault(str(enjeu.pk), (enjeu.slug, enjeu.nom))
+            valeurs["service"][str(service.pk)] = (service.slug, service.nom)
+        valeurs["region"] = {
             code: (code, nom) for code, nom in Region.objects.order_by("nom").values_list("code", "nom")
-        },
-        "departement": {
+        }
+        valeurs["departement"] = {
             code: (code, f"{nom} ({code})")
             for code, nom in Departement.objects.order_by("code").values_list("code", "nom")
-        },
+        }
+        cache.set(LIBELLES, valeurs, 600)
+    return {
+        **valeurs,
         "type": {key: (key, str(label)) for key, label in TYPES.items()},
         "strate": {key: (key, str(label)) for key, (label, _b, _h) in STRATES.items()},
-        "niveau": {str(n): (str(n), "@" * n) for n in range(5, 0, -1)},
+        "niveau": {str(n): (str(n), libelle_niveau(n)) for n in range(5, 0, -1)},
     }
-    cache.set(LIBELLES, valeurs, 600)
-    return valeurs
 
 
 LIBELLES = "atlaas:libelles"
+
+
+def libelle_niveau(niveau):
+    """« @@@ (niveau 3) »: the arobases as printed on the town sign, and words for screen readers."""
+    return _("%(arobases)s (niveau %(niveau)s)") % {"arobases": "@" * niveau, "niveau": niveau}
 
 
 def facettes(comptes):

@@ -447,3 +447,12 @@ def test_the_index_command_rebuilds_the_search_index(client, atlaas):
     FicheAction.objects.update(titre="Renommée hors index")
     call_command("index_atlaas", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert len(titres(client, q="renommée")) == 7
+
+
+def test_facet_names_follow_the_visitors_language(client, atlaas):
+    client.get(URL)  # the referential's names are now in the cache
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    facettes = client.get(URL).context["resultats"].facettes
+    assert [v.libelle for v in facettes["type"]] == ["Village", "Town"]
+    assert facettes["strate"][0].libelle == "Under 3,000 inhabitants"
+    assert facettes["niveau"][0].libelle == "@@@@ (level 4)"

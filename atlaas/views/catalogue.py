@@ -126,7 +126,7 @@ def _actifs(get, filtres):
         elif name == "strate":
             libelle = catalogue.STRATES[value][0]
         elif name == "niveau":
-            libelle = "@" * value
+            libelle = catalogue.libelle_niveau(value)
         elif name == "departement" or (name == "collectivite" and not value.is_epci):
             libelle = f"{value.nom} ({value.departement.code if name == 'collectivite' else value.code})"
         else:
