@@ -398,6 +398,12 @@ class FicheAction(models.Model):
     def __str__(self):
         return self.titre
 
+    def liste_liens(self):
+        """The non-empty lines of ``liens``, stripped, as ``{"url", "is_link"}``: ``is_link`` when
+        the line is an http(s) address, to be shown as a link (any other line is shown as text)."""
+        lignes = (ligne.strip() for ligne in self.liens.splitlines())
+        return [{"url": url, "is_link": url.startswith(("https://", "http://"))} for url in lignes if url]
+
     def is_eligible(self, closing_date):
         """Less than two years old or still ongoing at the edition's closing date (DOMAIN.md §3)."""
         return self.ineligibility_reason(closing_date) is None

@@ -115,7 +115,8 @@ def test_fiche_page_shows_every_published_field(client, taxonomie):
         "15 janvier 2025",
     ):
         assert shown in content
-    assert '<a href="https://agen.fr/epn" rel="nofollow noopener">https://agen.fr/epn</a>' in content
+    lien = '<a href="https://agen.fr/epn" rel="nofollow noopener noreferrer">https://agen.fr/epn</a>'
+    assert lien in content
     assert "voir le bulletin municipal" in content
     assert 'href="javascript' not in content
     # The collectivité

@@ -336,7 +336,7 @@ def api_fiche(request, pk):
             "recommandations": fiche.recommandations,
             "outils": fiche.outils,
             "partenaires": fiche.partenaires,
-            "liens": [ligne.strip() for ligne in fiche.liens.splitlines() if ligne.strip()],
+            "liens": [lien["url"] for lien in fiche.liste_liens()],
             "public_cible": fiche.public_cible,
             "budget": fiche.budget,
             # Names and functions only: the addresses are reached through the public page's form.

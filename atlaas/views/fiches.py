@@ -178,11 +178,6 @@ def _render_detail(request, membership, fiche, upload_form):
             "services": services,
             "contacts": list(working.contacts.all()),
             "fichiers": list(working.fichiers.all()),
-            "liens": [
-                {"url": line.strip(), "is_link": line.strip().startswith(("https://", "http://"))}
-                for line in working.liens.splitlines()
-                if line.strip()
-            ],
             "transitions": list(transitions),
             "upload_form": upload_form,
             "editable": working.state in EDITABLE,

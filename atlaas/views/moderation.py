@@ -195,11 +195,6 @@ def _render(request, fiche, renvoi_form):
             ],
             "contacts": contacts,
             "fichiers": fichiers,
-            "liens": [
-                {"url": line.strip(), "is_link": line.strip().startswith(("https://", "http://"))}
-                for line in fiche.liens.splitlines()
-                if line.strip()
-            ],
             "transitions": transitions,
             "submitted": submissions[-1] if submissions else None,
             "renvoi_form": renvoi_form,

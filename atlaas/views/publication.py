@@ -35,11 +35,6 @@ def _type_collectivite(collectivite):
     return catalogue.TYPES[catalogue.type_de(collectivite)]
 
 
-def _liens(texte):
-    lignes = (line.strip() for line in texte.splitlines())
-    return [{"url": line, "is_link": line.startswith(("https://", "http://"))} for line in lignes if line]
-
-
 def _autres_actions(fiche):
     """Up to ``AUTRES`` other published fiches of the collectivité, newest first, each with the
     number of them all (``total``, one query whatever their number)."""
@@ -75,7 +70,6 @@ def _render_fiche(request, fiche, revele=None, limite=None, status=200):
             "limite": limite,
             "photos": [f for f in fichiers if f.is_image],
             "documents": [f for f in fichiers if not f.is_image],
-            "liens": _liens(fiche.liens),
             "autres": autres,
             "autres_total": autres[0].total if autres else 0,
             "toutes_ses_actions": f"{reverse('atlaas:catalogue')}?collectivite={fiche.collectivite.code}",
