@@ -396,15 +396,20 @@ def _queries(client, params):
     return len(queries)
 
 
-@pytest.mark.parametrize(
-    "params", [{}, {"q": "médiation"}, {"q": "médiation", "enjeu": "mediation", "type": "village"}]
-)
-def test_the_catalogue_runs_the_same_queries_for_1_and_15000_fiches(client, params):
+GUARDED = [
+    {},
+    {"q": "médiation"},
+    {"q": "médiation", "enjeu": "mediation", "type": "village"},
+    {"tri": "date"},
+]
+
+
+def test_the_catalogue_runs_the_same_queries_for_1_and_15000_fiches(client):
     enjeu = EnjeuFactory(nom="Médiation", slug="mediation")
     service = ServiceFactory(enjeu=enjeu)
     village = CommuneFactory(population=800)
     publiee("Médiation numérique", services=[service], collectivite=village)
-    one = _queries(client, params)
+    one = [_queries(client, params) for params in GUARDED]
 
     now = timezone.now()
     fiches = FicheAction.objects.bulk_create(
@@ -422,9 +427,9 @@ def test_the_catalogue_runs_the_same_queries_for_1_and_15000_fiches(client, para
         FicheAction.services.through(ficheaction_id=f.pk, service_id=service.pk) for f in fiches
     )
     catalogue.indexer()
-    many = _queries(client, params)
+    many = [_queries(client, params) for params in GUARDED]
     assert many == one
-    assert one <= 10
+    assert max(one) <= 10
 
 
 def test_a_cached_search_costs_two_queries_per_page(client, atlaas):
