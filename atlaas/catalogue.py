@@ -11,6 +11,7 @@ The index is written when a fiche is published (``workflow.set_fiche_state``) an
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -270,10 +271,15 @@ def fiches(ids):
 @dataclasses.dataclass
 class Resultats:
     total: int
-    facettes: dict
+    comptes: dict
     fiches: list
     page: int
     pages: int
+    cle: str  # the search's cache key: changes with its filters and at each publication
+
+    @functools.cached_property
+    def facettes(self):
+        return facettes(self.comptes)
 
 
 VERSION = "atlaas:version"
@@ -297,7 +303,7 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):
         ids = ids_ordonnes(qs, filtres, limite=debut + par_page)
-    return Resultats(total, facettes(comptes), fiches(ids[debut : debut + par_page]), page, pages)
+    return Resultats(total, comptes, fiches(ids[debut : debut + par_page]), page, pages, cle)
 
 
 def _cle(filtres):
@@ -470,12 +476,13 @@ def surligner(texte, cherches):
     return mark_safe("".join(morceaux))
 
 
+@functools.lru_cache(maxsize=50_000)
 def _stem_de(mot):
     return francais.stem(francais.sans_accents(mot))
 
 
 def _contient(texte, cherches):
-    return any(stem in cherches for stem in francais.stems(texte))
+    return any(_stem_de(match.group()) in cherches for match in francais.WORD.finditer(texte))
 
 
 # --- Similar fiches -------------------------------------------------------------------------

@@ -233,12 +233,18 @@ def test_a_territoire_is_its_own_type(client, atlaas):
 
 def test_facet_links_toggle_their_value_and_keep_the_rest(client, atlaas):
     response = client.get(URL, {"q": "seniors", "page": "1"})
-    enjeux = next(f for f in response.context["facettes"] if f["nom"] == "enjeu")
+    enjeux = next(f for f in response.context["facettes"]() if f["nom"] == "enjeu")
     assert enjeux["lignes"][0]["url"] == "?q=seniors&enjeu=mediation"
     chosen = client.get(URL, {"q": "seniors", "enjeu": "mediation"})
-    enjeux = next(f for f in chosen.context["facettes"] if f["nom"] == "enjeu")
-    assert enjeux["lignes"][0] == {"libelle": "Médiation", "nombre": 2, "actif": True, "url": "?q=seniors"}
-    assert chosen.context["actifs"] == [{"titre": "Enjeu", "libelle": "Médiation", "url": "?q=seniors"}]
+    enjeux = next(f for f in chosen.context["facettes"]() if f["nom"] == "enjeu")
+    assert enjeux["lignes"][0] == {
+        "libelle": "Médiation",
+        "nombre": 2,
+        "unite": "actions",
+        "actif": True,
+        "url": "?q=seniors",
+    }
+    assert chosen.context["actifs"]() == [{"titre": "Enjeu", "libelle": "Médiation", "url": "?q=seniors"}]
 
 
 def test_sort_by_date_puts_the_newest_first(client, atlaas):
@@ -442,7 +448,7 @@ def test_a_cached_search_costs_two_queries_per_page(client, atlaas):
 def test_all_the_actions_of_one_collectivite(client, atlaas):
     response = client.get(URL, {"collectivite": "93048"})
     assert [f.titre for f in response.context["resultats"].fiches] == ["Budget participatif en ligne"]
-    assert response.context["actifs"][0]["libelle"] == "Montreuil (47)"
+    assert response.context["actifs"]()[0]["libelle"] == "Montreuil (47)"
     assert "Collectivité : Montreuil" in response.content.decode()
 
 
@@ -461,3 +467,20 @@ def test_facet_names_follow_the_visitors_language(client, atlaas):
     assert [v.libelle for v in facettes["type"]] == ["Village", "Town"]
     assert facettes["strate"][0].libelle == "Under 3,000 inhabitants"
     assert facettes["niveau"][0].libelle == "@@@@ (level 4)"
+
+
+def test_cached_facets_follow_a_publication(client, atlaas):
+    assert "Cartographie" not in client.get(URL, {"q": "fibre"}).content.decode()
+    fiche = FicheFactory(
+        titre="Fibre et cartographie", state=State.SOUMISE, services=[ServiceFactory(nom="Cartographie")]
+    )
+    set_fiche_state(fiche, State.PUBLIEE, by=None)
+    assert "Cartographie" in client.get(URL, {"q": "fibre"}).content.decode()
+
+
+def test_links_never_carry_an_ignored_value(client, atlaas):
+    first = client.get(URL, {"q": "seniors", "region": "zz", "junk": "1"}).content.decode()
+    again = client.get(URL, {"q": "seniors"}).content.decode()
+    for page in (first, again):
+        catalogue_links = page.split('id="catalogue"', 1)[1].split("</main>", 1)[0]
+        assert "region=zz" not in catalogue_links and "junk" not in catalogue_links

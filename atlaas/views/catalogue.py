@@ -5,9 +5,11 @@ facets are links and the search a GET form; with HTMX the same links and form re
 results (``_resultats.html``), and the address bar follows.
 """
 
+from urllib.parse import urlencode
+
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
 from atlaas import catalogue
@@ -40,6 +42,9 @@ def index(request):
     for fiche in resultats.fiches:
         fiche.titre_surligne = catalogue.surligner(fiche.titre, cherches)
         fiche.extrait = catalogue.extrait(fiche, q)
+    base = {
+        name: filtres[name] if name == "q" else request.GET[name] for name in PARAMETRES if name in filtres
+    }
     suggestion = None
     if q and not resultats.total:
         suggestion = catalogue.suggestion(q)
@@ -50,8 +55,9 @@ def index(request):
         "q": q,
         "resultats": resultats,
         "debut": (resultats.page - 1) * catalogue.PAR_PAGE + 1,
-        "facettes": _facettes(request.GET, filtres, resultats.facettes),
-        "actifs": _actifs(request.GET, filtres),
+        # Called by the template only when its fragment is not in the cache already.
+        "facettes": lambda: _facettes(base, filtres, resultats.facettes),
+        "actifs": lambda: _actifs(base, filtres),
         "ignores": [
             _("« %(valeur)s » pour « %(nom)s »") % {"valeur": request.GET.get(name, "")[:60], "nom": name}
             for name in form.errors
@@ -59,33 +65,27 @@ def index(request):
         "mots_vides": bool(q) and not catalogue.a_du_sens(q),
         "tronquee": len(request.GET.get("q", "")) > catalogue.MAX_QUERY_LENGTH,
         "suggestion": suggestion,
-        "lien_suggestion": _lien(request.GET, "q", suggestion) if suggestion else "",
-        "tris": _tris(request.GET, filtres),
-        "pages": _pages(request.GET, resultats),
-        "caches": [(name, request.GET[name]) for name in PARAMETRES[1:] if name in filtres],
-        "export": _lien(request.GET, "page", None),
+        "lien_suggestion": _lien(base, "q", suggestion) if suggestion else "",
+        "tris": _tris(base, filtres),
+        "pages": _pages(base, resultats),
+        "caches": [(name, value) for name, value in base.items() if name != "q"],
+        "export": _lien(base, "page", None),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "atlaas/catalogue/_resultats.html" if partial else "atlaas/catalogue/index.html"
     return render(request, template, context)
 
 
-def _lien(get, name, value):
-    """The query string of the current search with ``name`` set to ``value`` (removed if None);
-    any change of search goes back to the first page."""
-    params = get.copy()
-    for key in list(params):
-        if key not in PARAMETRES:
-            del params[key]  # the page too, and anything unknown
-    if value is None:
-        params.pop(name, None)
-    else:
+def _lien(base, name, value):
+    """The query string of the current search (``base``: its valid parameters) with ``name`` set
+    to ``value`` (removed if None); any change of search goes back to the first page."""
+    params = {key: v for key, v in base.items() if key != name}
+    if value is not None:
         params[name] = value
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
+    return f"?{urlencode(params)}" if params else "?"
 
 
-def _facettes(get, filtres, facettes):
+def _facettes(base, filtres, facettes):
     blocs = []
     for name, valeurs in facettes.items():
         choisi = str(
@@ -97,8 +97,9 @@ def _facettes(get, filtres, facettes):
             {
                 "libelle": valeur.libelle,
                 "nombre": valeur.nombre,
+                "unite": ngettext("action", "actions", valeur.nombre),
                 "actif": valeur.valeur == choisi,
-                "url": _lien(get, name, None if valeur.valeur == choisi else valeur.valeur),
+                "url": _lien(base, name, None if valeur.valeur == choisi else valeur.valeur),
             }
             for valeur in valeurs
         ]
@@ -114,7 +115,7 @@ def _facettes(get, filtres, facettes):
     return blocs
 
 
-def _actifs(get, filtres):
+def _actifs(base, filtres):
     """The filters in use, each with the link that removes it."""
     actifs = []
     for name in (*catalogue.RechercheForm.FACETTES, "collectivite"):
@@ -131,11 +132,11 @@ def _actifs(get, filtres):
             libelle = f"{value.nom} ({value.departement.code if name == 'collectivite' else value.code})"
         else:
             libelle = getattr(value, "nom", value)
-        actifs.append({"titre": TITRES[name], "libelle": libelle, "url": _lien(get, name, None)})
+        actifs.append({"titre": TITRES[name], "libelle": libelle, "url": _lien(base, name, None)})
     return actifs
 
 
-def _tris(get, filtres):
+def _tris(base, filtres):
     if not catalogue.a_du_sens(filtres.get("q", "")):
         return []
     courant = "pertinence" if catalogue.par_pertinence(filtres) else "date"
@@ -143,13 +144,13 @@ def _tris(get, filtres):
         {
             "libelle": libelle,
             "actif": cle == courant,
-            "url": _lien(get, "tri", None if cle == "pertinence" else cle),
+            "url": _lien(base, "tri", None if cle == "pertinence" else cle),
         }
         for cle, libelle in catalogue.TRIS.items()
     ]
 
 
-def _pages(get, resultats):
+def _pages(base, resultats):
     """Links to the first, previous, next and last pages and to the pages around this one."""
     if resultats.pages <= 1:
         return None
@@ -159,10 +160,10 @@ def _pages(get, resultats):
     for numero in numeros:
         if numero - precedent > 1:
             liens.append({"ellipse": True})
-        liens.append({"numero": numero, "actif": numero == courante, "url": _lien(get, "page", str(numero))})
+        liens.append({"numero": numero, "actif": numero == courante, "url": _lien(base, "page", str(numero))})
         precedent = numero
     return {
         "liens": liens,
-        "precedente": _lien(get, "page", str(courante - 1)) if courante > 1 else "",
-        "suivante": _lien(get, "page", str(courante + 1)) if courante < derniere else "",
+        "precedente": _lien(base, "page", str(courante - 1)) if courante > 1 else "",
+        "suivante": _lien(base, "page", str(courante + 1)) if courante < derniere else "",
     }
