@@ -514,29 +514,46 @@ def similaires(fiche, services_ids, nombre=4, candidats=200):
 VOCABULAIRE = "atlaas:vocabulaire"
 
 
-def vocabulaire():
-    """Words of the published titles, summaries, collectivités and services: {word without
-    accents: (the word as most often written, frequency)}. Kept in the cache for six hours."""
-    vocab = cache.get(VOCABULAIRE)
+_PG_VOCABULAIRE = """
+SELECT word, nentry FROM ts_stat($$
+    SELECT to_tsvector('simple', concat_ws(' ', f.titre, f.sous_titre, c.nom))
+    FROM atlaas_ficheaction f JOIN atlaas_collectivite c ON c.id = f.collectivite_id
+    WHERE f.state = 'publiee' AND f.revision_of_id IS NULL
+$$)
+"""
+
+
+def vocabulaire(reconstruire=False):
+    """Words of the published titles, summaries and collectivités, and of the services:
+    {word without accents: (the word as most often written, frequency)}. Kept six hours in the
+    cache: a word published meanwhile is found by the search, just not suggested yet."""
+    vocab = None if reconstruire else cache.get(VOCABULAIRE)
     if vocab is not None:
         return vocab
     formes = defaultdict(Counter)
-    textes = FicheAction.objects.published().values_list("titre", "sous_titre", "collectivite__nom")
-    for ligne in textes.iterator(chunk_size=2000):
-        for texte in ligne:
-            for mot in francais.WORD.findall(texte):
-                if len(mot) >= 3 and not mot.isdigit():
-                    formes[francais.sans_accents(mot)][mot.lower()] += 1
+    for mot, nombre in _mots_publies():
+        if len(mot) >= 3 and not mot.isdigit() and francais.WORD.fullmatch(mot):
+            formes[francais.sans_accents(mot)][mot] += nombre
     for nom in Service.objects.values_list("nom", flat=True):
-        for mot in francais.WORD.findall(nom):
+        for mot in francais.WORD.findall(nom.lower()):
             if len(mot) >= 3:
-                formes[francais.sans_accents(mot)][mot.lower()] += 1
-    vocab = {}
-    for cle, compte in formes.items():
-        forme, _n = compte.most_common(1)[0]
-        vocab[cle] = (forme, sum(compte.values()))
+                formes[francais.sans_accents(mot)][mot] += 1
+    vocab = {cle: (compte.most_common(1)[0][0], sum(compte.values())) for cle, compte in formes.items()}
     cache.set(VOCABULAIRE, vocab, 6 * 3600)
     return vocab
+
+
+def _mots_publies():
+    """(word in lower case, number of fiches using it) over the published fiches."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_VOCABULAIRE)  # counted by PostgreSQL, not in Python
+            return cursor.fetchall()
+    compte = Counter()
+    textes = FicheAction.objects.published().order_by()
+    for ligne in textes.values_list("titre", "sous_titre", "collectivite__nom").iterator(chunk_size=2000):
+        compte.update(set(francais.WORD.findall(" ".join(ligne).lower())))
+    return compte.items()
 
 
 def suggestion(q):
@@ -578,7 +595,6 @@ WHERE c.id = f.collectivite_id AND f.state = 'publiee' AND f.revision_of_id IS N
 
 def invalider():
     """Forget the searches in the cache (after a publication, or a change of a collectivité)."""
-    cache.delete(VOCABULAIRE)
     try:
         cache.incr(VERSION)
     except ValueError:
@@ -587,8 +603,11 @@ def invalider():
 
 def indexer(ids=None):
     """Write the search index of the published fiches ``ids`` (all of them when None)."""
+    from .tasks import preparer_catalogue  # tasks import this module
+
     invalider()
     transaction.on_commit(invalider)  # again: a search made meanwhile may have cached the old state
+    transaction.on_commit(preparer_catalogue.delay, robust=True)
     if ids is not None:
         ids = list(ids)
         if not ids:

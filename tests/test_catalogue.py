@@ -484,3 +484,22 @@ def test_links_never_carry_an_ignored_value(client, atlaas):
     for page in (first, again):
         catalogue_links = page.split('id="catalogue"', 1)[1].split("</main>", 1)[0]
         assert "region=zz" not in catalogue_links and "junk" not in catalogue_links
+
+
+def test_a_publication_prepares_the_landing_page(client, atlaas, django_capture_on_commit_callbacks):
+    fiche = FicheFactory(titre="Tiers-lieu numérique", state=State.SOUMISE)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_fiche_state(fiche, State.PUBLIEE, by=None)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).context["resultats"].total == 8
+    assert len(queries) == 2  # counts and ids were ready: only the page's fiches are read
+
+
+def test_the_spelling_words_are_rebuilt_by_the_beat_task(atlaas):
+    from atlaas.tasks import construire_vocabulaire
+
+    assert "hameaux" in catalogue.vocabulaire()
+    publiee("Visioconférence municipale")
+    assert "visioconference" not in catalogue.vocabulaire()  # still the cached words
+    construire_vocabulaire.delay()
+    assert catalogue.vocabulaire()["visioconference"] == ("visioconférence", 1)

@@ -196,6 +196,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 50 * 60},
     },
+    # The Atlaas' spelling suggestions: their words are rebuilt before the cached ones expire.
+    "vocabulaire-atlaas": {
+        "task": "atlaas.tasks.construire_vocabulaire",
+        "schedule": crontab(minute=35, hour="*/3"),
+        "options": {"expires": 2 * 3600},
+    },
 }
 
 # --- Accounts -------------------------------------------------------------------------

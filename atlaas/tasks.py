@@ -1,0 +1,22 @@
+"""Background work of the Atlaas: the catalogue made ready before its visitors ask.
+
+Tasks are thin and safe to run twice.
+"""
+
+from celery import shared_task
+
+from . import catalogue
+
+
+@shared_task
+def preparer_catalogue():
+    """After a publication: count the landing page's facets once, so that its first visitor
+    does not wait for it (the counts of the whole Atlaas grow with it)."""
+    catalogue.rechercher({}).facettes  # noqa: B018 - computed for their cached names
+
+
+@shared_task
+def construire_vocabulaire():
+    """Celery beat, every three hours: the words of the spelling suggestions, rebuilt before
+    the cached ones expire, so that no search waits for them."""
+    catalogue.vocabulaire(reconstruire=True)
