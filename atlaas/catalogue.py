@@ -326,8 +326,17 @@ class Valeur:
     nombre: int
 
 
+# The matching fiches are read once (m). Their collectivités' facets are counted over one row per
+# collectivité (c), not one per fiche; the taxonomy's over one row per fiche and service (t).
 _FACETTES_SQL = """
-WITH m (id, annee, nature, population, niveau, dep, reg) AS MATERIALIZED ({fiches}),
+WITH m (id, annee, collectivite) AS MATERIALIZED ({fiches}),
+c (n, nature, population, niveau, dep, reg) AS MATERIALIZED (
+    SELECT g.n, c.nature, c.population, c.niveau, d.code, r.code
+    FROM (SELECT collectivite, COUNT(*) AS n FROM m GROUP BY collectivite) g
+    JOIN {collectivites} c ON c.id = g.collectivite
+    LEFT JOIN {departements} d ON d.id = c.departement_id
+    LEFT JOIN {regions} r ON r.id = c.region_id
+),
 t (id, service, enjeu, categorie) AS MATERIALIZED (
     SELECT m.id, l.service_id, s.enjeu_id, e.categorie_id FROM m
     JOIN {liens} l ON l.ficheaction_id = m.id
@@ -336,11 +345,12 @@ t (id, service, enjeu, categorie) AS MATERIALIZED (
 )
 SELECT 'annee', CAST(annee AS TEXT), COUNT(*) FROM m GROUP BY annee
 UNION ALL SELECT 'type', CASE WHEN nature = %s THEN 'territoire' WHEN population < %s THEN 'village'
-    ELSE 'ville' END AS k, COUNT(*) FROM m GROUP BY k
-UNION ALL SELECT 'strate', CASE {strates} END AS k, COUNT(*) FROM m GROUP BY k
-UNION ALL SELECT 'niveau', CAST(niveau AS TEXT), COUNT(*) FROM m WHERE niveau IS NOT NULL GROUP BY niveau
-UNION ALL SELECT 'departement', dep, COUNT(*) FROM m GROUP BY dep
-UNION ALL SELECT 'region', reg, COUNT(*) FROM m GROUP BY reg
+    ELSE 'ville' END AS k, CAST(SUM(n) AS BIGINT) FROM c GROUP BY k
+UNION ALL SELECT 'strate', CASE {strates} END AS k, CAST(SUM(n) AS BIGINT) FROM c GROUP BY k
+UNION ALL SELECT 'niveau', CAST(niveau AS TEXT), CAST(SUM(n) AS BIGINT) FROM c
+    WHERE niveau IS NOT NULL GROUP BY niveau
+UNION ALL SELECT 'departement', dep, CAST(SUM(n) AS BIGINT) FROM c GROUP BY dep
+UNION ALL SELECT 'region', reg, CAST(SUM(n) AS BIGINT) FROM c GROUP BY reg
 UNION ALL SELECT 'service', CAST(service AS TEXT), COUNT(*) FROM t GROUP BY service
 UNION ALL SELECT 'enjeu', CAST(enjeu AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY enjeu
 UNION ALL SELECT 'categorie', CAST(categorie AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY categorie
@@ -353,15 +363,7 @@ def _comptes(qs):
     fiches = (
         qs.order_by()
         .annotate(annee_debut=ExtractYear("date_debut"))
-        .values(
-            "pk",
-            "annee_debut",
-            "collectivite__nature",
-            "collectivite__population",
-            "collectivite__niveau",
-            "collectivite__departement__code",
-            "collectivite__region__code",
-        )
+        .values("pk", "annee_debut", "collectivite")
     )
     sql_fiches, params_fiches = fiches.query.sql_with_params()
     strates, params_strates = [], []
@@ -374,6 +376,9 @@ def _comptes(qs):
     sql = _FACETTES_SQL.format(
         fiches=sql_fiches,
         strates=" ".join(strates),
+        collectivites=Collectivite._meta.db_table,
+        departements=Departement._meta.db_table,
+        regions=Region._meta.db_table,
         liens=FicheAction.services.through._meta.db_table,
         services=Service._meta.db_table,
         enjeux=Enjeu._meta.db_table,
