@@ -50,9 +50,9 @@ def test_collectivite_page_query_count_does_not_grow_with_members(client, django
     small, large = EpciFactory(), EpciFactory()
     CommuneFactory(epci=small)
     CommuneFactory.create_batch(40, epci=large)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get(reverse("atlaas:collectivite", args=[small.code]))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get(reverse("atlaas:collectivite", args=[large.code]))
 
 
@@ -85,3 +85,16 @@ def test_english_catalog_translates_every_string():
         and not re.search(r'^msgstr(\[0\])? ""\n"', entry, re.M)
     ]
     assert not untranslated, "\n\n".join(untranslated)
+
+
+def test_collectivite_page_shows_its_level_and_links_to_its_actions(client):
+    from atlaas.models import FicheAction
+    from tests.factories import CommuneFactory, FicheFactory
+
+    agen = CommuneFactory(nom="Agen", code="47001", niveau=4, niveau_millesime=2026)
+    FicheFactory.create_batch(2, collectivite=agen, state=FicheAction.State.PUBLIEE)
+    FicheFactory(collectivite=agen, state=FicheAction.State.BROUILLON)
+    page = client.get(reverse("atlaas:collectivite", args=["47001"])).content.decode()
+    assert "(niveau 4 sur 5, label 2026)" in page
+    assert 'href="/atlaas/?collectivite=47001"' in page
+    assert "Ses 2 actions numériques publiées dans l'Atlaas" in page

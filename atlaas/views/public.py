@@ -9,4 +9,8 @@ def collectivite(request, code):
     if collectivite is None:
         raise Http404
     membres = collectivite.membres.actives().order_by("-population", "nom") if collectivite.is_epci else None
-    return render(request, "atlaas/collectivite.html", {"collectivite": collectivite, "membres": membres})
+    return render(
+        request,
+        "atlaas/collectivite.html",
+        {"collectivite": collectivite, "membres": membres, "fiches": collectivite.fiches.published().count()},
+    )
