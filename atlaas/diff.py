@@ -18,6 +18,10 @@ from django.utils.translation import gettext as _
 # words, runs of spaces, and each punctuation mark on its own
 TOKENS = re.compile(r"\w+|\s+|[^\w\s]")
 WORD = re.compile(r"\w")
+# sentences and lines, each with what ends it
+SENTENCES = re.compile(r"[^.!?\n]*(?:[.!?]+\s*|\n|$)")
+# beyond this many words and spaces, a changed passage is shown as removed then added
+MAX_TOKENS = 3000
 
 
 def display(value):
@@ -43,8 +47,33 @@ def _inserted(text):
 
 def diff_words(old, new):
     """``new`` with the words taken out of ``old`` in ``<del>`` and the words added in ``<ins>``,
-    each announced to screen readers; everything else escaped. Newlines are kept as they are."""
-    a, b = TOKENS.findall(old or ""), TOKENS.findall(new or "")
+    each announced to screen readers; everything else escaped. Newlines are kept as they are.
+
+    Sentences are compared first, then the words of the sentences that changed: a long text
+    with a small change costs little, whatever its length."""
+    a, b = _sentences(old or ""), _sentences(new or "")
+    parts = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        before, after = "".join(a[i1:i2]), "".join(b[j1:j2])
+        if op == "equal":
+            parts.append(escape(after))
+        elif op == "replace":
+            parts.append(_diff_tokens(before, after))
+        else:
+            parts.append(_deleted(before) if before else "")
+            parts.append(_inserted(after) if after else "")
+    return mark_safe("".join(parts))  # every piece above is escaped
+
+
+def _sentences(text):
+    return [sentence for sentence in SENTENCES.findall(text) if sentence]
+
+
+def _diff_tokens(old, new):
+    """The word-level diff of two passages (safe HTML)."""
+    a, b = TOKENS.findall(old), TOKENS.findall(new)
+    if len(a) + len(b) > MAX_TOKENS:
+        return _deleted(old) + _inserted(new)
     # [old text, new text, changed]; spaces or punctuation alone between two changes join them,
     # so that a rewritten sentence reads as one deletion and one insertion, not word by word.
     chunks = []

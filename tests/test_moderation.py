@@ -578,3 +578,12 @@ def test_moderation_decision_racing_a_colleague_gives_a_message(client, equipe, 
         assert response.redirect_chain == [(detail_url(fiche), 302)]
         assert "La fiche « Wifi public » n'est plus en attente de modération (état : Publiée)" in page
     assert not FicheTransition.objects.filter(to_state=State.A_CORRIGER).exists()
+
+
+def test_diff_of_a_long_text_marks_only_the_sentence_that_changed():
+    sentences = [f"Phrase numéro {n} de la description, avec des ateliers." for n in range(400)]
+    old = " ".join(sentences)
+    sentences[200] = "Phrase numéro 200 de la description, avec des ateliers numériques."
+    html = str(diff.diff_words(old, " ".join(sentences)))
+    assert html.count("<ins>") == 1 and html.count("<del>") == 0
+    assert "numériques</ins>" in html
