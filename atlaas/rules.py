@@ -29,3 +29,8 @@ def membership_or_404(user, code, *, referent=False):
     if membership is None or (referent and membership.role != Membership.Role.REFERENT):
         raise Http404
     return membership
+
+
+def peut_moderer(user):
+    """Staff who may publish a fiche or send it back: those the admin lets change fiches."""
+    return user.is_authenticated and user.is_staff and user.has_perm("atlaas.change_ficheaction")

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -254,11 +255,23 @@ def test_moderation_pages_are_404_for_everybody_but_staff(client, who):
     assert not FicheTransition.objects.exists()
 
 
-def test_moderation_pages_open_for_staff_without_superuser_rights(client):
+def test_moderation_pages_open_for_staff_who_may_change_fiches(client):
     fiche = FicheFactory(state=State.SOUMISE)
-    client.force_login(UserFactory(is_staff=True))
+    moderator = UserFactory(is_staff=True)
+    moderator.user_permissions.add(Permission.objects.get(codename="change_ficheaction"))
+    client.force_login(moderator)
     assert client.get(QUEUE).status_code == 200
     assert client.get(detail_url(fiche)).status_code == 200
+    assert 'href="/atlaas/moderation/"' in client.get("/").content.decode()
+
+
+def test_moderation_pages_are_404_for_staff_without_the_permission(client):
+    fiche = FicheFactory(state=State.SOUMISE)
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get(QUEUE).status_code == 404
+    assert client.post(detail_url(fiche), {"action": "publier"}).status_code == 404
+    assert FicheAction.objects.get(pk=fiche.pk).state == State.SOUMISE
+    assert 'href="/atlaas/moderation/"' not in client.get("/").content.decode()
 
 
 def test_moderation_fiche_unknown_pk_is_404(client, equipe):

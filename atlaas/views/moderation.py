@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_http_methods, require_safe
 
-from atlaas import diff, workflow
+from atlaas import diff, rules, workflow
 from atlaas.forms import RenvoiForm
 from atlaas.models import FicheAction, FicheTransition
 
@@ -44,7 +44,7 @@ class FiltreForm(forms.Form):
 
 
 def _staff_or_404(user):
-    if not user.is_staff:
+    if not rules.peut_moderer(user):
         raise Http404
 
 
