@@ -24,6 +24,42 @@ SQLITE = [
 SQLITE_REVERSE = ["DROP TABLE IF EXISTS atlaas_fiche_fts"]
 
 
+# The fiches published before this migration: indexed as atlaas.catalogue.indexer() does.
+PG_INDEX = """
+UPDATE atlaas_ficheaction AS f SET search_vector =
+    setweight(to_tsvector('french_unaccent', f.titre), 'A')
+    || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.sous_titre, c.nom)), 'B')
+    || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.description, f.synthese, f.resultats)), 'C')
+    || setweight(to_tsvector('french_unaccent',
+        concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)), 'D')
+FROM atlaas_collectivite AS c
+WHERE c.id = f.collectivite_id AND f.state = 'publiee' AND f.revision_of_id IS NULL
+"""
+
+
+def index_published(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor == "postgresql":
+        schema_editor.execute(PG_INDEX)
+    elif connection.vendor == "sqlite":
+        from atlaas.francais import stems
+
+        FicheAction = apps.get_model("atlaas", "FicheAction")
+        fiches = FicheAction.objects.filter(state="publiee", revision_of__isnull=True).select_related("collectivite")
+        rows = []
+        for f in fiches.iterator(chunk_size=1000):
+            corps = " ".join(
+                [f.description, f.synthese, f.resultats, f.recommandations, f.outils, f.partenaires, f.public_cible]
+            )
+            texts = (f.titre, f.sous_titre, f.collectivite.nom, corps)
+            rows.append((f.pk, *(" ".join(stems(t)) for t in texts)))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO atlaas_fiche_fts (rowid, titre, resume, collectivite, corps) VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )
+
+
 def _run(statements):
     def run(apps, schema_editor):
         vendor = schema_editor.connection.vendor
@@ -68,4 +104,5 @@ class Migration(migrations.Migration):
             _run({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
             _run({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}),
         ),
+        migrations.RunPython(index_published, migrations.RunPython.noop),
     ]
