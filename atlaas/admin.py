@@ -79,8 +79,24 @@ class ServiceInline(admin.TabularInline):
     prepopulated_fields = {"slug": ["nom"]}
 
 
+class TaxonomieAdmin(admin.ModelAdmin):
+    """The Atlaas' facets show these names: a change is shown there at once."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        catalogue.invalider(referentiel=True)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        catalogue.invalider(referentiel=True)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        catalogue.invalider(referentiel=True)
+
+
 @admin.register(Categorie)
-class CategorieAdmin(admin.ModelAdmin):
+class CategorieAdmin(TaxonomieAdmin):
     list_display = ["nom", "ordre"]
     search_fields = ["nom"]
     prepopulated_fields = {"slug": ["nom"]}
@@ -88,7 +104,7 @@ class CategorieAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enjeu)
-class EnjeuAdmin(admin.ModelAdmin):
+class EnjeuAdmin(TaxonomieAdmin):
     list_display = ["nom", "categorie", "ordre"]
     list_filter = ["categorie"]
     search_fields = ["nom"]
@@ -97,7 +113,7 @@ class EnjeuAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(TaxonomieAdmin):
     list_display = ["nom", "enjeu", "ordre", "actif"]
     list_filter = ["actif", "enjeu__categorie", "enjeu"]
     search_fields = ["nom", "description"]
@@ -217,6 +233,14 @@ class FicheActionAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if form.instance.state == FicheAction.State.PUBLIEE:
             catalogue.indexer([form.instance.pk])  # a correction by staff is searchable at once
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        catalogue.invalider()  # no search goes on counting it
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        catalogue.invalider()
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.fichier_view)

@@ -14,6 +14,7 @@ import difflib
 import functools
 import hashlib
 import re
+import time
 from collections import Counter, defaultdict
 
 from django import forms
@@ -260,7 +261,8 @@ def ids_ordonnes(qs, filtres, limite=None):
 def fiches(ids):
     """The fiches ``ids`` in that order, with their collectivité and services (two queries)."""
     par_pk = (
-        FicheAction.objects.select_related("collectivite__departement", "collectivite__region")
+        FicheAction.objects.published()
+        .select_related("collectivite__departement", "collectivite__region")
         .prefetch_related(Prefetch("services", Service.objects.select_related("enjeu__categorie")))
         .defer("search_vector")
         .in_bulk(ids)
@@ -308,7 +310,7 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
 
 def _cle(filtres):
     """The cache key of a search: the index version and the filters, page apart."""
-    version = cache.get_or_set(VERSION, 1, None)
+    version = cache.get_or_set(VERSION, time.time_ns, None)
     valeurs = sorted(
         (name, str(getattr(value, "pk", value))) for name, value in filtres.items() if name != "page"
     )
@@ -598,12 +600,13 @@ WHERE c.id = f.collectivite_id AND f.state = 'publiee' AND f.revision_of_id IS N
 """
 
 
-def invalider():
-    """Forget the searches in the cache (after a publication, or a change of a collectivité)."""
-    try:
-        cache.incr(VERSION)
-    except ValueError:
-        cache.set(VERSION, 2, None)
+def invalider(referentiel=False):
+    """Forget the searches in the cache: after a publication, a deletion, a change of a
+    collectivité (and with ``referentiel``, of the names of the taxonomy). The version is a time,
+    so that it never comes back to a value used before even if the cache lost it."""
+    cache.set(VERSION, time.time_ns(), None)
+    if referentiel:
+        cache.delete(LIBELLES)
 
 
 def indexer(ids=None):
@@ -612,7 +615,8 @@ def indexer(ids=None):
 
     invalider()
     transaction.on_commit(invalider)  # again: a search made meanwhile may have cached the old state
-    transaction.on_commit(preparer_catalogue.delay, robust=True)
+    if cache.add("atlaas:preparer", 1, 10):  # once for a batch of publications
+        transaction.on_commit(lambda: preparer_catalogue.apply_async(countdown=10), robust=True)
     if ids is not None:
         ids = list(ids)
         if not ids:

@@ -14,18 +14,19 @@ import snowballstemmer
 WORD = re.compile(r"\w+")
 LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "’": "'"})
 
-# Snowball's French stop words (the list PostgreSQL's french configuration also drops), accents removed.
+# Snowball's French stop words, the list of PostgreSQL's french configuration, without the
+# accented ones (« été », « même »…): with french_unaccent, PostgreSQL removes the accents before
+# it looks a word up, so « été » is searched there, and must be here too (likewise « a », « ils »
+# and « les », missing from that list).
 STOP_WORDS = frozenset(
     """
-     au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais me meme
-     mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton
-     tu un une vos votre vous c d j l a m n s t y ete etee etees etes etant etante etants etantes
-     suis es est sommes sont serai seras sera serons serez seront serais serait serions seriez
-     seraient etais etait etions etiez etaient fus fut fumes futes furent sois soit soyons soyez
-     soient fusse fusses fussions fussiez fussent ayant ayante ayantes ayants eu eue eues eus ai as
-     avons avez ont aurai auras aura aurons aurez auront aurais aurait aurions auriez auraient avais
-     avait avions aviez avaient eut eumes eutes eurent aie aies ait ayons ayez aient eusse eusses eut
-     eussions eussiez eussent
+    au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me mes moi
+    mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une
+    vos votre vous c d j l m n s t y suis es est sommes sont serai seras sera serons serez seront
+    serais serait serions seriez seraient fus fut sois soit soyons soyez soient fusse fusses fussions
+    fussiez fussent ayant ayante ayantes ayants eu eue eues eus ai as avons avez ont aurai auras aura
+    aurons aurez auront aurais aurait aurions auriez auraient avais avait avions aviez avaient eut
+    eurent aie aies ait ayons ayez aient eusse eusses eussions eussiez eussent
     """.split()  # noqa: SIM905 - easier to read as text
 )
 

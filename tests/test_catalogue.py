@@ -503,3 +503,52 @@ def test_the_spelling_words_are_rebuilt_by_the_beat_task(atlaas):
     assert "visioconference" not in catalogue.vocabulaire()  # still the cached words
     construire_vocabulaire.delay()
     assert catalogue.vocabulaire()["visioconference"] == ("visioconférence", 1)
+
+
+def test_staff_deleting_a_fiche_or_renaming_a_service_shows_at_once(client, atlaas, admin_client):
+    assert client.get(URL).context["resultats"].total == 7
+    fibre = atlaas["fibre"]
+    assert (
+        admin_client.post(
+            reverse("admin:atlaas_ficheaction_delete", args=[fibre.pk]), {"post": "yes"}
+        ).status_code
+        == 302
+    )
+    assert client.get(URL).context["resultats"].total == 6
+
+    inclusion = atlaas["seniors_titre"].services.get()
+    response = admin_client.post(
+        reverse("admin:atlaas_service_change", args=[inclusion.pk]),
+        {
+            "nom": "Inclusion numérique",
+            "slug": inclusion.slug,
+            "enjeu": inclusion.enjeu_id,
+            "ordre": 0,
+            "actif": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert "Inclusion numérique" in [
+        v.libelle for v in client.get(URL).context["resultats"].facettes["service"]
+    ]
+
+
+def test_words_with_accents_are_not_stop_words(client, atlaas):
+    publiee("Animations numériques de l'été", "Chaque été, la même équipe anime la médiathèque.")
+    assert titres(client, q="été") == ["Animations numériques de l'été"]
+    assert titres(client, q="ete") == ["Animations numériques de l'été"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="compares with PostgreSQL's french_unaccent")
+def test_python_and_postgresql_agree_on_stop_words_and_stems():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_tsvector('french_unaccent', %s)::text", [" ".join(sorted(francais.STOP_WORDS))]
+        )
+        assert cursor.fetchone()[0] == ""
+        phrase = "Médiation numérique : écoles, élèves et seniors de l'été"
+        cursor.execute(
+            "SELECT array_agg(lexeme ORDER BY lexeme) FROM unnest(to_tsvector('french_unaccent', %s))",
+            [phrase],
+        )
+        assert cursor.fetchone()[0] == sorted(set(francais.stems(phrase)))
