@@ -553,3 +553,12 @@ def test_python_and_postgresql_agree_on_stop_words_and_stems():
             [phrase],
         )
         assert cursor.fetchone()[0] == sorted(set(francais.stems(phrase)))
+
+
+def test_htmx_gets_only_the_results_with_their_title(client, atlaas):
+    response = client.get(URL, {"q": "seniors"}, HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert "<html" not in page and 'id="catalogue"' in page
+    assert "« seniors » dans l'Atlaas" in page
+    assert "HX-Request" in response["Vary"]
+    assert "<html" in client.get(URL, {"q": "seniors"}).content.decode()

@@ -75,8 +75,11 @@ def test_search_refine_with_two_facets_open_a_fiche_and_follow_its_breadcrumb(pa
     expect(page.locator("#annonce")).to_have_text("3 actions trouvées")
 
     facettes = page.get_by_role("complementary", name="Affiner la recherche")
+    expect(page).to_have_title(re.compile("« mediation numerique » dans l'Atlaas"))
     facettes.get_by_role("link", name=re.compile(r"^Médiation 2 actions")).click()
     expect(resultats).to_contain_text("2 actions trouvées")
+    # The link followed is gone with the old results: the focus goes to the new ones.
+    expect(page.locator("#resultats")).to_be_focused()
     facettes.get_by_role("link", name=re.compile(r"^Village 1 action")).click()
     expect(resultats).to_contain_text("1 action trouvée")
     expect(page).to_have_url(re.compile(r"enjeu=mediation"))

@@ -442,3 +442,12 @@ def test_fiche_page_query_count_does_not_grow(client, django_assert_num_queries)
             assert len(response.context["similaires"]) == 4
     print(f"fiche publique : {counts[0]} requêtes")
     assert counts[0] <= 8
+
+
+def test_contact_reveal_limit_counts_an_ipv6_network_as_one_client(client):
+    fiche = publiee()
+    url = contact_url(fiche, fiche.contacts.get())
+    for n in range(20):
+        assert client.post(url, REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}").status_code == 200
+    assert client.post(url, REMOTE_ADDR="2001:db8:1:2:ffff::1").status_code == 429
+    assert client.post(url, REMOTE_ADDR="2001:db8:1:3::1").status_code == 200

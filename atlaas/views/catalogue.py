@@ -8,6 +8,7 @@ results (``_resultats.html``), and the address bar follows.
 from urllib.parse import urlencode
 
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
@@ -25,6 +26,9 @@ TITRES = {
     "niveau": gettext_lazy("Niveau du label"),
     "annee": gettext_lazy("Année de lancement"),
     "collectivite": gettext_lazy("Collectivité"),
+    "q": gettext_lazy("Rechercher"),
+    "tri": gettext_lazy("Trier par"),
+    "page": gettext_lazy("Page"),
 }
 # Long facets start folded, unless one of their values is chosen.
 REPLIEES = {"service", "departement", "annee"}
@@ -59,7 +63,8 @@ def index(request):
         "facettes": lambda: _facettes(base, filtres, resultats.facettes),
         "actifs": lambda: _actifs(base, filtres),
         "ignores": [
-            _("« %(valeur)s » pour « %(nom)s »") % {"valeur": request.GET.get(name, "")[:60], "nom": name}
+            _("« %(valeur)s » pour « %(nom)s »")
+            % {"valeur": request.GET.get(name, "")[:60], "nom": TITRES.get(name, name)}
             for name in form.errors
         ],
         "mots_vides": bool(q) and not catalogue.a_du_sens(q),
@@ -71,9 +76,11 @@ def index(request):
         "caches": [(name, value) for name, value in base.items() if name != "q"],
         "export": _lien(base, "page", None),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "atlaas/catalogue/_resultats.html" if partial else "atlaas/catalogue/index.html"
-    return render(request, template, context)
+    partiel = bool(request.htmx) and not request.htmx.history_restore_request
+    template = "atlaas/catalogue/_resultats.html" if partiel else "atlaas/catalogue/index.html"
+    response = render(request, template, {**context, "partiel": partiel})
+    patch_vary_headers(response, ["HX-Request"])  # one address, two answers: caches must tell them apart
+    return response
 
 
 def _lien(base, name, value):

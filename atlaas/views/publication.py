@@ -5,6 +5,8 @@ moderation or sent back, and pending revisions answer 404. Contacts' addresses a
 page: each one is shown on request (a POST, limited per client IP) so that harvesters get none.
 """
 
+import ipaddress
+
 from allauth.account.adapter import get_adapter
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Window
@@ -87,7 +89,10 @@ def fiche(request, pk):
 def _au_dela_de_la_limite(request):
     """Count one more reveal for the client's IP; True once past the hourly limit. The IP is the
     one allauth's rate limits use (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy)."""
-    cle = f"atlaas:contacts:{get_adapter(request).get_client_ip(request)}"
+    ip = get_adapter(request).get_client_ip(request)
+    if ":" in ip:  # an IPv6 client holds a whole /64: count the network, not each address
+        ip = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    cle = f"atlaas:contacts:{ip}"
     cache.add(cle, 0, 3600)
     try:
         nombre = cache.incr(cle)

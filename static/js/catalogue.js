@@ -1,5 +1,6 @@
 // The Atlaas catalogue with htmx: after the results change, say how many there are to screen
-// readers (the counter is replaced, so a live region of its own would not speak).
+// readers (the counter is replaced, so a live region of its own would not speak), and give the
+// focus to the results when the link that had it is gone.
 (function () {
   "use strict";
 
@@ -10,7 +11,16 @@
     var titre = document.getElementById("resultats-titre");
     var annonce = document.getElementById("annonce");
     if (titre && annonce) {
-      annonce.textContent = titre.textContent.replace(/\s+/g, " ").trim();
+      annonce.textContent = "";
+      window.setTimeout(function () {
+        annonce.textContent = titre.textContent.replace(/\s+/g, " ").trim();
+      }, 50);
+    }
+    if (!document.activeElement || document.activeElement === document.body) {
+      var resultats = document.getElementById("resultats");
+      if (resultats) {
+        resultats.focus({ preventScroll: true });
+      }
     }
   });
 })();
