@@ -563,18 +563,26 @@ def _mots_publies():
     return compte.items()
 
 
+MOTS_CORRIGES = 6  # words of a query looked at for a suggestion
+
+
 def suggestion(q):
-    """A close query made of known words ("Vouliez-vous dire …"), or None."""
+    """A close query made of known words ("Vouliez-vous dire …"), or None. A word is compared
+    with the known words of its initial and about its length only; the answer for a query is
+    kept in the cache as long as the words."""
+    cle_cache = f"atlaas:suggestion:{hashlib.sha256(q.encode()).hexdigest()[:32]}"
+    trouve = cache.get(cle_cache)
+    if trouve is not None:
+        return trouve or None
     vocab = vocabulaire()
     mots, change = [], False
-    for mot in francais.WORD.findall(q)[:12]:
+    for mot in francais.WORD.findall(q)[:MOTS_CORRIGES]:
         cle = francais.sans_accents(mot)
         if cle in vocab or len(cle) < 3 or cle in francais.STOP_WORDS or cle.isdigit():
             mots.append(mot)
             continue
-        proches = difflib.get_close_matches(
-            cle, [w for w in vocab if abs(len(w) - len(cle)) <= 2], n=5, cutoff=0.75
-        )
+        voisins = [w for w in vocab if w[0] == cle[0] and abs(len(w) - len(cle)) <= 2]
+        proches = difflib.get_close_matches(cle, voisins, n=5, cutoff=0.75)
         if not proches:
             mots.append(mot)
             continue
@@ -583,7 +591,9 @@ def suggestion(q):
         )
         mots.append(vocab[meilleur][0])
         change = True
-    return " ".join(mots) if change else None
+    resultat = " ".join(mots) if change else ""
+    cache.set(cle_cache, resultat, 6 * 3600)
+    return resultat or None
 
 
 # --- The index ------------------------------------------------------------------------------

@@ -562,3 +562,16 @@ def test_htmx_gets_only_the_results_with_their_title(client, atlaas):
     assert "« seniors » dans l'Atlaas" in page
     assert "HX-Request" in response["Vary"]
     assert "<html" in client.get(URL, {"q": "seniors"}).content.decode()
+
+
+def test_the_index_holds_exactly_the_published_fiches(atlaas):
+    """The index's SQL repeats the rule of ``published()``: they must agree."""
+    catalogue.indexer()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT id FROM atlaas_ficheaction WHERE search_vector IS NOT NULL")
+        else:
+            cursor.execute("SELECT rowid FROM atlaas_fiche_fts")
+        indexed = {pk for (pk,) in cursor.fetchall()}
+    assert indexed == set(FicheAction.objects.published().values_list("pk", flat=True))
+    assert len(indexed) == 7
