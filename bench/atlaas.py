@@ -1,0 +1,220 @@
+"""Server time and query count of the Atlaas catalogue (/atlaas/) for twenty fixed searches.
+
+Each search is measured twice in a row: cold (the searches in the cache forgotten just before,
+outside the timed part, as a publication does: the first visitor of a search after it) and warm
+(the same request again). For comparison, the text part of the same searches is also run as a naive scan
+(``icontains`` on the main fields, through the ORM, no page rendered).
+
+Runs in-process (Django's test client, no network) on PostgreSQL only, on a database holding the
+demo. ``bench/atlaas.sh`` builds a dedicated database for each size and runs this script on it:
+
+    bash bench/atlaas.sh                        # 15,000 then 150,000 fiches, and the ratios
+    # or, on a PostgreSQL database where `manage.py demo --fiches N` has run (options: --runs R):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vi_bench_atlaas .venv/bin/python bench/atlaas.py
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "villes_internet.settings")
+
+# What users type, with and without facets; the slugs and codes are those of the demo's
+# taxonomy (atlaas/data/taxonomie.json) and referential (75 Nouvelle-Aquitaine, 47 Lot-et-Garonne).
+RECHERCHES = [
+    {"q": "médiation numérique seniors"},
+    {"q": "budget participatif"},
+    {"q": '"école numérique"'},
+    {"q": "numérique -école"},
+    {"q": "cybersécurité"},
+    {"q": "données ouvertes OR open data"},
+    {"q": "agen"},
+    {"q": "tiers-lieu"},
+    {"q": "télémédecine"},
+    {"q": "démarches en ligne", "type": "village"},
+    {"q": "médiation numérique", "enjeu": "mediation", "region": "75"},
+    {"q": "budget participatif", "strate": "20000-100000"},
+    {"q": "cybersécurité", "niveau": "4"},
+    {"q": "inclusion numérique", "annee": "2024"},
+    {"q": "médiathèque", "departement": "47"},
+    {"enjeu": "mediation", "type": "village"},  # facets only
+    {},  # the landing page
+    {"q": "mediaton numerik"},  # no result: the page looks for a suggestion
+    {"q": "médiation numérique", "tri": "date"},
+    {"q": "numérique", "page": "3"},
+]
+NAIF_CHAMPS = ("titre", "sous_titre", "description", "resultats", "collectivite__nom")
+CONDITIONS = {
+    "froid": "froid (comme après une publication)",
+    "chaud": "chaud (même requête, cache gardé)",
+    "naif": "naïf icontains (ORM, sans page)",
+}
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def libelle(params):
+    q = f"« {params['q']} »" if "q" in params else "(sans texte)"
+    return " ".join([q, *(f"{k}={v}" for k, v in params.items() if k != "q")])
+
+
+def plage(counts):
+    return f"{min(counts)}–{max(counts)}" if min(counts) != max(counts) else str(min(counts))
+
+
+def chiffres(times):
+    return {"p50": statistics.median(times), "p95": percentile(times, 95)}
+
+
+def comparer(petit, grand):
+    """The ratios of the figures of two sizes (files written by --json)."""
+    a, b = (json.loads(Path(f).read_text()) for f in (petit, grand))
+    print(f"\nRapport {b['fiches']} / {a['fiches']} fiches publiées     p50      p95")
+    for cle, nom in CONDITIONS.items():
+        ratios = [b[cle][p] / a[cle][p] for p in ("p50", "p95")]
+        print(f"  {nom:<38} {ratios[0]:5.1f} ×  {ratios[1]:5.1f} ×")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="mesures de chaque recherche (défaut : 10)")
+    parser.add_argument("--json", help="écrit aussi les chiffres dans ce fichier (pour --compare)")
+    parser.add_argument("--compare", nargs=2, metavar=("PETIT.json", "GRAND.json"))
+    args = parser.parse_args()
+    if args.compare:
+        comparer(*args.compare)
+    else:
+        mesurer(args.runs, args.json)
+
+
+def mesurer(runs, fichier):
+    import django
+
+    django.setup()
+
+    from django.core.cache import cache, caches
+    from django.db import connection
+    from django.db.models import Q
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from atlaas import catalogue
+    from atlaas.models import FicheAction
+
+    if connection.vendor != "postgresql":
+        sys.exit(
+            "Ce banc d'essai ne mesure que PostgreSQL (le mode complet) : lancez `bash bench/atlaas.sh`, "
+            "ou donnez DATABASE_URL=postgres://… d'une base où `manage.py demo` a tourné."
+        )
+    publiees = FicheAction.objects.published()
+    nombre = publiees.count()
+    if not nombre:
+        sys.exit("Aucune fiche publiée : lancez d'abord `manage.py demo --fiches N` sur cette base.")
+    for params in RECHERCHES:
+        form = catalogue.RechercheForm(params)
+        if not form.is_valid():
+            sys.exit(f"{libelle(params)} : paramètres inconnus de cette base {form.errors.as_json()}")
+
+    # Server time without reconnections: the connection stays open for the whole run.
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    # No setup_test_environment(): its template instrumentation (copies of every context for
+    # response.context) would be counted as server time. The host is one the settings allow.
+    client = Client(SERVER_NAME="localhost")
+    url = reverse("atlaas:catalogue")
+
+    def page(params):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url, params, secure=True)  # as behind the TLS proxy
+            elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200, (libelle(params), response.status_code)
+        return elapsed, len(captured)
+
+    def naif(q):
+        """Every word in one of the fields (``-mot``: in none), newest first: 20 rows and the count."""
+        qs = publiees
+        for token in q.split():
+            mot = token.strip('"')
+            if not mot.lstrip("-") or mot == "OR":
+                continue
+            condition = Q()
+            for champ in NAIF_CHAMPS:
+                condition |= Q(**{f"{champ}__icontains": mot.lstrip("-")})
+            qs = qs.exclude(condition) if mot.startswith("-") else qs.filter(condition)
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            total = qs.count()
+            lignes = list(
+                qs.select_related("collectivite").defer("search_vector").order_by("-published_at", "-pk")[:20]
+            )
+            elapsed = (time.perf_counter() - start) * 1000
+        return elapsed, len(captured), total, len(lignes)
+
+    for params in RECHERCHES:  # warm-up: templates compiled, connection open
+        page(params)
+
+    mesures = {i: {"froid": [], "chaud": [], "naif": []} for i in range(len(RECHERCHES))}
+    requetes = {"froid": [], "chaud": [], "naif": []}
+    for _ in range(runs):
+        for i, params in enumerate(RECHERCHES):
+            # Cold: the state after a publication. Every search's counts, ids and facets
+            # fragment are forgotten; the referential's names and the spelling words stay.
+            catalogue.invalider()
+            for condition in ("froid", "chaud"):
+                elapsed, count = page(params)
+                mesures[i][condition].append(elapsed)
+                requetes[condition].append(count)
+    naif_totaux = {}
+    for _ in range(runs):
+        for i, params in enumerate(RECHERCHES):
+            cache.clear()  # nothing of it is cached: for symmetry only
+            elapsed, count, total, _lignes = naif(params.get("q", ""))
+            mesures[i]["naif"].append(elapsed)
+            requetes["naif"].append(count)
+            naif_totaux[i] = total
+
+    backend = type(caches["default"]).__name__
+    print(
+        f"{connection.vendor} — {nombre} fiches publiées ({FicheAction.objects.count()} en tout) ; "
+        f"{len(RECHERCHES)} recherches × {runs} mesures ; cache {backend}"
+    )
+    print(f"\n{'recherche':<58} {'résultats':>9} {'froid p50':>10} {'chaud p50':>10} {'naïf p50':>9}")
+    for i, params in enumerate(RECHERCHES):
+        form = catalogue.RechercheForm(params)
+        form.is_valid()
+        filtres = form.filtres()
+        total = catalogue.rechercher(filtres, filtres.get("page", 1)).total
+        m = mesures[i]
+        print(
+            f"{libelle(params)[:58]:<58} {total:>9} {statistics.median(m['froid']):7.1f} ms "
+            f"{statistics.median(m['chaud']):7.1f} ms {statistics.median(m['naif']):6.1f} ms"
+            f"  (naïf : {naif_totaux[i]})"
+        )
+
+    figures = {"fiches": nombre}
+    print(f"\n{'page /atlaas/, 20 recherches':<38} {'p50':>9} {'p95':>10}   requêtes SQL")
+    for condition, nom in CONDITIONS.items():
+        toutes = [t for i in mesures for t in mesures[i][condition]]
+        figures[condition] = chiffres(toutes)
+        print(
+            f"{nom:<38} {figures[condition]['p50']:6.1f} ms {figures[condition]['p95']:7.1f} ms   "
+            f"{plage(requetes[condition])}"
+        )
+    ratios = [figures["naif"][p] / figures["froid"][p] for p in ("p50", "p95")]
+    print(f"{'naïf / froid':<38} {ratios[0]:6.1f} ×  {ratios[1]:7.1f} ×")
+    if fichier:
+        Path(fichier).write_text(json.dumps(figures))
+    cache.clear()  # leave nothing of this database in the cache
+
+
+if __name__ == "__main__":
+    main()
