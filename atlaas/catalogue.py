@@ -258,13 +258,17 @@ def ids_ordonnes(qs, filtres, limite=None):
     return list(ids[:limite] if limite else ids)
 
 
-def fiches(ids):
-    """The fiches ``ids`` in that order, with their collectivité and services (two queries)."""
+LONGS_TEXTES = ("description", "synthese", "resultats", "recommandations", "outils", "partenaires")
+
+
+def fiches(ids, textes=True):
+    """The fiches ``ids`` in that order, with their collectivité and services (two queries);
+    without their long texts when ``textes`` is False (lists that show none of them)."""
     par_pk = (
         FicheAction.objects.published()
         .select_related("collectivite__departement", "collectivite__region")
         .prefetch_related(Prefetch("services", Service.objects.select_related("enjeu__categorie")))
-        .defer("search_vector")
+        .defer("search_vector", *([] if textes else LONGS_TEXTES))
         .in_bulk(ids)
     )
     return [par_pk[pk] for pk in ids if pk in par_pk]

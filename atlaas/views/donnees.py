@@ -126,7 +126,7 @@ def export_csv(request):
     def lignes():
         yield "\ufeff" + writer.writerow(COLONNES)  # the BOM tells spreadsheets it is UTF-8
         for debut in range(0, len(ids), MORCEAU):
-            fiches = catalogue.fiches(ids[debut : debut + MORCEAU])
+            fiches = catalogue.fiches(ids[debut : debut + MORCEAU], textes=False)
             yield "".join(writer.writerow(_ligne_csv(request, fiche)) for fiche in fiches)
 
     response = StreamingHttpResponse(lignes(), content_type="text/csv; charset=utf-8")
