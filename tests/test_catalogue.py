@@ -575,3 +575,25 @@ def test_the_index_holds_exactly_the_published_fiches(atlaas):
         indexed = {pk for (pk,) in cursor.fetchall()}
     assert indexed == set(FicheAction.objects.published().values_list("pk", flat=True))
     assert len(indexed) == 7
+
+
+def test_long_facets_show_their_first_values_and_a_link_to_all(client):
+    region = RegionFactory(code="84", nom="Auvergne-Rhône-Alpes")
+    for n in range(12):
+        departement = DepartementFactory(code=f"{n + 1:02}", nom=f"Département {n + 1}", region=region)
+        for _ in range(n + 1):
+            publiee(f"Action {n}", collectivite=CommuneFactory(departement=departement))
+
+    def departements(**params):
+        response = client.get(URL, params)
+        bloc = next(f for f in response.context["facettes"]() if f["nom"] == "departement")
+        return [ligne["libelle"] for ligne in bloc["lignes"]], bloc["toutes"]
+
+    shown, toutes = departements()
+    assert toutes == 12 and len(shown) == 8 and shown[0] == "Département 5 (05)"  # the 8 largest
+    assert "Département 1 (01)" not in shown
+    assert departements(voir="departement") == ([f"Département {n} ({n:02})" for n in range(1, 13)], 0)
+    shown, _ = departements(departement="01")
+    assert shown == ["Département 1 (01)"]  # the only one left, chosen
+    page = client.get(URL).content.decode()
+    assert 'href="?voir=departement#facette-departement"' in page

@@ -30,8 +30,8 @@ TITRES = {
     "tri": gettext_lazy("Trier par"),
     "page": gettext_lazy("Page"),
 }
-# Long facets start folded, unless one of their values is chosen.
-REPLIEES = {"service", "departement", "annee"}
+# Long facets show their most frequent values first; « voir=<facet> » shows them all.
+PREMIERES = 8
 PARAMETRES = ("q", *catalogue.RechercheForm.FACETTES, "collectivite", "tri")
 
 
@@ -49,6 +49,7 @@ def index(request):
     base = {
         name: filtres[name] if name == "q" else request.GET[name] for name in PARAMETRES if name in filtres
     }
+    voir = request.GET.get("voir") if request.GET.get("voir") in catalogue.RechercheForm.FACETTES else ""
     suggestion = None
     if q and not resultats.total:
         suggestion = catalogue.suggestion(q)
@@ -60,7 +61,8 @@ def index(request):
         "resultats": resultats,
         "debut": (resultats.page - 1) * catalogue.PAR_PAGE + 1,
         # Called by the template only when its fragment is not in the cache already.
-        "facettes": lambda: _facettes(base, filtres, resultats.facettes),
+        "facettes": lambda: _facettes(base, filtres, resultats.facettes, voir),
+        "voir": voir,
         "actifs": lambda: _actifs(base, filtres),
         "ignores": [
             _("« %(valeur)s » pour « %(nom)s »")
@@ -92,7 +94,7 @@ def _lien(base, name, value):
     return f"?{urlencode(params)}" if params else "?"
 
 
-def _facettes(base, filtres, facettes):
+def _facettes(base, filtres, facettes, voir):
     blocs = []
     for name, valeurs in facettes.items():
         choisi = str(
@@ -100,6 +102,10 @@ def _facettes(base, filtres, facettes):
             or getattr(filtres.get(name), "code", None)
             or filtres.get(name, "")
         )
+        toutes = len(valeurs)
+        if toutes > PREMIERES + 2 and voir != name:
+            premieres = sorted(valeurs, key=lambda v: v.nombre, reverse=True)[:PREMIERES]
+            valeurs = [v for v in valeurs if v in premieres or v.valeur == choisi]
         lignes = [
             {
                 "libelle": valeur.libelle,
@@ -116,7 +122,8 @@ def _facettes(base, filtres, facettes):
                     "nom": name,
                     "titre": TITRES[name],
                     "lignes": lignes,
-                    "replie": name in REPLIEES and not choisi and len(lignes) > 8,
+                    "toutes": toutes if len(lignes) < toutes else 0,
+                    "voir_tout": f"{_lien(base, 'voir', name)}#facette-{name}",
                 }
             )
     return blocs
