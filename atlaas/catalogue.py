@@ -21,7 +21,7 @@ from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
 from django.utils.html import escape
@@ -300,7 +300,9 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     trouve = cache.get(cle)
     qs = filtrer(filtres)
     if trouve is None:
-        trouve = (_comptes(qs), ids_ordonnes(qs, filtres, limite=EN_CACHE))
+        comptes = _comptes(qs, filtres, limite=EN_CACHE)
+        ids = comptes.pop("ids") if "ids" in comptes else ids_ordonnes(qs, filtres, limite=EN_CACHE)
+        trouve = (comptes, ids)
         cache.set(cle, trouve, 3600)
     comptes, ids = trouve
     total = sum(comptes["annee"].values())
@@ -335,7 +337,7 @@ class Valeur:
 # The matching fiches are read once (m). Their collectivités' facets are counted over one row per
 # collectivité (c), not one per fiche; the taxonomy's over one row per fiche and service (t).
 _FACETTES_SQL = """
-WITH m (id, annee, collectivite) AS MATERIALIZED ({fiches}),
+WITH m (id, annee, collectivite, publiee, rang) AS MATERIALIZED ({fiches}),
 c (n, nature, population, niveau, dep, reg) AS MATERIALIZED (
     SELECT g.n, c.nature, c.population, c.niveau, d.code, r.code
     FROM (SELECT collectivite, COUNT(*) AS n FROM m GROUP BY collectivite) g
@@ -360,16 +362,29 @@ UNION ALL SELECT 'region', reg, CAST(SUM(n) AS BIGINT) FROM c GROUP BY reg
 UNION ALL SELECT 'service', CAST(service AS TEXT), COUNT(*) FROM t GROUP BY service
 UNION ALL SELECT 'enjeu', CAST(enjeu AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY enjeu
 UNION ALL SELECT 'categorie', CAST(categorie AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY categorie
+{ids}"""
+# PostgreSQL also returns the first ids in the results' order, so the search runs once in all.
+_IDS_SQL = """UNION ALL SELECT 'ids', (
+    SELECT string_agg(CAST(id AS TEXT), ',' ORDER BY rang DESC, publiee DESC, id DESC) FROM (
+        SELECT id, rang, publiee FROM m ORDER BY rang DESC, publiee DESC, id DESC LIMIT %s
+    ) AS premiers
+), NULL
 """
 
 
-def _comptes(qs):
+def _comptes(qs, filtres=None, limite=0):
     """{facet: {key: count}} over ``qs`` (``filtrer()``'s result), computed in SQL in one query
-    that runs the search once, whatever the number of fiches."""
+    that runs the search once, whatever the number of fiches. On PostgreSQL, with ``limite``,
+    also the first ids of the results in their order, under the key "ids"."""
+    avec_ids = bool(limite) and connection.vendor == "postgresql"
+    if avec_ids and par_pertinence(filtres):
+        qs = _pertinence(qs, filtres["q"])
+    else:
+        qs = qs.annotate(rank=Value(0.0, output_field=FloatField()))
     fiches = (
         qs.order_by()
         .annotate(annee_debut=ExtractYear("date_debut"))
-        .values("pk", "annee_debut", "collectivite")
+        .values("pk", "annee_debut", "collectivite", "published_at", "rank")
     )
     sql_fiches, params_fiches = fiches.query.sql_with_params()
     strates, params_strates = [], []
@@ -388,12 +403,16 @@ def _comptes(qs):
         liens=FicheAction.services.through._meta.db_table,
         services=Service._meta.db_table,
         enjeux=Enjeu._meta.db_table,
+        ids=_IDS_SQL if avec_ids else "",
     )
+    params = [*params_fiches, Collectivite.Nature.EPCI, SEUIL_VILLAGE, *params_strates]
     comptes = {name: {} for name in RechercheForm.FACETTES}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params_fiches, Collectivite.Nature.EPCI, SEUIL_VILLAGE, *params_strates])
+        cursor.execute(sql, [*params, limite] if avec_ids else params)
         for facette, key, nombre in cursor.fetchall():
-            if key is not None:
+            if facette == "ids":
+                comptes["ids"] = [int(pk) for pk in key.split(",")] if key else []
+            elif key is not None:
                 comptes[facette][key] = nombre
     return comptes
 
