@@ -147,6 +147,17 @@ def _services(fiche):
     )
 
 
+def _liste(titre, libelles, changes, texte):
+    """Items of a list taken out and put in by a revision, as the texts the page shows."""
+    return {
+        "titre": titre,
+        "retires": libelles[0],
+        "ajoutes": libelles[1],
+        "removed": [texte(item) for item in changes.removed],
+        "added": [texte(item) for item in changes.added],
+    }
+
+
 def _contact_key(contact):
     return (contact.nom, contact.fonction, contact.email.lower())
 
@@ -163,15 +174,31 @@ def _render(request, fiche, renvoi_form):
     fichiers = list(fiche.fichiers.all())
     changes = None
     if published:
+        listes = [
+            _liste(
+                _("Services"),
+                (_("Services retirés :"), _("Services ajoutés :")),
+                diff.list_changes(_services(published), services, key=lambda s: s.pk),
+                lambda s: f"{s.nom} ({s.enjeu.nom})",
+            ),
+            _liste(
+                _("Contacts"),
+                (_("Contacts retirés :"), _("Contacts ajoutés :")),
+                diff.list_changes(list(published.contacts.all()), contacts, key=_contact_key),
+                lambda c: " — ".join(part for part in (c.nom, c.fonction, c.email) if part),
+            ),
+            _liste(
+                _("Photos et documents"),
+                (_("Fichiers retirés :"), _("Fichiers ajoutés :")),
+                diff.list_changes(list(published.fichiers.all()), fichiers, key=lambda f: f.fichier.name),
+                lambda f: f.nom,
+            ),
+        ]
         changes = {
             "fields": diff.field_changes(published, fiche, FicheAction.CONTENT_FIELDS),
-            "services": diff.list_changes(_services(published), services, key=lambda s: s.pk),
-            "contacts": diff.list_changes(list(published.contacts.all()), contacts, key=_contact_key),
-            "fichiers": diff.list_changes(
-                list(published.fichiers.all()), fichiers, key=lambda f: f.fichier.name
-            ),
+            "listes": [liste for liste in listes if liste["removed"] or liste["added"]],
         }
-        changes["any"] = any(changes.values())
+        changes["any"] = bool(changes["fields"] or changes["listes"])
     original = published or fiche
     revision = fiche if published else pending
     transitions = list(
