@@ -95,9 +95,11 @@ class Terme:
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
+@functools.lru_cache(maxsize=256)
 def analyser(q):
-    """The ``websearch`` syntax as PostgreSQL reads it: a list of groups that must all match, each
-    a list of alternatives (``OR``); a term is a word or a "quoted phrase", ``-`` excludes it."""
+    """The ``websearch`` syntax as PostgreSQL reads it: groups that must all match, each a tuple
+    of alternatives (``OR``); a term is a word or a "quoted phrase", ``-`` excludes it. A page
+    asks for it a dozen times (filter, order, excerpts): it is read once."""
     groupes, ou = [], False
     for match in _TOKEN.finditer(q):
         moins, phrase, mot = match.groups()
@@ -115,7 +117,7 @@ def analyser(q):
         else:
             groupes.append([terme])
         ou = False
-    return groupes
+    return tuple(tuple(groupe) for groupe in groupes)
 
 
 def stems_cherches(q):
