@@ -197,7 +197,7 @@ def filtrer(filtres):
     if "service" in filtres:
         qs = qs.filter(_avec_service({"service": filtres["service"]}))
     if "type" in filtres:
-        qs = qs.filter(**condition_type(filtres["type"]))
+        qs = qs.filter(**condition_type(filtres["type"], vers="collectivite__"))
     if "region" in filtres:
         qs = qs.filter(collectivite__region=filtres["region"])
     if "departement" in filtres:
@@ -225,19 +225,16 @@ def type_de(collectivite):
     return "village" if collectivite.population < SEUIL_VILLAGE else "ville"
 
 
-def condition_type(value):
-    """The fiches' filter for a ``type`` value."""
+def condition_type(value, vers=""):
+    """The filter of collectivités of a ``type`` (village, ville, territoire), for a query on
+    them, or with ``vers="collectivite__"`` on their fiches."""
     if value == "territoire":
-        return {"collectivite__nature": Collectivite.Nature.EPCI}
-    if value == "village":
-        return {
-            "collectivite__nature": Collectivite.Nature.COMMUNE,
-            "collectivite__population__lt": SEUIL_VILLAGE,
-        }
-    return {
-        "collectivite__nature": Collectivite.Nature.COMMUNE,
-        "collectivite__population__gte": SEUIL_VILLAGE,
-    }
+        condition = {"nature": Collectivite.Nature.EPCI}
+    elif value == "village":
+        condition = {"nature": Collectivite.Nature.COMMUNE, "population__lt": SEUIL_VILLAGE}
+    else:
+        condition = {"nature": Collectivite.Nature.COMMUNE, "population__gte": SEUIL_VILLAGE}
+    return {vers + cle: valeur for cle, valeur in condition.items()}
 
 
 def par_pertinence(filtres):

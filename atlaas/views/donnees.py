@@ -349,8 +349,7 @@ def _collectivites(filtres):
     """The active collectivités matching ``filtres`` (``CollectivitesForm``), in order."""
     qs = Collectivite.objects.actives()
     if "type" in filtres:
-        condition = catalogue.condition_type(filtres["type"])
-        qs = qs.filter(**{cle.removeprefix("collectivite__"): valeur for cle, valeur in condition.items()})
+        qs = qs.filter(**catalogue.condition_type(filtres["type"]))
     for nom in ("departement", "region", "niveau"):
         if nom in filtres:
             qs = qs.filter(**{nom: filtres[nom]})
