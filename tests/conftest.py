@@ -94,3 +94,20 @@ def staff(django_user_model, password):
     user = django_user_model.objects.create_superuser("equipe@villes-internet.net", password)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
+
+
+@pytest.fixture
+def taxonomie():
+    """Two services in two enjeux of two catégories, with the slugs the Atlaas' links use."""
+    from tests.factories import CategorieFactory, EnjeuFactory, ServiceFactory
+
+    democratie = CategorieFactory(nom="Démocratie et services publics", slug="democratie", ordre=1)
+    vivre = CategorieFactory(nom="Vivre ensemble", slug="vivre-ensemble", ordre=2)
+    services_publics = EnjeuFactory(categorie=democratie, nom="Services publics", slug="services-publics")
+    mediation = EnjeuFactory(categorie=vivre, nom="Médiation", slug="mediation")
+    return {
+        "demarches": ServiceFactory(
+            enjeu=services_publics, nom="Dématérialisation des démarches", slug="demarches"
+        ),
+        "inclusion": ServiceFactory(enjeu=mediation, nom="Inclusion numérique", slug="inclusion"),
+    }

@@ -21,10 +21,8 @@ from atlaas.openapi import document
 from atlaas.views import donnees
 from atlaas.workflow import revision_for_edit
 from tests.factories import (
-    CategorieFactory,
     CommuneFactory,
     DepartementFactory,
-    EnjeuFactory,
     EpciFactory,
     FicheFactory,
     RegionFactory,
@@ -46,17 +44,8 @@ def _site(settings):
 
 
 @pytest.fixture
-def services():
-    democratie = CategorieFactory(nom="Démocratie et services publics", slug="democratie", ordre=1)
-    vivre = CategorieFactory(nom="Vivre ensemble", slug="vivre-ensemble", ordre=2)
-    services_publics = EnjeuFactory(categorie=democratie, nom="Services publics", slug="services-publics")
-    mediation = EnjeuFactory(categorie=vivre, nom="Médiation", slug="mediation")
-    return {
-        "demarches": ServiceFactory(
-            enjeu=services_publics, nom="Dématérialisation des démarches", slug="demarches"
-        ),
-        "inclusion": ServiceFactory(enjeu=mediation, nom="Inclusion numérique", slug="inclusion"),
-    }
+def services(taxonomie):
+    return taxonomie
 
 
 @pytest.fixture

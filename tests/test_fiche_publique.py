@@ -15,9 +15,7 @@ from django.utils import timezone
 from atlaas.models import ContactFiche, FicheAction
 from atlaas.workflow import revision_for_edit
 from tests.factories import (
-    CategorieFactory,
     CommuneFactory,
-    EnjeuFactory,
     EpciFactory,
     FicheFactory,
     ServiceFactory,
@@ -29,20 +27,6 @@ pytestmark = pytest.mark.django_db
 
 State = FicheAction.State
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def taxonomie():
-    democratie = CategorieFactory(nom="Démocratie et services publics", slug="democratie", ordre=1)
-    vivre = CategorieFactory(nom="Vivre ensemble", slug="vivre-ensemble", ordre=2)
-    services_publics = EnjeuFactory(categorie=democratie, nom="Services publics", slug="services-publics")
-    mediation = EnjeuFactory(categorie=vivre, nom="Médiation", slug="mediation")
-    return {
-        "demarches": ServiceFactory(
-            enjeu=services_publics, nom="Dématérialisation des démarches", slug="demarches"
-        ),
-        "inclusion": ServiceFactory(enjeu=mediation, nom="Inclusion numérique", slug="inclusion"),
-    }
 
 
 def publiee(days_ago=1, **kwargs):
