@@ -44,6 +44,12 @@ class Edition(models.Model):
         _("seuil des villages"), default=3000, help_text=_("Une commune de moins d'habitants est un village.")
     )
     note_adhesion = models.TextField(_("note sur l'adhésion"), blank=True)
+    resultats_clos_at = models.DateTimeField(
+        _("délibération close le"),
+        null=True,
+        blank=True,
+        help_text=_("Après la clôture, seule l'équipe peut changer un résultat, avec un motif."),
+    )
 
     objects = EditionQuerySet.as_manager()
 
@@ -285,3 +291,86 @@ class Rappel(models.Model):
 
     def __str__(self):
         return f"{self.candidature} : J-{self.jours}"
+
+
+NIVEAUX = [(n, "@" * n) for n in range(1, 6)]
+
+
+def niveau_1_a_5(field):
+    return models.Q(**{f"{field}__gte": 1, f"{field}__lte": 5})
+
+
+class Resultat(models.Model):
+    """The jury's decision on a submitted candidature. Written only by ``workflow.decider``, which
+    records every change in ``ResultatJournal``; made public by the publication of the edition."""
+
+    candidature = models.OneToOneField(
+        Candidature, models.CASCADE, related_name="resultat", verbose_name=_("candidature")
+    )
+    niveau = models.PositiveSmallIntegerField(_("niveau"), choices=NIVEAUX)
+    mentions = models.ManyToManyField(
+        Mention, blank=True, related_name="resultats", verbose_name=_("mentions")
+    )
+    ten = models.BooleanField(_("Territoire d'excellence numérique"), default=False)
+    motivation = models.TextField(_("motivation"), max_length=5000, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("décidé par")
+    )
+    decided_at = models.DateTimeField(_("décidé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("résultat")
+        verbose_name_plural = _("résultats")
+        constraints = [
+            models.CheckConstraint(condition=niveau_1_a_5("niveau"), name="resultat_niveau_1_to_5")
+        ]
+
+    def __str__(self):
+        return f"{self.candidature} : {self.get_niveau_display()}"
+
+
+class ResultatJournal(models.Model):
+    """One change of a result: who, when, what it was before and after, and why (after closing)."""
+
+    resultat = models.ForeignKey(Resultat, models.CASCADE, related_name="journal", verbose_name=_("résultat"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("par")
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    avant = models.JSONField(_("avant"), null=True, blank=True)
+    apres = models.JSONField(_("après"))
+    motif = models.TextField(_("motif"), blank=True)
+
+    class Meta:
+        verbose_name = _("changement d'un résultat")
+        verbose_name_plural = _("changements des résultats")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.resultat} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class Labellisation(models.Model):
+    """One year of a collectivité's label history: an imported palmarès back to 1999, or a
+    published edition. TEN eligibility and progressions are counted on these rows."""
+
+    collectivite = models.ForeignKey(
+        Collectivite, models.PROTECT, related_name="labellisations", verbose_name=_("collectivité")
+    )
+    annee = models.PositiveSmallIntegerField(_("millésime"))
+    niveau = models.PositiveSmallIntegerField(_("niveau"), choices=NIVEAUX)
+    ten = models.BooleanField(_("Territoire d'excellence numérique"), default=False)
+    mentions = models.TextField(_("mentions"), blank=True, help_text=_("Une mention par ligne."))
+
+    class Meta:
+        verbose_name = _("label obtenu")
+        verbose_name_plural = _("historique des labels")
+        ordering = ["collectivite", "annee"]
+        constraints = [
+            models.UniqueConstraint(fields=["collectivite", "annee"], name="labellisation_unique_per_year"),
+            models.CheckConstraint(condition=niveau_1_a_5("niveau"), name="labellisation_niveau_1_to_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.collectivite} {self.annee} : {self.get_niveau_display()}"

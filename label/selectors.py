@@ -10,6 +10,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -22,7 +23,7 @@ from django.db.models.functions import Coalesce, RowNumber
 
 from atlaas.models import Enjeu, FicheAction, Service, two_years_before
 
-from .models import Question, Reponse, Section
+from .models import Labellisation, Question, Reponse, Section
 
 SUGGESTIONS_PER_ENJEU = 3
 
@@ -242,3 +243,39 @@ class Exemple:
     titre: str
     collectivite_nom: str
     collectivite_code: str
+
+
+TEN_LABELS_5 = 6  # six 5@ labels in total, this year's included
+TEN_VALIDITE = 3  # years
+
+
+@dataclass(frozen=True)
+class EligibiliteTen:
+    """Whether a collectivité may be named Territoire d'excellence numérique this year: 5@ this
+    year and six 5@ labels counting its history. The decision stays the jury's."""
+
+    labels_5: int  # 5@ labels before this year
+    ten_valide_jusqu_a: int | None  # last year of a TEN obtained earlier and still valid
+
+    def eligible(self, niveau):
+        return niveau == 5 and self.labels_5 + 1 >= TEN_LABELS_5
+
+
+def eligibilites_ten(collectivite_ids, annee):
+    """EligibiliteTen per collectivité id, from the label history before ``annee``: one query."""
+    rows = (
+        Labellisation.objects.filter(collectivite_id__in=collectivite_ids, annee__lt=annee)
+        .values("collectivite_id")
+        .annotate(
+            labels_5=Count("pk", filter=Q(niveau=5)),
+            dernier_ten=Max("annee", filter=Q(ten=True)),
+        )
+    )
+    found = {r["collectivite_id"]: r for r in rows}
+    result = {}
+    for pk in collectivite_ids:
+        row = found.get(pk, {})
+        dernier = row.get("dernier_ten")
+        valide = dernier + TEN_VALIDITE - 1 if dernier and dernier + TEN_VALIDITE - 1 >= annee else None
+        result[pk] = EligibiliteTen(labels_5=row.get("labels_5", 0), ten_valide_jusqu_a=valide)
+    return result

@@ -6,7 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .dossier import edition_closed_reason
-from .models import Candidature, CandidatureTransition, Edition, Mention, Question
+from .models import (
+    Candidature,
+    CandidatureTransition,
+    Edition,
+    Mention,
+    Question,
+    Resultat,
+    ResultatJournal,
+)
 
 State = Candidature.State
 
@@ -121,4 +129,97 @@ def copy_edition(previous):
             question.pk = None
             question.section = section
         Question.objects.bulk_create(questions)
+    return edition
+
+
+# --- Results (the jury decides through these; the label owns them) ---------------------------
+
+
+class ResultConflict(TransitionError):
+    """Someone else recorded a decision since the form was shown; ``resultat`` is theirs."""
+
+    def __init__(self, message, resultat):
+        super().__init__(message)
+        self.resultat = resultat
+
+
+def _etat(resultat):
+    if resultat is None:
+        return None
+    return {
+        "niveau": resultat.niveau,
+        "mentions": sorted(m.nom for m in resultat.mentions.all()),
+        "ten": resultat.ten,
+        "motivation": resultat.motivation,
+    }
+
+
+def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, version=0, motif="", now=None):
+    """Record the decision on a submitted candidature and journal it (who, when, before, after).
+
+    ``version`` is the version of the result the decider saw (0: none yet): if someone decided
+    in between, ResultConflict carries their decision and nothing changes. Once the edition's
+    deliberation is closed, only staff may change a result, and only with a ``motif``.
+    """
+    now = now or timezone.now()
+    if niveau not in range(1, 6):
+        raise TransitionError(_("Le niveau va de 1 à 5 arobases."))
+    mentions = list(mentions)
+    with transaction.atomic():
+        candidature = Candidature.objects.select_for_update().select_related("edition").get(pk=candidature.pk)
+        edition = candidature.edition
+        if candidature.state != State.DEPOSEE:
+            raise TransitionError(_("Seule une candidature déposée reçoit un résultat."))
+        if any(m.edition_id != edition.pk for m in mentions):
+            raise TransitionError(_("Une mention ne fait pas partie du catalogue de cette édition."))
+        if edition.resultats_clos_at:
+            if not by.is_staff:
+                raise TransitionError(
+                    _("La délibération est close : seule l'équipe peut changer un résultat.")
+                )
+            if not motif.strip():
+                raise TransitionError(_("La délibération est close : indiquez le motif du changement."))
+        resultat = Resultat.objects.filter(candidature=candidature).prefetch_related("mentions").first()
+        current = resultat.version if resultat else 0
+        if current != version:
+            raise ResultConflict(
+                _("Un autre membre du jury vient de décider pour ce dossier : voici sa décision."), resultat
+            )
+        avant = _etat(resultat)
+        if resultat is None:
+            resultat = Resultat(candidature=candidature, version=0)
+        resultat.niveau, resultat.ten, resultat.motivation = niveau, ten, motivation
+        resultat.version += 1
+        resultat.decided_by, resultat.decided_at = by, now
+        resultat.save()
+        resultat.mentions.set(mentions)
+        ResultatJournal.objects.create(
+            resultat=resultat, by=by, at=now, avant=avant, apres=_etat(resultat), motif=motif.strip()
+        )
+    return resultat
+
+
+def sans_resultat(edition):
+    """The submitted candidatures of the edition that have no decision yet."""
+    return Candidature.objects.filter(
+        edition=edition, state=State.DEPOSEE, resultat__isnull=True
+    ).select_related("collectivite")
+
+
+@transaction.atomic
+def clore_resultats(edition, now=None):
+    """Freeze the results of the edition. Every submitted candidature gets at least 1@, so all of
+    them need a decision first; a second call changes nothing."""
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if edition.resultats_clos_at:
+        raise TransitionError(_("La délibération est déjà close."))
+    manquants = list(sans_resultat(edition)[:11])
+    if manquants:
+        noms = ", ".join(c.collectivite.nom for c in manquants[:10])
+        raise TransitionError(
+            _("Chaque dossier déposé reçoit au moins 1@ : décidez d'abord pour %(noms)s%(suite)s.")
+            % {"noms": noms, "suite": "…" if len(manquants) > 10 else ""}
+        )
+    edition.resultats_clos_at = now or timezone.now()
+    edition.save(update_fields=["resultats_clos_at"])
     return edition

@@ -183,3 +183,41 @@ class CandidatureFactory(factory.django.DjangoModelFactory):
     edition = factory.SubFactory(EditionFactory)
     collectivite = factory.SubFactory(CommuneFactory)
     type = TypeCandidature.VILLE
+
+
+class JureFactory(factory.django.DjangoModelFactory):
+    """An accepted juror of the edition, with an account (add ``mfa`` with tests.jury.activer_mfa)."""
+
+    class Meta:
+        model = "jury.Jure"
+
+    edition = factory.SubFactory(EditionFactory)
+    user = factory.SubFactory(UserFactory)
+    email = factory.SelfAttribute("user.email")
+    nom = factory.Sequence(lambda n: f"Juré {n}")
+    organisation = "Université de Bordeaux"
+    invited_at = factory.LazyFunction(timezone.now)
+    accepted_at = factory.LazyFunction(timezone.now)
+
+
+class CritereFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "jury.Critere"
+
+    edition = factory.SubFactory(EditionFactory)
+    libelle = factory.Sequence(lambda n: f"Critère {n}")
+    poids = 1
+    echelle = 5
+    ordre = factory.Sequence(int)
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    """A juror assigned to a dossier (the candidature must be déposée for jury pages)."""
+
+    class Meta:
+        model = "jury.Evaluation"
+
+    jure = factory.SubFactory(JureFactory)
+    candidature = factory.SubFactory(
+        CandidatureFactory, edition=factory.SelfAttribute("..jure.edition"), state=Candidature.State.DEPOSEE
+    )

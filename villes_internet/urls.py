@@ -21,4 +21,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("atlaas.urls")),
     path("", include("label.urls")),
+    path("", include("jury.urls")),
 ]
