@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from atlaas.models import FicheAction, Membership
-from label.models import Candidature, Edition
+from jury.models import Jury
+from label.models import Candidature, Edition, Labellisation
 from tests.factories import CommuneFactory, EpciFactory
 from villes_internet import demo
 
@@ -66,7 +67,7 @@ def test_demo_is_deterministic_for_a_seed(referential):
 
     demo.build(seed=7, small=True, today=TODAY)
     first = snapshot()
-    for model in (Candidature, FicheAction, Membership):
+    for model in (Candidature, FicheAction, Membership, Jury, Labellisation):
         model.objects.all().delete()
     get_user_model().objects.all().delete()
     demo.build(seed=7, small=True, today=TODAY)
@@ -84,3 +85,24 @@ def test_demo_refuses_to_run_in_production(settings):
     with pytest.raises(CommandError, match="DEBUG=false"):
         call_command("demo", "--small")
     assert not get_user_model().objects.exists()
+
+
+def test_demo_has_a_jury_with_mfa_a_closed_deliberation_and_evaluations_in_every_state(referential, capsys):
+    from allauth.mfa.models import Authenticator
+
+    from jury.models import Evaluation, Jure
+    from label.models import Resultat
+
+    result = demo.build(small=True, today=TODAY)
+    president = Jure.objects.get(edition__annee=2026, president=True)
+    assert result.totp[president.email] and Authenticator.objects.filter(user=president.user).exists()
+    assert Jure.objects.filter(edition__annee=2027).count() == Jure.objects.filter(edition__annee=2026).count() == 20
+
+    previous = Edition.objects.get(annee=2026)
+    filed = Candidature.objects.filter(edition=previous, state=Candidature.State.DEPOSEE)
+    assert previous.jury.phase == Jury.Phase.CLOSE and previous.resultats_clos_at
+    assert Resultat.objects.filter(candidature__in=filed).count() == filed.count() > 0
+    assert not Evaluation.objects.filter(candidature__edition=previous).exclude(state="soumise").exists()
+    states = set(Evaluation.objects.filter(candidature__edition__annee=2027).values_list("state", flat=True))
+    assert states == {"a_faire", "brouillon", "soumise"}
+    assert Labellisation.objects.filter(annee=2026).count() == filed.count()

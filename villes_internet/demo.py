@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from atlaas import catalogue
 from atlaas.models import Collectivite, ContactFiche, FicheAction, FicheTransition, Membership, Service
+from jury.models import Evaluation
 from label.models import (
     Candidature,
     CandidatureTransition,
@@ -29,6 +30,8 @@ from label.models import (
     Section,
     TypeCandidature,
 )
+
+from . import demo_jury
 
 DEMO_PASSWORD = "Demo-Villes-Internet-2026"
 DEMO_DOMAIN = "demo.villes-internet.net"
@@ -222,6 +225,7 @@ PARTENAIRES = [
 @dataclass
 class DemoResult:
     logins: list = field(default_factory=list)  # (role, email)
+    totp: dict = field(default_factory=dict)  # email: TOTP secret of the demo jurors
     counts: dict = field(default_factory=dict)
 
 
@@ -665,10 +669,14 @@ def build(*, seed=2026, small=False, fiches=None, today=None):
     if contributor:
         result.logins.append((f"Contributeur — {first.collectivite.nom}", contributor.user.email))
     result.logins.append(("Nouvel utilisateur (demande d'adhésion en attente)", f"nouveau@{DEMO_DOMAIN}"))
+    for role, email, secret in demo_jury.build(rng, previous, current, password_hash, demo_user, DEMO_DOMAIN):
+        result.logins.append((role, email))
+        result.totp[email] = secret
     result.counts = {
         "utilisateurs": get_user_model().objects.filter(email__endswith=DEMO_DOMAIN).count(),
         "collectivités participantes": Candidature.objects.values("collectivite").distinct().count(),
         "fiches actions": FicheAction.objects.count(),
         "candidatures": Candidature.objects.count(),
+        "évaluations du jury": Evaluation.objects.count(),
     }
     return result

@@ -46,3 +46,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Comptes (mot de passe commun : {demo.DEMO_PASSWORD}) :")
         for role, email in result.logins:
             self.stdout.write(f"  {role:<52} {email}")
+        if result.totp:
+            self.stdout.write(
+                "Jurés : le jury exige la double authentification. Ajoutez la clé dans une application "
+                "TOTP (FreeOTP, Aegis…) ou calculez le code avec `oathtool --totp -b CLÉ` :"
+            )
+            for email, secret in result.totp.items():
+                self.stdout.write(f"  {email:<40} {secret}")

@@ -1,0 +1,246 @@
+"""The jury of the demo: twenty jurors re-invited each year, the 2026 deliberation finished and
+its results decided, the open edition's submitted dossiers assigned and scored in every state."""
+
+import base64
+import datetime
+
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db.models import Count
+from django.utils import timezone
+
+from atlaas.models import Departement, Enjeu
+from jury import affectation, grille
+from jury.models import Evaluation, Jure, Jury, Note
+from label.models import Candidature, Labellisation, Mention, Resultat, ResultatJournal
+
+JURES = [
+    ("Bernard Martin", "Université Bordeaux Montaigne (géographie)"),
+    ("Claire Fontaine", "Université Rennes 2 (sciences de l'information)"),
+    ("Nadia Benali", "CNRS, laboratoire de sociologie du numérique"),
+    ("Olivier Garnier", "Association des maires ruraux"),
+    ("Sylvie Moreau", "Université de Lille (droit public)"),
+    ("Jean-Luc Perrin", "Ancien directeur des systèmes d'information"),
+    ("Amélie Roche", "Réseau des médiateurs numériques"),
+    ("Thierry Lambert", "Université de Strasbourg (informatique)"),
+    ("Fatou Diallo", "Fondation pour l'inclusion numérique"),
+    ("Paul Girard", "Université Toulouse Jean Jaurès (aménagement)"),
+    ("Hélène Marchand", "Association des petites villes"),
+    ("Romain Chevalier", "Expert en données publiques"),
+    ("Isabelle Renaud", "Université de Lorraine (sciences de l'éducation)"),
+    ("Karim Haddad", "Coopérative des tiers-lieux"),
+    ("Laure Vidal", "Université Grenoble Alpes (sciences politiques)"),
+    ("Michel Aubert", "Expert en cybersécurité"),
+    ("Sophie Lemoine", "Université de Nantes (économie)"),
+    ("Yves Carpentier", "Association des élus du numérique"),
+    ("Aurélie Blanc", "Agence régionale du numérique"),
+    ("Denis Faure", "Université Côte d'Azur (communication)"),
+]
+COMMENTAIRES = [
+    "Une politique numérique lisible, portée par les élus, avec des actions d'inclusion solides.",
+    "Des actions nombreuses mais peu reliées entre elles : une stratégie d'ensemble aiderait.",
+    "La participation citoyenne en ligne est exemplaire ; l'ouverture des données reste à engager.",
+    "Un effort remarquable pour une collectivité de cette taille, notamment en médiation.",
+    "Le dossier gagnerait à chiffrer les résultats obtenus et les publics touchés.",
+]
+NOTES_JURY = [
+    "À comparer avec son niveau de l'an dernier.",
+    "Dossier complet, je propose une progression.",
+    "Peu d'actions récentes : prudence sur le niveau.",
+    "",
+]
+
+
+def secret(rng):
+    return base64.b32encode(bytes(rng.getrandbits(8) for _ in range(20))).decode()
+
+
+def build_jures(rng, editions, password_hash, demo_user, domain):
+    """The same twenty people on the jury of each edition; the first presides. Returns the
+    logins to print: (role, e-mail, TOTP secret)."""
+    # Home départements without any dossier: the demo's jurors are free to score every one.
+    departements = list(
+        Departement.objects.exclude(collectivites__candidatures__edition__in=editions).order_by("code")
+    ) or [None]
+    enjeux = list(Enjeu.objects.order_by("pk"))
+    logins = []
+    for i, (nom, organisation) in enumerate(JURES, start=1):
+        email = f"jure{i:02}@{domain}"
+        first, last = nom.split(" ", 1)
+        user = demo_user(email, password_hash, first_name=first, last_name=last)
+        totp = secret(rng)
+        TOTP.activate(user, totp)
+        departement = rng.choice(departements)
+        expertises = rng.sample(enjeux, min(3, len(enjeux)))
+        for edition in editions:
+            jure = Jure.objects.create(
+                edition=edition,
+                user=user,
+                email=email,
+                nom=nom,
+                organisation=organisation,
+                departement=departement,
+                president=i == 1,
+                invited_at=edition.cloture - datetime.timedelta(days=30),
+                accepted_at=edition.cloture - datetime.timedelta(days=28),
+            )
+            jure.expertises.set(expertises)
+        if i == 1:
+            logins.append(("Présidente du jury (double authentification)", email, totp))
+        elif i == 2:
+            logins.append(("Juré (double authentification)", email, totp))
+    return logins
+
+
+def _score(rng, niveau, echelle, biais):
+    return max(0, min(echelle, round(niveau * echelle / 5) + biais + rng.choice([-1, 0, 0, 1])))
+
+
+def score_evaluations(rng, evaluations, niveaux, states, now):
+    """Fill the evaluations with scores consistent with each dossier's level, each juror with a
+    bias of their own (severe, neutral, generous); ``states`` picks each one's state."""
+    if not evaluations:
+        return
+    edition = evaluations[0].candidature.edition
+    criteres = grille.criteres(edition)
+    mentions = list(Mention.objects.filter(edition=edition))
+    biais = {}
+    notes, links = [], []
+    for evaluation in evaluations:
+        state = states(evaluation)
+        if state == Evaluation.State.A_FAIRE:
+            continue
+        niveau = niveaux[evaluation.candidature_id]
+        b = biais.setdefault(evaluation.jure_id, rng.choice([-1, 0, 0, 1]))
+        evaluation.state = state
+        evaluation.niveau_propose = max(1, min(5, niveau + rng.choice([-1, 0, 0, 0, 1])))
+        evaluation.commentaire_collectivite = rng.choice(COMMENTAIRES)
+        evaluation.note_jury = rng.choice(NOTES_JURY)
+        evaluation.updated_at = now
+        evaluation.submitted_at = now if state == Evaluation.State.SOUMISE else None
+        scored = criteres if state == Evaluation.State.SOUMISE else criteres[: len(criteres) // 2]
+        for critere in scored:
+            notes.append(
+                Note(evaluation=evaluation, critere=critere, score=_score(rng, niveau, critere.echelle, b))
+            )
+        if mentions and niveau >= 4 and rng.random() < 0.3:
+            links.append(
+                Evaluation.mentions_proposees.through(
+                    evaluation_id=evaluation.pk, mention_id=rng.choice(mentions).pk
+                )
+            )
+    Evaluation.objects.bulk_update(
+        evaluations,
+        ["state", "niveau_propose", "commentaire_collectivite", "note_jury", "updated_at", "submitted_at"],
+        batch_size=1000,
+    )
+    Note.objects.bulk_create(notes, batch_size=2000)
+    Evaluation.mentions_proposees.through.objects.bulk_create(links, ignore_conflicts=True)
+
+
+def build_deliberation(rng, edition, president):
+    """The published edition: every dossier scored and decided, the deliberation closed. The
+    levels are those of the collectivités' current label (set by the demo's palmarès)."""
+    jury, _ = Jury.objects.get_or_create(edition=edition)
+    affectation.affecter(edition, by=president.user)
+    filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
+        "collectivite"
+    )
+    niveaux = {c.pk: c.collectivite.niveau or 1 for c in filed}
+    evaluations = list(
+        Evaluation.objects.filter(candidature__edition=edition).select_related("candidature__edition")
+    )
+    moment = timezone.make_aware(datetime.datetime.combine(edition.jury_date, datetime.time(10)))
+    score_evaluations(rng, evaluations, niveaux, lambda e: Evaluation.State.SOUMISE, moment)
+    mentions = list(Mention.objects.filter(edition=edition))
+    history = {
+        row["collectivite_id"]: row["n"]
+        for row in Labellisation.objects.filter(niveau=5, annee__lt=edition.annee)
+        .values("collectivite_id")
+        .annotate(n=Count("pk"))
+    }
+    resultats = []
+    for candidature in filed:
+        niveau = niveaux[candidature.pk]
+        resultats.append(
+            Resultat(
+                candidature=candidature,
+                niveau=niveau,
+                ten=niveau == 5 and history.get(candidature.collectivite_id, 0) >= 5,
+                motivation="Décision conforme aux propositions du jury.",
+                decided_by=president.user,
+                decided_at=moment,
+            )
+        )
+    Resultat.objects.bulk_create(resultats, batch_size=1000)
+    Labellisation.objects.filter(
+        annee=edition.annee, collectivite_id__in=[r.candidature.collectivite_id for r in resultats if r.ten]
+    ).update(ten=True)
+    ResultatJournal.objects.bulk_create(
+        [
+            ResultatJournal(
+                resultat=r,
+                by=president.user,
+                at=moment,
+                avant=None,
+                apres={"niveau": r.niveau, "mentions": [], "ten": r.ten, "motivation": r.motivation},
+            )
+            for r in resultats
+        ],
+        batch_size=1000,
+    )
+    if mentions:
+        Resultat.mentions.through.objects.bulk_create(
+            [
+                Resultat.mentions.through(resultat_id=r.pk, mention_id=rng.choice(mentions).pk)
+                for r in resultats
+                if r.niveau >= 4 and rng.random() < 0.25
+            ]
+        )
+    edition.resultats_clos_at = moment + datetime.timedelta(hours=8)
+    edition.save(update_fields=["resultats_clos_at"])
+    jury.phase = Jury.Phase.CLOSE
+    jury.deliberation_ouverte_at = moment
+    jury.save(update_fields=["phase", "deliberation_ouverte_at"])
+
+
+def build_evaluations(rng, edition, president):
+    """The open edition: its submitted dossiers assigned; evaluations to do, begun and submitted."""
+    Jury.objects.get_or_create(edition=edition)
+    affectation.affecter(edition, by=president.user)
+    evaluations = list(
+        Evaluation.objects.filter(candidature__edition=edition)
+        .select_related("candidature__collectivite", "candidature__edition")
+        .order_by("pk")
+    )
+    niveaux = {e.candidature_id: e.candidature.collectivite.niveau or rng.randint(1, 4) for e in evaluations}
+    cycle = [Evaluation.State.SOUMISE, Evaluation.State.BROUILLON, Evaluation.State.A_FAIRE]
+    score_evaluations(rng, evaluations, niveaux, lambda e: cycle[e.pk % 3], timezone.now())
+
+
+def build_history(rng, edition):
+    """The label history of the published edition's laureates: their years since 2009, a level
+    drifting by at most one arobase a year towards this year's, and this year's own row."""
+    rows = []
+    filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
+        "collectivite"
+    )
+    for candidature in filed:
+        niveau = candidature.collectivite.niveau or 1
+        rows.append(Labellisation(collectivite=candidature.collectivite, annee=edition.annee, niveau=niveau))
+        for annee in range(edition.annee - 1, edition.annee - 1 - rng.randint(0, 17), -1):
+            niveau = max(
+                1, min(5, niveau + rng.choice([-1, 0, 0, 0, 0, 1]) * (niveau < 5 or rng.random() < 0.3))
+            )
+            rows.append(Labellisation(collectivite=candidature.collectivite, annee=annee, niveau=niveau))
+    Labellisation.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+
+
+def build(rng, previous, current, password_hash, demo_user, domain):
+    if Jure.objects.filter(email__endswith=domain).exists():
+        return []
+    build_history(rng, previous)
+    logins = build_jures(rng, [previous, current], password_hash, demo_user, domain)
+    presidents = {j.edition_id: j for j in Jure.objects.filter(president=True).select_related("user")}
+    build_deliberation(rng, previous, presidents[previous.pk])
+    build_evaluations(rng, current, presidents[current.pk])
+    return logins
