@@ -96,7 +96,11 @@ def test_demo_has_a_jury_with_mfa_a_closed_deliberation_and_evaluations_in_every
     result = demo.build(small=True, today=TODAY)
     president = Jure.objects.get(edition__annee=2026, president=True)
     assert result.totp[president.email] and Authenticator.objects.filter(user=president.user).exists()
-    assert Jure.objects.filter(edition__annee=2027).count() == Jure.objects.filter(edition__annee=2026).count() == 20
+    assert (
+        Jure.objects.filter(edition__annee=2027).count()
+        == Jure.objects.filter(edition__annee=2026).count()
+        == 20
+    )
 
     previous = Edition.objects.get(annee=2026)
     filed = Candidature.objects.filter(edition=previous, state=Candidature.State.DEPOSEE)
