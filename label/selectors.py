@@ -263,6 +263,7 @@ class EligibiliteTen:
 
 def eligibilites_ten(collectivite_ids, annee):
     """EligibiliteTen per collectivité id, from the label history before ``annee``: one query."""
+    collectivite_ids = list(collectivite_ids)
     rows = (
         Labellisation.objects.filter(collectivite_id__in=collectivite_ids, annee__lt=annee)
         .values("collectivite_id")

@@ -1,6 +1,6 @@
 """State changes of a candidature: one door, history rows, side effects after commit."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -162,10 +162,11 @@ def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, v
     deliberation is closed, only staff may change a result, and only with a ``motif``.
     """
     now = now or timezone.now()
-    if niveau not in range(1, 6):
+    if isinstance(niveau, bool) or niveau not in range(1, 6):
         raise TransitionError(_("Le niveau va de 1 à 5 arobases."))
     mentions = list(mentions)
     with transaction.atomic():
+        # Locks the edition row too: decisions of one edition and its closing never overlap.
         candidature = Candidature.objects.select_for_update().select_related("edition").get(pk=candidature.pk)
         edition = candidature.edition
         if candidature.state != State.DEPOSEE:
@@ -191,7 +192,14 @@ def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, v
         resultat.niveau, resultat.ten, resultat.motivation = niveau, ten, motivation
         resultat.version += 1
         resultat.decided_by, resultat.decided_at = by, now
-        resultat.save()
+        try:
+            with transaction.atomic():  # SQLite has no row lock: two first decisions meet here
+                resultat.save()
+        except IntegrityError:
+            raise ResultConflict(
+                _("Un autre membre du jury vient de décider pour ce dossier : voici sa décision."),
+                Resultat.objects.get(candidature=candidature),
+            ) from None
         resultat.mentions.set(mentions)
         ResultatJournal.objects.create(
             resultat=resultat, by=by, at=now, avant=avant, apres=_etat(resultat), motif=motif.strip()

@@ -1,0 +1,151 @@
+"""``manage.py import_palmares FILE.csv``: the label history back to 1999, all or nothing."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from label.models import Labellisation
+from tests.factories import CommuneFactory, EpciFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def territoires():
+    return {
+        "agen": CommuneFactory(code="47001", siren="214700015", nom="Agen"),
+        "ain": CommuneFactory(code="01053", nom="Bourg-en-Bresse"),
+        "agglo": EpciFactory(code="200035459", siren="200035459", nom="Agglomération d'Agen"),
+    }
+
+
+def fichier(tmp_path, texte, encoding="utf-8", nom="palmares.csv"):
+    path = tmp_path / nom
+    path.write_bytes(texte.encode(encoding))
+    return str(path)
+
+
+def importer(path):
+    out = io.StringIO()
+    call_command("import_palmares", path, stdout=out)
+    return out.getvalue()
+
+
+def refus(path):
+    with pytest.raises(CommandError) as error:
+        importer(path)
+    return str(error.value)
+
+
+def historique():
+    return sorted(
+        Labellisation.objects.values_list("collectivite__nom", "annee", "niveau", "ten", "mentions")
+    )
+
+
+BON = (
+    "annee;code;niveau;mentions;ten\n"
+    "1999;47001;2;;\n"
+    "2024;47001;@@@@@;Arobase verte|Démocratie locale;non\n"
+    "2025;214700015;5;;oui\n"  # Agen again, by its SIREN
+    "2025;200035459;4;Mention libre;0\n"
+    "2025;1053;@@@;; \n"  # a spreadsheet dropped the INSEE code's leading zero
+    "\n"
+)
+
+
+def test_import_loads_every_line(tmp_path, territoires):
+    sortie = importer(fichier(tmp_path, BON))
+    assert "5 labels ajoutés, 0 modifiés, 0 inchangés" in sortie
+    assert historique() == [
+        ("Agen", 1999, 2, False, ""),
+        ("Agen", 2024, 5, False, "Arobase verte\nDémocratie locale"),
+        ("Agen", 2025, 5, True, ""),
+        ("Agglomération d'Agen", 2025, 4, False, "Mention libre"),
+        ("Bourg-en-Bresse", 2025, 3, False, ""),
+    ]
+
+
+def test_import_accepts_a_comma_separator_and_a_bom(tmp_path, territoires):
+    texte = "\ufeffannee,code,niveau,mentions,ten\n2023,47001,4,,1\n2024,01053,1,,\n"
+    sortie = importer(fichier(tmp_path, texte))
+    assert "2 labels ajoutés" in sortie
+    assert historique() == [("Agen", 2023, 4, True, ""), ("Bourg-en-Bresse", 2024, 1, False, "")]
+
+
+def test_import_accepts_the_header_with_a_bom_and_semicolons(tmp_path, territoires):
+    path = fichier(tmp_path, BON, encoding="utf-8-sig")
+    assert "5 labels ajoutés" in importer(path)
+
+
+def test_import_run_twice_changes_nothing(tmp_path, territoires):
+    path = fichier(tmp_path, BON)
+    importer(path)
+    avant = historique()
+    sortie = importer(path)
+    assert "0 labels ajoutés, 0 modifiés, 5 inchangés" in sortie
+    assert historique() == avant
+
+
+def test_import_updates_a_label_that_changed(tmp_path, territoires):
+    importer(fichier(tmp_path, BON))
+    corrige = BON.replace("2025;200035459;4;Mention libre;0", "2025;200035459;5;Mention libre;0")
+    sortie = importer(fichier(tmp_path, corrige, nom="corrige.csv"))
+    assert "0 labels ajoutés, 1 modifiés, 4 inchangés" in sortie
+    assert Labellisation.objects.get(collectivite=territoires["agglo"]).niveau == 5
+
+
+def test_import_reports_each_error_by_line_and_imports_nothing(tmp_path, territoires):
+    derniere = timezone.localdate().year + 1
+    texte = (
+        "annee;code;niveau;mentions;ten\n"
+        "2024;47001;3;;\n"  # line 2: good, but not imported either
+        "2024;99999;3;;\n"  # 3: unknown code
+        "2023;47001;0;;\n"  # 4: level 0
+        "2022;47001;6;;\n"  # 5: level 6
+        "2021;47001;trois;;\n"  # 6: not a level
+        "1998;47001;3;;\n"  # 7: before the label existed
+        f"{derniere + 1};47001;3;;\n"  # 8: too far ahead
+        "2024;214700015;4;;\n"  # 9: Agen in 2024 again (line 2), by its SIREN
+        "2020;47001;3;;peut-être\n"  # 10: bad TEN
+        "2019;47001;3\n"  # 11: a column missing
+    )
+    message = refus(fichier(tmp_path, texte))
+    assert "Rien n'a été importé" in message
+    assert "ligne 2 :" not in message
+    assert "ligne 3 : code « 99999 » inconnu" in message
+    assert "ligne 4 : niveau « 0 » invalide" in message
+    assert "ligne 5 : niveau « 6 » invalide" in message
+    assert "ligne 6 : niveau « trois » invalide" in message
+    assert "ligne 7 : millésime « 1998 » invalide" in message
+    assert f"ligne 8 : millésime « {derniere + 1} » invalide" in message
+    assert "ligne 9 : 214700015 a déjà une ligne pour 2024 (ligne 2)" in message
+    assert "ligne 10 : TEN « peut-être » invalide" in message
+    assert "ligne 11 : 3 colonnes au lieu de 5" in message
+    assert not Labellisation.objects.exists()
+
+
+def test_import_reports_several_problems_of_one_line_together(tmp_path, territoires):
+    message = refus(fichier(tmp_path, "annee;code;niveau;mentions;ten\nxx;123456;@@@@@@;;\n"))
+    assert "ligne 2 : millésime « xx » invalide" in message
+    assert "code « 123456 » inconnu" in message
+    assert "niveau « @@@@@@ » invalide" in message
+
+
+def test_import_refuses_a_bad_header(tmp_path, territoires):
+    message = refus(fichier(tmp_path, "year;insee;level\n2024;47001;3\n"))
+    assert "ligne 1 : en-tête" in message
+    assert not Labellisation.objects.exists()
+
+
+def test_import_refuses_a_file_not_in_utf8(tmp_path, territoires):
+    texte = "annee;code;niveau;mentions;ten\n2024;47001;3;Démocratie;\n"
+    message = refus(fichier(tmp_path, texte, encoding="latin-1"))
+    assert "UTF-8" in message
+    assert not Labellisation.objects.exists()
+
+
+def test_import_refuses_a_missing_file(tmp_path):
+    assert "Impossible de lire" in refus(str(tmp_path / "absent.csv"))
