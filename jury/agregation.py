@@ -119,6 +119,6 @@ def synthese(jury, candidatures):
         item.normalisee = min(100.0, max(0.0, centre + dispersion * statistics.fmean(a.z for a in item.avis)))
         if item.niveaux and max(item.niveaux) - min(item.niveaux) >= 2:
             item.desaccords.append(_("niveaux proposés éloignés de deux arobases ou plus"))
-        if item.ecart > jury.ecart_max:
+        if round(item.ecart, 6) > jury.ecart_max:  # 55 - 30 is 25.000000000000007 in floats
             item.desaccords.append(_("écart de %(ecart).0f points entre les notes") % {"ecart": item.ecart})
     return list(syntheses.values())

@@ -54,6 +54,7 @@ def jury_view(president=False):
                 return redirect("jury:mfa_requise")
             request.edition = edition
             request.jury, _ = Jury.objects.get_or_create(edition=edition)
+            request.jury.edition = edition
             request.jure = jure
             return view(request, annee, *args, **kwargs)
 

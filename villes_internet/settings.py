@@ -197,6 +197,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 50 * 60},
     },
+    # Jurors with unfinished evaluations are reminded 7 and 2 days before the jury meeting, once each.
+    "rappels-jury": {
+        "task": "jury.tasks.rappeler_jures",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 50 * 60},
+    },
     # The Atlaas' spelling suggestions: their words are rebuilt before the cached ones expire.
     "vocabulaire-atlaas": {
         "task": "atlaas.tasks.construire_vocabulaire",

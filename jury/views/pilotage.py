@@ -1,23 +1,433 @@
-"""Placeholder: replaced by the real views."""
+"""The jury president's steering: progress per juror and per dossier, aggregated scores with
+disagreements flagged, every evaluation of a dossier, exports, reminders to jurors.
 
-from django.http import Http404
+President and staff only. A dossier the viewing president is in conflict with shows no score,
+level, mention or comment, here as in the exports; its own page answers 404. The aggregation
+always runs over every submitted dossier (the normalised score depends on all of a juror's
+dossiers); sorting and filtering happen afterwards, in Python.
+"""
+
+import csv
+import io
+from collections import defaultdict
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST, require_safe
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from atlaas.views.donnees import _cellule
+from label.models import Candidature, TypeCandidature
+
+from .. import conflits
+from ..agregation import synthese
+from ..models import Critere, Evaluation, Jure, RappelJure
+from ..rappels import rappeler
+from ..rules import jury_view
+
+DEPOSEE = Candidature.State.DEPOSEE
+MASQUE = gettext_lazy("conflit d'intérêts : notes masquées")
 
 
-def pilotage(request, *args, **kwargs):
-    raise Http404
+class FiltreForm(forms.Form):
+    NOM, NORMALISEE, MOYENNE, ECART, PROGRESSION = "nom", "normalisee", "moyenne", "ecart", "progression"
+
+    tri = forms.ChoiceField(
+        label=gettext_lazy("Trier par"),
+        required=False,
+        choices=[
+            (NOM, gettext_lazy("Nom de la collectivité")),
+            (NORMALISEE, gettext_lazy("Note normalisée (la plus haute d'abord)")),
+            (MOYENNE, gettext_lazy("Moyenne brute (la plus haute d'abord)")),
+            (ECART, gettext_lazy("Écart entre les notes (le plus grand d'abord)")),
+            (PROGRESSION, gettext_lazy("Avancement (le moins avancé d'abord)")),
+        ],
+    )
+    type = forms.ChoiceField(
+        label=gettext_lazy("Type"),
+        required=False,
+        choices=[("", gettext_lazy("Tous les types")), *TypeCandidature.choices],
+    )
+    region = forms.ChoiceField(label=gettext_lazy("Région"), required=False)
+    desaccord = forms.BooleanField(label=gettext_lazy("Désaccords seulement"), required=False)
+    incomplet = forms.BooleanField(label=gettext_lazy("Évaluations incomplètes seulement"), required=False)
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", _("Toutes les régions")), *regions]
+
+    def filtres(self):
+        """The valid values only: an invalid one is ignored, as if absent."""
+        self.is_valid()
+        return {nom: valeur for nom, valeur in self.cleaned_data.items() if valeur}
 
 
-def dossier(request, *args, **kwargs):
-    raise Http404
+# --- Shared reads -------------------------------------------------------------------------
 
 
-def export_csv(request, *args, **kwargs):
-    raise Http404
+def _candidatures(edition):
+    return list(
+        Candidature.objects.filter(edition=edition, state=DEPOSEE)
+        .select_related("collectivite__departement", "collectivite__region")
+        .order_by("collectivite__nom", "pk")
+    )
 
 
-def export_xlsx(request, *args, **kwargs):
-    raise Http404
+def _masques(request, candidatures):
+    """The ids of the dossiers the viewing juror is in conflict with (none for staff who are
+    not jurors)."""
+    if request.jure is None:
+        return set()
+    return set(conflits.conflits([request.jure], candidatures)[request.jure.pk])
 
 
-def rappels(request, *args, **kwargs):
-    raise Http404
+def _syntheses(request):
+    """Every dossier's Synthese, marked ``masque`` when the viewer is in conflict with it."""
+    candidatures = _candidatures(request.edition)
+    masques = _masques(request, candidatures)
+    request.jury.edition = request.edition  # already loaded: spares synthese a query
+    syntheses = synthese(request.jury, candidatures)
+    for item in syntheses:
+        item.masque = item.candidature.pk in masques
+        item.niveaux_arobases = [(n, "@" * n) for n in sorted(item.niveaux)]
+        item.mentions_triees = sorted(item.mentions.items(), key=lambda m: (-m[1], m[0]))
+        item.incomplet = item.affectees == 0 or item.soumises < item.affectees
+    return syntheses
+
+
+def _round(value):
+    return None if value is None else round(value, 2)
+
+
+# --- The steering page --------------------------------------------------------------------
+
+
+def _progression_jures(edition):
+    """The edition's jurors with their counts over submitted dossiers and last reminder."""
+    on = Q(evaluations__candidature__state=DEPOSEE)
+    dernier = RappelJure.objects.filter(jure=OuterRef("pk")).order_by("-sent_at").values("sent_at")[:1]
+    jures = list(
+        Jure.objects.filter(edition=edition)
+        .annotate(
+            affectees=Count("evaluations", filter=on),
+            soumises=Count("evaluations", filter=on & Q(evaluations__state=Evaluation.State.SOUMISE)),
+            brouillons=Count("evaluations", filter=on & Q(evaluations__state=Evaluation.State.BROUILLON)),
+            dernier_rappel=Subquery(dernier),
+        )
+        .order_by("nom", "pk")
+    )
+    for jure in jures:
+        jure.restants = jure.affectees - jure.soumises
+        jure.a_faire = jure.restants - jure.brouillons
+    return jures
+
+
+def _descendant(attribut):
+    """Highest first; masked dossiers and dossiers without a figure last."""
+
+    def key(item):
+        value = None if item.masque else getattr(item, attribut)
+        return (value is None, -(value or 0), item.candidature.collectivite.nom)
+
+    return key
+
+
+TRIS = {
+    FiltreForm.NOM: lambda item: (item.candidature.collectivite.nom, item.candidature.pk),
+    FiltreForm.NORMALISEE: _descendant("normalisee"),
+    FiltreForm.MOYENNE: _descendant("moyenne"),
+    FiltreForm.ECART: _descendant("ecart"),
+    FiltreForm.PROGRESSION: lambda item: (
+        item.soumises / item.affectees if item.affectees else 0,
+        item.candidature.collectivite.nom,
+    ),
+}
+
+
+def _filtrer(syntheses, filtres):
+    lignes = syntheses
+    if filtres.get("desaccord"):  # a masked dossier is never listed: that would tell its scores
+        lignes = [s for s in lignes if s.desaccord and not s.masque]
+    if filtres.get("incomplet"):
+        lignes = [s for s in lignes if s.incomplet]
+    if "type" in filtres:
+        lignes = [s for s in lignes if s.candidature.type == filtres["type"]]
+    if "region" in filtres:
+        lignes = [
+            s
+            for s in lignes
+            if s.candidature.collectivite.region_id
+            and s.candidature.collectivite.region.code == filtres["region"]
+        ]
+    return sorted(lignes, key=TRIS[filtres.get("tri", FiltreForm.NOM)])
+
+
+@require_safe
+@jury_view(president=True)
+def pilotage(request, annee):
+    syntheses = _syntheses(request)
+    regions = sorted(
+        {
+            (s.candidature.collectivite.region.code, s.candidature.collectivite.region.nom)
+            for s in syntheses
+            if s.candidature.collectivite.region_id
+        },
+        key=lambda r: r[1],
+    )
+    form = FiltreForm(request.GET, regions=regions)
+    lignes = _filtrer(syntheses, form.filtres())
+    return render(
+        request,
+        "jury/pilotage/pilotage.html",
+        {
+            "edition": request.edition,
+            "jury": request.jury,
+            "jures": _progression_jures(request.edition),
+            "lignes": lignes,
+            "total": len(syntheses),
+            "form": form,
+            "masque": MASQUE,
+        },
+    )
+
+
+# --- One dossier --------------------------------------------------------------------------
+
+
+@require_safe
+@jury_view(president=True)
+def dossier(request, annee, pk):
+    """Every juror's evaluation of the dossier, whatever its state, with its aggregated figures."""
+    item = next((s for s in _syntheses(request) if s.candidature.pk == pk), None)
+    if item is None or item.masque:  # not submitted to this edition, or the viewer is conflicted
+        raise Http404
+    candidature = item.candidature
+    avis = {a.evaluation.pk: a for a in item.avis}
+    criteres = list(Critere.objects.filter(edition=request.edition))
+    evaluations = list(
+        Evaluation.objects.filter(candidature=candidature)
+        .select_related("jure")
+        .prefetch_related("notes", "mentions_proposees")
+        .order_by("jure__nom", "pk")
+    )
+    for evaluation in evaluations:
+        notes = {note.critere_id: note for note in evaluation.notes.all()}
+        evaluation.lignes = [(critere, notes.get(critere.pk)) for critere in criteres]
+        evaluation.avis = avis.get(evaluation.pk)
+        evaluation.niveau_arobases = "@" * (evaluation.niveau_propose or 0)
+    return render(
+        request,
+        "jury/pilotage/dossier.html",
+        {
+            "edition": request.edition,
+            "candidature": candidature,
+            "synthese": item,
+            "evaluations": evaluations,
+        },
+    )
+
+
+# --- Exports ------------------------------------------------------------------------------
+
+
+def _tableau(request):
+    """The header and rows of the exports: one row per (dossier, evaluation), a dossier without
+    evaluation on one row, a masked dossier on one row without any score."""
+    criteres = list(Critere.objects.filter(edition=request.edition))
+    syntheses = _syntheses(request)
+    par_dossier = defaultdict(list)
+    evaluations = (
+        Evaluation.objects.filter(candidature__edition=request.edition, candidature__state=DEPOSEE)
+        .select_related("jure")
+        .prefetch_related("notes", "mentions_proposees")
+        .order_by("jure__nom", "pk")
+    )
+    for evaluation in evaluations:
+        par_dossier[evaluation.candidature_id].append(evaluation)
+    entete = [
+        _("Collectivité"),
+        _("Code INSEE ou SIREN"),
+        _("Type"),
+        _("Département"),
+        _("Région"),
+        _("Moyenne (sur 100)"),
+        _("Médiane (sur 100)"),
+        _("Note normalisée (sur 100)"),
+        _("Écart (points)"),
+        _("Désaccord"),
+        _("Juré"),
+        _("État de l'évaluation"),
+        _("Note du juré (sur 100)"),
+    ]
+    for critere in criteres:
+        entete += [
+            _("%(critere)s (note sur %(echelle)s)")
+            % {"critere": critere.libelle, "echelle": critere.echelle},
+            _("%(critere)s (commentaire)") % {"critere": critere.libelle},
+        ]
+    entete += [
+        _("Niveau proposé"),
+        _("Mentions proposées"),
+        _("Commentaire pour la collectivité"),
+        _("Note pour le jury"),
+    ]
+    largeur = len(entete)
+    lignes = []
+    for item in syntheses:
+        collectivite = item.candidature.collectivite
+        dossier = [
+            collectivite.nom,
+            collectivite.code,
+            item.candidature.get_type_display(),
+            str(collectivite.departement) if collectivite.departement_id else None,
+            collectivite.region.nom if collectivite.region_id else None,
+        ]
+        if item.masque:
+            lignes.append(_complete([*dossier, str(MASQUE)], largeur))
+            continue
+        dossier += [
+            _round(item.moyenne),
+            _round(item.mediane),
+            _round(item.normalisee),
+            _round(item.ecart),
+            " ; ".join(item.desaccords) or None,
+        ]
+        scores = {a.evaluation.pk: a.score for a in item.avis}
+        evaluations = par_dossier[item.candidature.pk]
+        if not evaluations:
+            lignes.append(_complete(dossier, largeur))
+        for evaluation in evaluations:
+            notes = {note.critere_id: note for note in evaluation.notes.all()}
+            ligne = [
+                *dossier,
+                evaluation.jure.nom,
+                evaluation.get_state_display(),
+                _round(scores.get(evaluation.pk)),
+            ]
+            for critere in criteres:
+                note = notes.get(critere.pk)
+                ligne += [note.score, note.commentaire or None] if note else [None, None]
+            ligne += [
+                evaluation.niveau_propose,
+                " | ".join(m.nom for m in evaluation.mentions_proposees.all()) or None,
+                evaluation.commentaire_collectivite or None,
+                evaluation.note_jury or None,
+            ]
+            lignes.append(ligne)
+    return entete, lignes
+
+
+def _complete(ligne, largeur):
+    return ligne + [None] * (largeur - len(ligne))
+
+
+def _nom_fichier(request, extension):
+    return f"jury-{request.edition.annee}-notes.{extension}"
+
+
+def _csv(valeur):
+    if isinstance(valeur, float):
+        return f"{valeur:.2f}".replace(".", ",")  # the decimal comma of French spreadsheets
+    return _cellule(valeur)
+
+
+@require_safe
+@jury_view(president=True)
+def export_csv(request, annee):
+    entete, lignes = _tableau(request)
+    sortie = io.StringIO()
+    writer = csv.writer(sortie, delimiter=";")
+    writer.writerow([_cellule(titre) for titre in entete])
+    for ligne in lignes:
+        writer.writerow([_csv(valeur) for valeur in ligne])
+    # The BOM tells spreadsheets the file is UTF-8.
+    response = HttpResponse("\ufeff" + sortie.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_nom_fichier(request, "csv")}"'
+    return response
+
+
+def _xlsx(valeur):
+    if isinstance(valeur, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", _cellule(valeur))
+    return valeur
+
+
+@require_safe
+@jury_view(president=True)
+def export_xlsx(request, annee):
+    entete, lignes = _tableau(request)
+    classeur = Workbook(write_only=True)
+    feuille = classeur.create_sheet(_("Notes du jury %(annee)s") % {"annee": request.edition.annee})
+    feuille.freeze_panes = "A2"
+    gras = Font(bold=True)
+    cellules = []
+    for titre in entete:
+        cellule = WriteOnlyCell(feuille, value=_xlsx(titre))
+        cellule.font = gras
+        cellules.append(cellule)
+    feuille.append(cellules)
+    for ligne in lignes:
+        feuille.append([_xlsx(valeur) for valeur in ligne])
+    sortie = io.BytesIO()
+    classeur.save(sortie)
+    response = HttpResponse(
+        sortie.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_nom_fichier(request, "xlsx")}"'
+    return response
+
+
+# --- Reminders ----------------------------------------------------------------------------
+
+
+def _noms(jures):
+    return ", ".join(jure.nom for jure in jures)
+
+
+@require_POST
+@jury_view(president=True)
+def rappels(request, annee):
+    """Remind the jurors ticked on the steering page who still have dossiers to evaluate."""
+    retour = redirect("jury:pilotage", annee)
+    if not request.jury.evaluations_ouvertes:
+        messages.error(request, _("Les évaluations sont closes : aucun rappel n'a été envoyé."))
+        return retour
+    ids = [value for value in request.POST.getlist("jures") if value.isdigit()]
+    jures = Jure.objects.filter(edition=request.edition, pk__in=ids)
+    if not ids or not jures.exists():
+        messages.error(request, _("Cochez au moins un juré à qui envoyer un rappel."))
+        return retour
+    envoi = rappeler(jures, by=request.user)
+    if envoi.envoyes:
+        count = len(envoi.envoyes)
+        messages.success(
+            request,
+            ngettext(
+                "Rappel envoyé à %(count)s juré : %(noms)s.",
+                "Rappels envoyés à %(count)s jurés : %(noms)s.",
+                count,
+            )
+            % {"count": count, "noms": _noms(envoi.envoyes)},
+        )
+    if envoi.deja_rappeles:
+        messages.info(
+            request,
+            _("Déjà relancé il y a moins d'une heure, pas de nouveau rappel : %(noms)s.")
+            % {"noms": _noms(envoi.deja_rappeles)},
+        )
+    if envoi.rien_a_faire:
+        messages.info(
+            request,
+            _("Plus aucun dossier à évaluer, pas de rappel : %(noms)s.")
+            % {"noms": _noms(envoi.rien_a_faire)},
+        )
+    return retour
