@@ -441,7 +441,8 @@ def test_members_page_query_count_does_not_grow_with_members(client, members, dj
     for n in range(members):
         invitation_for(referent.collectivite, email=f"invitee{n}@mairie.fr", by=referent.user)
     client.force_login(referent.user)
-    with django_assert_num_queries(5):  # user, juror flag, my membership with its département, rows, invitations
+    # user, juror flag, my membership with its département, rows, invitations
+    with django_assert_num_queries(5):
         response = client.get(reverse("atlaas:membres", args=[referent.collectivite.code]))
     assert page_of(response).count("Changer le rôle") == members - 1  # not for the only référent
 
