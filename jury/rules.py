@@ -69,7 +69,7 @@ def evaluation_or_404(jure, candidature_pk):
         raise Http404
     evaluation = (
         Evaluation.objects.select_related("candidature__collectivite", "candidature__edition", "jure")
-        .filter(jure=jure, candidature_id=candidature_pk)
+        .filter(jure=jure, candidature_id=candidature_pk, candidature__edition_id=jure.edition_id)
         .first()
     )
     if evaluation is None or conflits.raison(jure, evaluation.candidature):

@@ -1,9 +1,11 @@
 """The member's space lists their collectivités, candidatures and what to do next."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from atlaas.models import FicheAction, Membership
+from jury.context_processors import cle_jure
 from tests.factories import CandidatureFactory, EditionFactory, FicheFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,5 +57,6 @@ def test_espace_query_count_does_not_grow_with_collectivites(client, user, djang
         membership = MembershipFactory(user=user)
         FicheFactory.create_batch(3, collectivite=membership.collectivite)
         CandidatureFactory(collectivite=membership.collectivite)
+    cache.delete(cle_jure(user.pk))  # the navigation's juror flag, cached by the first page
     with django_assert_num_queries(6):
         client.get(reverse("label:espace"))
