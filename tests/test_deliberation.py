@@ -507,7 +507,7 @@ def test_decider_page_shows_proposals_eligibility_and_form(client, president, se
     assert "Juré Martin" in page
     assert "Solide." in page
     assert "Arobase verte" in page and "Démocratie locale" in page  # the edition's catalogue
-    assert "3@ — trois arobases" in page
+    assert "3 arobases" in page
     assert "Non éligible : 0 label" in page
     assert 'name="version" value="0"' in page
 

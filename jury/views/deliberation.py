@@ -24,18 +24,12 @@ from label.selectors import TEN_LABELS_5, EligibiliteTen, eligibilites_ten
 from .. import conflits
 from .. import deliberation as domaine
 from ..agregation import Synthese, synthese
+from ..forms import niveau_choices
 from ..models import Jury
 from ..rules import jury_view
 
 Phase = Jury.Phase
 SEUILS = ("s2", "s3", "s4", "s5")
-NIVEAU_LIBELLES = {
-    1: gettext_lazy("1@ — une arobase"),
-    2: gettext_lazy("2@ — deux arobases"),
-    3: gettext_lazy("3@ — trois arobases"),
-    4: gettext_lazy("4@ — quatre arobases"),
-    5: gettext_lazy("5@ — cinq arobases"),
-}
 REFUSED, CONFLICT = 403, 409
 
 
@@ -266,7 +260,7 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, edition, eligibilite, motif_requis, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["niveau"].choices = list(NIVEAU_LIBELLES.items())
+        self.fields["niveau"].choices = niveau_choices()
         self.fields["mentions"].queryset = edition.mentions.all()
         self.fields["ten"].help_text = eligibilite_texte(eligibilite)
         if not motif_requis:
