@@ -85,7 +85,7 @@ def build_jures(rng, editions, password_hash, demo_user, domain):
             )
             jure.expertises.set(expertises)
         if i == 1:
-            logins.append(("Présidente du jury (double authentification)", email, totp))
+            logins.append(("Président du jury (double authentification)", email, totp))
         elif i == 2:
             logins.append(("Juré (double authentification)", email, totp))
     return logins
