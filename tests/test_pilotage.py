@@ -442,6 +442,16 @@ def test_export_xlsx_opens_with_numbers_as_numbers(president, jeu):
     assert not any("Avis secret" in str(v) for row in rows for v in row.values())
 
 
+def test_export_xlsx_writes_no_formula_hidden_behind_a_control_character(president, jeu):
+    evaluation = jeu.alice.evaluations.get(candidature=jeu.agen)
+    evaluation.note_jury = '\x01=HYPERLINK("http://exemple.test","voir")'
+    evaluation.save()
+    feuille = openpyxl.load_workbook(io.BytesIO(president.get(url("export_xlsx")).content)).active
+    cellules = [c for row in feuille.iter_rows(min_row=2) for c in row if c.value]
+    assert not [c.value for c in cellules if c.data_type == "f"]
+    assert '\'=HYPERLINK("http://exemple.test","voir")' in [c.value for c in cellules]
+
+
 # --- Reminders ----------------------------------------------------------------------------
 
 

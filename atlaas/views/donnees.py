@@ -70,10 +70,14 @@ COLONNES = [
 FORMULE = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cellule(valeur):
+def cellule(valeur):
+    """A spreadsheet cell that is never a formula: text starting with = + - @ (after any
+    spaces or control characters a spreadsheet would skip) gets a leading quote."""
     if valeur is None:
         return ""
-    if isinstance(valeur, str) and valeur.startswith(FORMULE):
+    if isinstance(valeur, str) and (
+        valeur.startswith(FORMULE) or valeur.lstrip("".join(map(chr, range(33)))).startswith(FORMULE)
+    ):
         return "'" + valeur
     return valeur
 
@@ -103,7 +107,7 @@ def _ligne_csv(request, fiche):
         "oui" if fiche.en_cours else "non",
         publiee,
     ]
-    return [_cellule(valeur) for valeur in valeurs]
+    return [cellule(valeur) for valeur in valeurs]
 
 
 class _Echo:

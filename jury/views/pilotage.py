@@ -24,7 +24,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from atlaas.views.donnees import _cellule
+from atlaas.views.donnees import cellule
 from label.models import Candidature, TypeCandidature
 
 from .. import conflits
@@ -336,7 +336,7 @@ def _nom_fichier(request, extension):
 def _csv(valeur):
     if isinstance(valeur, float):
         return f"{valeur:.2f}".replace(".", ",")  # the decimal comma of French spreadsheets
-    return _cellule(valeur)
+    return cellule(valeur)
 
 
 @require_safe
@@ -345,7 +345,7 @@ def export_csv(request, annee):
     entete, lignes = _tableau(request)
     sortie = io.StringIO()
     writer = csv.writer(sortie, delimiter=";")
-    writer.writerow([_cellule(titre) for titre in entete])
+    writer.writerow([cellule(titre) for titre in entete])
     for ligne in lignes:
         writer.writerow([_csv(valeur) for valeur in ligne])
     # The BOM tells spreadsheets the file is UTF-8.
@@ -356,7 +356,7 @@ def export_csv(request, annee):
 
 def _xlsx(valeur):
     if isinstance(valeur, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", _cellule(valeur))
+        return cellule(ILLEGAL_CHARACTERS_RE.sub("", valeur))  # stripped first: "\x01=…" is a formula
     return valeur
 
 
@@ -370,9 +370,9 @@ def export_xlsx(request, annee):
     gras = Font(bold=True)
     cellules = []
     for titre in entete:
-        cellule = WriteOnlyCell(feuille, value=_xlsx(titre))
-        cellule.font = gras
-        cellules.append(cellule)
+        case = WriteOnlyCell(feuille, value=_xlsx(titre))
+        case.font = gras
+        cellules.append(case)
     feuille.append(cellules)
     for ligne in lignes:
         feuille.append([_xlsx(valeur) for valeur in ligne])
