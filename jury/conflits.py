@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from atlaas.models import Collectivite, Membership
 from label.models import Candidature
 
-from .models import ConflitDeclare, Jure
+from .models import ConflitDeclare
 
 
 def _communes_membres(collectivites):
@@ -76,11 +76,6 @@ def candidatures_a_evaluer(edition):
     return Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
         "collectivite"
     )
-
-
-def matrice(edition):
-    """Every conflict of the edition's jurors over its submitted candidatures."""
-    return conflits(Jure.objects.filter(edition=edition), candidatures_a_evaluer(edition))
 
 
 def raison(jure, candidature):

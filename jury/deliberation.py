@@ -14,6 +14,7 @@ from itertools import pairwise
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from label import workflow
@@ -40,9 +41,16 @@ def _president(jury, user):
 
 
 def ouvrir(jury, by, now=None):
-    """Évaluation → délibération. From now on the jurors' scores no longer change."""
+    """Évaluation → délibération. From now on the jurors' scores no longer change. Only once
+    filing is over: a dossier submitted afterwards would get no decision."""
     _president(jury, by)
     now = now or timezone.now()
+    edition = jury.edition
+    if edition.state != edition.State.CLOSE and edition.cloture > now:
+        raise TransitionError(
+            _("Les candidatures sont ouvertes jusqu'au %(date)s : la délibération s'ouvre après la clôture.")
+            % {"date": date_format(timezone.localtime(edition.cloture), "DATETIME_FORMAT")}
+        )
     moved = Jury.objects.filter(pk=jury.pk, phase=Phase.EVALUATION).update(
         phase=Phase.DELIBERATION, deliberation_ouverte_at=now
     )
@@ -70,7 +78,9 @@ def decider(jury, candidature, by, **decision):
         raise TransitionError(_("La délibération n'est pas encore ouverte."))
     if phase == Phase.CLOSE and not by.is_staff:
         raise TransitionError(_("La délibération est close : seule l'équipe peut changer un résultat."))
-    jure = _president(jury, by)
+    _president(jury, by)
+    # Whoever decides must not be in conflict with the dossier, staff who sit on the jury too.
+    jure = Jure.objects.filter(edition_id=jury.edition_id, user=by, accepted_at__isnull=False).first()
     if jure is not None and conflits.raison(jure, candidature):
         raise TransitionError(
             _("Vous êtes en conflit d'intérêts avec ce dossier : la décision revient à l'équipe.")

@@ -181,25 +181,24 @@ def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, v
             if not motif.strip():
                 raise TransitionError(_("La délibération est close : indiquez le motif du changement."))
         resultat = Resultat.objects.filter(candidature=candidature).prefetch_related("mentions").first()
-        current = resultat.version if resultat else 0
-        if current != version:
-            raise ResultConflict(
-                _("Un autre membre du jury vient de décider pour ce dossier : voici sa décision."), resultat
-            )
         avant = _etat(resultat)
-        if resultat is None:
-            resultat = Resultat(candidature=candidature, version=0)
-        resultat.niveau, resultat.ten, resultat.motivation = niveau, ten, motivation
-        resultat.version += 1
-        resultat.decided_by, resultat.decided_at = by, now
+        champs = {"niveau": niveau, "ten": ten, "motivation": motivation, "decided_by": by, "decided_at": now}
         try:
-            with transaction.atomic():  # SQLite has no row lock: two first decisions meet here
-                resultat.save()
+            # Conditional on the version seen, and a savepoint around the first insert: without
+            # a row lock (SQLite), two decisions at once still give one winner and one conflict.
+            with transaction.atomic():
+                if resultat is None and version == 0:
+                    resultat = Resultat.objects.create(candidature=candidature, version=1, **champs)
+                elif resultat is None or not Resultat.objects.filter(pk=resultat.pk, version=version).update(
+                    version=F("version") + 1, **champs
+                ):
+                    raise IntegrityError
         except IntegrityError:
             raise ResultConflict(
                 _("Un autre membre du jury vient de décider pour ce dossier : voici sa décision."),
-                Resultat.objects.get(candidature=candidature),
+                Resultat.objects.filter(candidature=candidature).first(),
             ) from None
+        resultat.refresh_from_db()
         resultat.mentions.set(mentions)
         ResultatJournal.objects.create(
             resultat=resultat, by=by, at=now, avant=avant, apres=_etat(resultat), motif=motif.strip()

@@ -616,9 +616,9 @@ def test_affectation_dossier_answers_404_for_a_draft_or_another_editions_dossier
 
 
 @pytest.mark.django_db
-def test_affectation_dossier_staff_sees_a_dossier_even_when_also_in_conflict(client, edition, staff):
+def test_affectation_dossier_is_404_to_staff_who_sit_on_the_jury_in_conflict_with_it(client, edition, staff):
     lot = DepartementFactory()
     dossier = deposee(edition, collectivite=CommuneFactory(departement=lot))
     JureFactory(edition=edition, user=staff, email=staff.email, president=True, departement=lot)
     connecter(client, staff)
-    assert client.get(dossier_url(dossier)).status_code == 200
+    assert client.get(dossier_url(dossier)).status_code == 404

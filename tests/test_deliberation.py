@@ -5,6 +5,7 @@ Decisions go through ``jury.deliberation.decider`` (the jury's side: phase, conf
 so each needs a decision before closing; after closing only staff change a result, with a motif.
 """
 
+import datetime
 import html
 import re
 
@@ -12,12 +13,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from atlaas.models import Collectivite
 from jury import deliberation
 from jury.agregation import Synthese
 from jury.models import ConflitDeclare, Evaluation, Jury, Note
-from label.models import Candidature, Labellisation, Mention, Resultat, ResultatJournal
+from label.models import Candidature, Edition, Labellisation, Mention, Resultat, ResultatJournal
 from label.workflow import ResultConflict, TransitionError
 from tests.factories import (
     CandidatureFactory,
@@ -40,7 +42,10 @@ ANNEE = 2027
 
 @pytest.fixture
 def edition():
-    return EditionFactory(annee=ANNEE)
+    """Filing is over: the jury may deliberate."""
+    return EditionFactory(
+        annee=ANNEE, state=Edition.State.CLOSE, cloture=timezone.now() - datetime.timedelta(days=10)
+    )
 
 
 @pytest.fixture
@@ -120,6 +125,16 @@ def test_ouvrir_moves_the_jury_to_deliberation_once(edition, president):
     assert jury.deliberation_ouverte_at is not None
     with pytest.raises(TransitionError, match="déjà ouverte"):
         deliberation.ouvrir(jury, president.user)
+
+
+def test_ouvrir_waits_for_the_end_of_filing(edition, president):
+    edition.state, edition.cloture = Edition.State.OUVERTE, timezone.now() + datetime.timedelta(days=3)
+    edition.save()
+    jury = jury_en(edition, Phase.EVALUATION)
+    with pytest.raises(TransitionError, match="la délibération s'ouvre après la clôture"):
+        deliberation.ouvrir(jury, president.user)
+    jury.refresh_from_db()
+    assert jury.phase == Phase.EVALUATION
 
 
 def test_ouvrir_is_refused_to_a_juror_who_is_not_president(edition, jure):
@@ -358,6 +373,18 @@ def test_session_page_hides_the_scores_of_a_conflicted_dossier(client, president
     assert decider_url(session["nerac"]) not in page
     assert "88,0" not in page and "88.0" not in page
     assert decider_url(session["agen"]) in page
+
+
+def test_session_figures_leave_out_the_conflicted_dossier_so_its_decision_does_not_show(
+    client, president, session, staff
+):
+    ConflitDeclare.objects.create(jure=president, collectivite=session["nerac"].collectivite, motif="Voisine")
+    deliberation.decider(session["jury"], session["nerac"], staff, niveau=5)
+    connecter(client, president.user)
+    response = client.get(session_url())
+    assert response.context["repartition"][0] == (5, 0, 0)  # 5@: neither simulated nor decided
+    assert sum(simule for _n, simule, _d in response.context["repartition"]) == 2
+    assert "laissent de côté le dossier avec lequel vous êtes en conflit" in texte(response)
 
 
 def test_session_page_what_if_shows_the_distribution(client, president, session):

@@ -2,12 +2,15 @@
 submitted evaluation on the steering page, opens the deliberation, decides the level with the
 keyboard and closes the deliberation; every page passes axe-core."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from jury.models import Evaluation, Jury, Note
-from label.models import Resultat
+from label.models import Edition, Resultat
 from tests.a11y import assert_accessible
 from tests.factories import CritereFactory, EditionFactory, EvaluationFactory, JureFactory
 from tests.jury import activer_mfa
@@ -17,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_president_steers_decides_and_closes_the_deliberation(page, live_server, password):
-    edition = EditionFactory()
+    edition = EditionFactory(state=Edition.State.CLOSE, cloture=timezone.now() - datetime.timedelta(days=10))
     critere = CritereFactory(edition=edition, libelle="Services publics", echelle=5)
     president = JureFactory(edition=edition, nom="Bernard Martin", president=True)
     activer_mfa(president.user)

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from atlaas.models import Membership
 from jury.models import ConflitDeclare
+from label.models import Candidature
 from tests.factories import (
     CandidatureFactory,
     CritereFactory,
@@ -146,3 +147,30 @@ def test_a_president_in_conflict_with_a_dossier_cannot_open_its_scores(client, m
     client.force_login(users["president"])
     for name in ["pilotage_dossier", "decider"]:
         assert client.get(reverse(f"jury:{name}", args=[ANNEE, dossier.pk])).status_code == 404, name
+
+
+def test_the_admin_login_goes_through_allauth_so_staff_cannot_skip_the_totp_step(client, staff, password):
+    activer_mfa(staff)
+    response = client.post("/admin/login/", {"username": staff.email, "password": password})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    assert client.get(reverse("jury:pilotage", args=[ANNEE])).status_code == 302  # still anonymous
+
+
+def test_a_dossier_reopened_by_its_collectivite_leaves_the_jurys_hands(client, monde):
+    dossier, users = monde
+    Candidature.objects.filter(pk=dossier.pk).update(state=Candidature.State.BROUILLON)
+    client.force_login(users["jure_affecte"])
+    assert client.get(reverse("jury:evaluer", args=[ANNEE, dossier.pk])).status_code == 404
+
+
+def test_a_dossier_id_beyond_any_integer_is_a_404(client, monde):
+    _dossier, users = monde
+    client.force_login(users["jure_affecte"])
+    assert client.get(f"/jury/{ANNEE}/dossiers/{'9' * 25}/").status_code == 404
+
+
+def test_an_autosave_after_the_session_expired_says_so_where_the_status_shows(client, monde):
+    dossier, _users = monde
+    response = client.post(reverse("jury:autosave", args=[ANNEE, dossier.pk]), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Votre session a expiré" in response.content.decode()

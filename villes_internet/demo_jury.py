@@ -175,6 +175,13 @@ def build_deliberation(rng, edition, president):
     Labellisation.objects.filter(
         annee=edition.annee, collectivite_id__in=[r.candidature.collectivite_id for r in resultats if r.ten]
     ).update(ten=True)
+    # Mentions first, then the journal: each entry states the decision as it was recorded.
+    choisies = {
+        r.pk: rng.choice(mentions) for r in resultats if mentions and r.niveau >= 4 and rng.random() < 0.25
+    }
+    Resultat.mentions.through.objects.bulk_create(
+        [Resultat.mentions.through(resultat_id=pk, mention_id=mention.pk) for pk, mention in choisies.items()]
+    )
     ResultatJournal.objects.bulk_create(
         [
             ResultatJournal(
@@ -182,20 +189,17 @@ def build_deliberation(rng, edition, president):
                 by=president.user,
                 at=moment,
                 avant=None,
-                apres={"niveau": r.niveau, "mentions": [], "ten": r.ten, "motivation": r.motivation},
+                apres={
+                    "niveau": r.niveau,
+                    "mentions": [choisies[r.pk].nom] if r.pk in choisies else [],
+                    "ten": r.ten,
+                    "motivation": r.motivation,
+                },
             )
             for r in resultats
         ],
         batch_size=1000,
     )
-    if mentions:
-        Resultat.mentions.through.objects.bulk_create(
-            [
-                Resultat.mentions.through(resultat_id=r.pk, mention_id=rng.choice(mentions).pk)
-                for r in resultats
-                if r.niveau >= 4 and rng.random() < 0.25
-            ]
-        )
     edition.resultats_clos_at = moment + datetime.timedelta(hours=8)
     edition.save(update_fields=["resultats_clos_at"])
     jury.phase = Jury.Phase.CLOSE

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import conflits
+from .. import conflits, rules
 from ..affectation import MOTIF_MAX, AffectationRefusee, affecter, ajouter, retirer
 from ..models import AffectationJournal, Evaluation, Jure
 from ..rules import jury_view
@@ -82,13 +82,6 @@ def _jures(edition):
     return list(Jure.objects.filter(edition=edition, accepted_at__isnull=False).order_by("nom", "pk"))
 
 
-def _masques(request, candidatures):
-    """The dossiers the signed-in president is in conflict with (none for staff)."""
-    if request.user.is_staff or request.jure is None:
-        return set()
-    return set(conflits.conflits([request.jure], candidatures)[request.jure.pk])
-
-
 @jury_view(president=True)
 @require_safe
 def affectations(request, annee):
@@ -112,7 +105,7 @@ def affectations(request, annee):
         par_dossier[evaluation.candidature_id].append(evaluation)
         charges[evaluation.jure_id] += 1
         soumises[evaluation.jure_id] += evaluation.state == Evaluation.State.SOUMISE
-    masques = _masques(request, candidatures)
+    masques = rules.masques(request, candidatures)
     lignes = [
         {
             "candidature": c,
@@ -205,7 +198,7 @@ def dossier(request, annee, pk):
     en_conflit = {
         j: raisons[candidature.pk] for j, raisons in en_conflit.items() if candidature.pk in raisons
     }
-    if _masque(request, en_conflit):
+    if request.jure is not None and request.jure.pk in en_conflit:  # as rules.masques
         raise Http404
     evaluations = list(
         Evaluation.objects.filter(candidature=candidature).select_related("jure").order_by("jure__nom", "pk")
@@ -292,11 +285,6 @@ def dossier(request, annee, pk):
             "RETIRER": RETIRER,
         },
     )
-
-
-def _masque(request, en_conflit):
-    """The signed-in president is in conflict with the dossier (staff never are)."""
-    return not request.user.is_staff and request.jure is not None and request.jure.pk in en_conflit
 
 
 def _evaluation_postee(data, evaluations):

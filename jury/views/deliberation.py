@@ -21,8 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from label.models import Candidature, Mention, Resultat, ResultatJournal
 from label.selectors import TEN_LABELS_5, EligibiliteTen, eligibilites_ten
 
-from .. import conflits
 from .. import deliberation as domaine
+from .. import rules
 from ..agregation import Synthese, synthese
 from ..forms import niveau_choices
 from ..models import Jury
@@ -80,10 +80,7 @@ def _session(request):
         .select_related("collectivite__departement", "resultat")
         .prefetch_related("resultat__mentions")
     )
-    if request.user.is_staff or request.jure is None:
-        en_conflit = {}
-    else:
-        en_conflit = conflits.conflits([request.jure], candidatures)[request.jure.pk]
+    en_conflit = rules.masques(request, candidatures)
     eligibilites = eligibilites_ten([c.collectivite_id for c in candidatures], request.edition.annee)
     lignes = [
         Ligne(
@@ -146,7 +143,10 @@ def deliberation(request, annee):
     the what-if of score thresholds (GET s2..s5)."""
     jury = request.jury
     lignes = _session(request)
-    syntheses = [ligne.synthese for ligne in lignes]
+    # The dossiers the president is in conflict with stay out of the figures: a count per
+    # level would give their decision away.
+    visibles = [ligne for ligne in lignes if not ligne.conflit]
+    syntheses = [ligne.synthese for ligne in visibles]
     defaut = domaine.seuils_par_defaut(syntheses)
     if any(name in request.GET for name in SEUILS):
         form = SeuilsForm(request.GET)
@@ -156,7 +156,7 @@ def deliberation(request, annee):
         seuils = defaut
     simulation = domaine.simulation(syntheses, seuils)
     decisions = dict.fromkeys(range(1, 6), 0)
-    for ligne in lignes:
+    for ligne in visibles:
         ligne.simule = simulation.niveaux[ligne.candidature.pk]
         if ligne.resultat:
             decisions[ligne.resultat.niveau] += 1
@@ -170,6 +170,8 @@ def deliberation(request, annee):
             (niveau, simulation.repartition[niveau], decisions[niveau]) for niveau in range(5, 0, -1)
         ],
         "decidees": sum(decisions.values()),
+        "comptes": len(visibles),
+        "masques": len(lignes) - len(visibles),
         "sans_decision": [ligne for ligne in lignes if ligne.resultat is None],
         "evaluations_en_cours": sum(ligne.synthese.affectees - ligne.synthese.soumises for ligne in lignes),
         "peut_decider": _peut_decider(jury, request.user),

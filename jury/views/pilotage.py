@@ -27,7 +27,7 @@ from openpyxl.styles import Font
 from atlaas.views.donnees import cellule
 from label.models import Candidature, TypeCandidature
 
-from .. import conflits
+from .. import rules
 from ..agregation import synthese
 from ..models import Critere, Evaluation, Jure, RappelJure
 from ..rappels import rappeler
@@ -81,18 +81,10 @@ def _candidatures(edition):
     )
 
 
-def _masques(request, candidatures):
-    """The ids of the dossiers the viewing juror is in conflict with (none for staff who are
-    not jurors)."""
-    if request.jure is None:
-        return set()
-    return set(conflits.conflits([request.jure], candidatures)[request.jure.pk])
-
-
 def _syntheses(request):
     """Every dossier's Synthese, marked ``masque`` when the viewer is in conflict with it."""
     candidatures = _candidatures(request.edition)
-    masques = _masques(request, candidatures)
+    masques = rules.masques(request, candidatures)
     request.jury.edition = request.edition  # already loaded: spares synthese a query
     syntheses = synthese(request.jury, candidatures)
     for item in syntheses:
