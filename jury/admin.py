@@ -4,8 +4,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import grille, invitations
+from . import affectation, grille, invitations
 from .models import AffectationJournal, ConflitDeclare, Critere, Evaluation, Jure, Jury, Note, RappelJure
+from .rules import mfa_active
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,6 +20,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ConfidentielAdmin(ReadOnlyAdmin):
+    """The jurors' scores, notes and assignments: only for staff whose account has a TOTP
+    authenticator, as on the jury's own pages; hidden from the others' admin index."""
+
+    def _mfa(self, request):
+        if not hasattr(request, "_jury_mfa_active"):
+            request._jury_mfa_active = mfa_active(request.user)
+        return request._jury_mfa_active
+
+    def has_module_permission(self, request):
+        return self._mfa(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._mfa(request) and super().has_view_permission(request, obj)
 
 
 @admin.register(Jury)
@@ -111,9 +128,12 @@ class ConflitDeclareInline(admin.TabularInline):
     model = ConflitDeclare
     form = ConflitDeclareInlineForm
     extra = 0
-    fields = ["collectivite", "departement", "motif", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["collectivite", "departement", "motif", "created_at", "declare_par"]
+    readonly_fields = ["created_at", "declare_par"]
     raw_id_fields = ["collectivite"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("collectivite__departement", "declare_par")
 
 
 @admin.register(Jure)
@@ -141,6 +161,38 @@ class JureAdmin(admin.ModelAdmin):
     ]
     inlines = [ConflitDeclareInline]
     actions = ["envoyer_invitation"]
+
+    def save_formset(self, request, form, formset, change):
+        """A conflict added or changed here is recorded as the team's: the juror cannot remove it."""
+        if formset.model is not ConflitDeclare:
+            return super().save_formset(request, form, formset, change)
+        for conflit in formset.save(commit=False):
+            conflit.declare_par = request.user
+            conflit.save()
+        for conflit in formset.deleted_objects:
+            conflit.delete()
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        """A new conflict (declared, or a new home département) takes the juror off the dossiers
+        concerned at once, as on the juror's profile."""
+        super().save_related(request, form, formsets, change)
+        retirees = affectation.retirer_conflits(form.instance, request.user) if change else []
+        if retirees:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(jure)s est retiré(e) d'un dossier pour conflit d'intérêts : %(dossiers)s.",
+                    "%(jure)s est retiré(e) de %(count)d dossiers pour conflit d'intérêts : %(dossiers)s.",
+                    len(retirees),
+                )
+                % {
+                    "jure": form.instance.nom,
+                    "count": len(retirees),
+                    "dossiers": ", ".join(str(c.collectivite) for c in retirees),
+                },
+                messages.WARNING,
+            )
 
     @admin.display(description=_("lien d'invitation"))
     def lien_invitation(self, obj):
@@ -179,16 +231,53 @@ class JureAdmin(admin.ModelAdmin):
             )
 
 
+def _grille_notee(edition_id):
+    """Jurors have scored with the edition's grid: its weights, scales and criteria are fixed."""
+    return Note.objects.filter(critere__edition_id=edition_id).exists()
+
+
+class CritereAdminForm(forms.ModelForm):
+    class Meta:
+        model = Critere
+        fields = ["edition", "libelle", "aide", "categorie", "poids", "echelle", "ordre"]
+
+    def clean_edition(self):
+        edition = self.cleaned_data["edition"]
+        if edition.pk != self.instance.edition_id and _grille_notee(edition.pk):
+            raise forms.ValidationError(
+                _(
+                    "Des jurés ont déjà noté des dossiers du %(edition)s avec sa grille : elle ne peut "
+                    "plus recevoir de nouveau critère (les notes déjà données ne seraient plus comparables)."
+                )
+                % {"edition": edition}
+            )
+        return edition
+
+
 @admin.register(Critere)
 class CritereAdmin(admin.ModelAdmin):
-    """The edition's scoring grid: the default one is made by JuryAdmin's action."""
+    """The edition's scoring grid: the default one is made by JuryAdmin's action. Once jurors
+    have scored with it, weights and scales are read-only and criteria are neither added nor
+    deleted: the scores already given would change meaning."""
 
+    form = CritereAdminForm
     list_display = ["libelle", "edition", "categorie", "ordre", "poids", "echelle"]
-    list_editable = ["ordre", "poids", "echelle"]
+    list_editable = ["ordre"]
     list_filter = ["edition"]
     search_fields = ["libelle", "aide"]
     list_select_related = ["edition", "categorie"]
     fields = ["edition", "libelle", "aide", "categorie", "poids", "echelle", "ordre"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and _grille_notee(obj.edition_id):
+            return ["edition", "poids", "echelle"]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        # Checked for each selected criterion by the bulk « delete » action too.
+        if obj is not None and _grille_notee(obj.edition_id):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 class NoteInline(admin.TabularInline):
@@ -206,16 +295,24 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(ReadOnlyAdmin):
-    list_display = ["candidature", "jure", "state", "origine", "niveau_propose", "submitted_at"]
-    list_filter = ["candidature__edition", "state", "origine"]
+class EvaluationAdmin(ConfidentielAdmin):
+    list_display = [
+        "candidature",
+        "jure",
+        "state",
+        "origine",
+        "niveau_propose",
+        "submitted_at",
+        "rouverte_apres_consultation",
+    ]
+    list_filter = ["candidature__edition", "state", "origine", "rouverte_apres_consultation"]
     search_fields = ["candidature__collectivite__nom", "candidature__collectivite__code", "jure__nom"]
     list_select_related = ["candidature__collectivite", "candidature__edition", "jure"]
     inlines = [NoteInline]
 
 
 @admin.register(AffectationJournal)
-class AffectationJournalAdmin(ReadOnlyAdmin):
+class AffectationJournalAdmin(ConfidentielAdmin):
     list_display = ["at", "action", "jure", "candidature", "motif", "by"]
     list_filter = ["action", "candidature__edition"]
     search_fields = ["jure__nom", "candidature__collectivite__nom", "motif"]

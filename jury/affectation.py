@@ -9,6 +9,10 @@ pairs fewer than where it starts. With no such chain left the sum of squares is 
 optimality condition of a min-cost flow with convex costs: every residual cycle through the
 sink is such a chain), and among vectors of a fixed total, loads within one of each other are
 exactly those of minimal sum of squares: loads end within one whenever the conflicts allow it.
+
+A juror in conflict with a dossier never keeps its assignment, whatever its state: ``affecter``
+and ``retirer_conflits`` delete it (a submitted evaluation with its scores, which then no longer
+count) and journal the removal; ``affecter`` then fills the gap like any missing juror.
 """
 
 import random
@@ -213,10 +217,61 @@ def enjeux_des_dossiers(candidature_ids):
     return enjeux
 
 
+def _supprimer(pks):
+    """Delete these evaluations (their scores go with them), locked first so that only the rows
+    still there are counted: [(pk, candidature id, jure id)] of those deleted."""
+    pks = list(pks)
+    if not pks:
+        return []
+    retirees = list(
+        Evaluation.objects.select_for_update()
+        .filter(pk__in=pks)
+        .order_by("pk")
+        .values_list("pk", "candidature_id", "jure_id")
+    )
+    Evaluation.objects.filter(pk__in=[pk for pk, _c, _j in retirees]).delete()
+    return retirees
+
+
+def _retraits_pour_conflit(retirees, by):
+    return [
+        AffectationJournal(
+            jure_id=j, candidature_id=c, action=AffectationJournal.Action.RETRAIT, motif=MOTIF_CONFLIT, by=by
+        )
+        for _pk, c, j in retirees
+    ]
+
+
+def retirer_conflits(jure, by):
+    """Take the juror off every dossier they are now in conflict with (after declaring a
+    conflict or changing their home département), whatever the evaluation's state: a submitted
+    one is deleted with its scores. Each removal is journaled; returns the candidatures removed.
+
+    Unlike the president's changes it is not refused after the evaluation phase: during the
+    deliberation, or once it is closed, a conflicted juror's scores still go (confidentiality
+    and impartiality win over a frozen aggregate), and the president sees the dossier lacking
+    a juror."""
+    with transaction.atomic():
+        # The jury's row, locked whatever the phase: one change at a time with ``affecter``.
+        Jury.objects.get_or_create(edition_id=jure.edition_id)
+        Jury.objects.select_for_update().get(edition_id=jure.edition_id)
+        # The dossiers assigned to the juror, in any state: a dossier its collectivité reopened
+        # comes back to the jury later and must not bring a conflicted juror with it.
+        candidatures = {
+            c.pk: c for c in Candidature.objects.filter(evaluations__jure=jure).select_related("collectivite")
+        }
+        en_conflit = conflits_module.conflits([jure], candidatures.values())[jure.pk]
+        retirees = _supprimer(
+            Evaluation.objects.filter(jure=jure, candidature_id__in=en_conflit).values_list("pk", flat=True)
+        )
+        AffectationJournal.objects.bulk_create(_retraits_pour_conflit(retirees, by))
+    return sorted((candidatures[c] for _pk, c, _j in retirees), key=lambda c: c.collectivite.nom)
+
+
 def affecter(edition, by, seed=None):
     """Give each submitted dossier of the edition its jurors, keeping the assignments that
-    exist; assignments now in conflict and not yet submitted are removed first. One transaction,
-    about a dozen queries whatever the size."""
+    exist; assignments now in conflict are removed first, in every state (submitted scores
+    included), and journaled. One transaction, about a dozen queries whatever the size."""
     seed = edition.annee if seed is None else seed
     with transaction.atomic():
         jury = _jury_verrouille(edition.pk)
@@ -227,21 +282,10 @@ def affecter(edition, by, seed=None):
         ids = [c.pk for c in candidatures]
         existantes = list(
             Evaluation.objects.filter(candidature_id__in=ids, jure__in=jures).values_list(
-                "pk", "candidature_id", "jure_id", "state"
+                "pk", "candidature_id", "jure_id"
             )
         )
-        a_retirer = [
-            pk for pk, c, j, state in existantes if (c, j) in conflits and state != Evaluation.State.SOUMISE
-        ]
-        retirees = []
-        if a_retirer:
-            retirees = list(
-                Evaluation.objects.select_for_update()
-                .filter(pk__in=a_retirer)
-                .exclude(state=Evaluation.State.SOUMISE)
-                .values_list("pk", "candidature_id", "jure_id")
-            )
-            Evaluation.objects.filter(pk__in=[pk for pk, _c, _j in retirees]).delete()
+        retirees = _supprimer([pk for pk, c, j in existantes if (c, j) in conflits])
         retirees_pk = {pk for pk, _c, _j in retirees}
         expertises = defaultdict(set)
         for jure_id, enjeu_id in Jure.expertises.through.objects.filter(jure__in=jures).values_list(
@@ -254,7 +298,7 @@ def affecter(edition, by, seed=None):
             [j.pk for j in jures],
             jury.jures_par_dossier,
             conflits=conflits,
-            existantes={(c, j) for pk, c, j, _s in existantes if pk not in retirees_pk},
+            existantes={(c, j) for pk, c, j in existantes if pk not in retirees_pk},
             expertises=expertises,
             seed=seed,
         )
@@ -265,16 +309,7 @@ def affecter(edition, by, seed=None):
             ]
         )
         AffectationJournal.objects.bulk_create(
-            [
-                AffectationJournal(
-                    jure_id=j,
-                    candidature_id=c,
-                    action=AffectationJournal.Action.RETRAIT,
-                    motif=MOTIF_CONFLIT,
-                    by=by,
-                )
-                for _pk, c, j in retirees
-            ]
+            _retraits_pour_conflit(retirees, by)
             + [
                 AffectationJournal(
                     jure_id=j,

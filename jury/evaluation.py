@@ -215,19 +215,30 @@ def soumettre(evaluation, by, now=None):
 
 
 def rouvrir(evaluation, by, now=None):
-    """Back to a draft, while the jury's phase is « évaluation »."""
+    """Back to a draft, while the jury's phase is « évaluation ». When the jury shows the others'
+    scores to who submitted, and another juror's submitted evaluation of the dossier exists,
+    the juror may have read it: ``rouverte_apres_consultation`` records it for the president
+    (it is never cleared)."""
     now = now or timezone.now()
     _verifier_auteur(evaluation, by)
+    jury = jury_de(evaluation)
+    consultee = (
+        jury.notes_visibles_apres_soumission
+        and Evaluation.objects.filter(candidature_id=evaluation.candidature_id, state=State.SOUMISE)
+        .exclude(pk=evaluation.pk)
+        .exists()
+    )
+    fields = {"rouverte_apres_consultation": True} if consultee else {}
     updated = Evaluation.objects.filter(
         pk=evaluation.pk,
         state=State.SOUMISE,
         candidature__edition__jury__phase=Jury.Phase.EVALUATION,
-    ).update(state=State.BROUILLON, submitted_at=None, updated_at=now, version=F("version") + 1)
+    ).update(state=State.BROUILLON, submitted_at=None, updated_at=now, version=F("version") + 1, **fields)
     if not updated:
         current = Evaluation.objects.get(pk=evaluation.pk)
         if current.state != State.SOUMISE:
             raise Refus(_("Cette évaluation n'est pas soumise : elle est déjà modifiable."))
-        raise Refus(raison_fermee(current, jury_de(evaluation)))
+        raise Refus(raison_fermee(current, jury))
     evaluation.refresh_from_db()
     return evaluation
 

@@ -117,6 +117,15 @@ class ConflitDeclare(models.Model):
     )
     motif = models.CharField(_("motif"), max_length=300)
     created_at = models.DateTimeField(_("déclaré le"), default=timezone.now)
+    declare_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("enregistré par"),
+        help_text=_("Le juré lui-même, ou l'équipe : seul le juré peut retirer ce qu'il a déclaré."),
+    )
 
     class Meta:
         verbose_name = _("conflit d'intérêts déclaré")
@@ -204,6 +213,11 @@ class Evaluation(models.Model):
     created_at = models.DateTimeField(_("affectée le"), default=timezone.now)
     updated_at = models.DateTimeField(_("modifiée le"), default=timezone.now)
     submitted_at = models.DateTimeField(_("soumise le"), null=True, blank=True)
+    rouverte_apres_consultation = models.BooleanField(
+        _("rouverte après lecture des autres évaluations"),
+        default=False,
+        help_text=_("Le juré a rouvert son évaluation alors qu'il pouvait lire celles des autres jurés."),
+    )
 
     class Meta:
         verbose_name = _("évaluation")

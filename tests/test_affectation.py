@@ -19,8 +19,9 @@ from jury.affectation import (
     ajouter,
     repartir,
     retirer,
+    retirer_conflits,
 )
-from jury.models import AffectationJournal, ConflitDeclare, Evaluation, Jury
+from jury.models import AffectationJournal, ConflitDeclare, Evaluation, Jury, Note
 from label.models import Candidature
 from tests.factories import (
     CandidatureFactory,
@@ -279,22 +280,27 @@ def test_affecter_never_assigns_a_conflicted_juror(edition, staff):
 
 
 @pytest.mark.django_db
-def test_affecter_removes_assignments_now_conflicted_unless_submitted(edition, staff):
+def test_affecter_removes_assignments_now_conflicted_even_submitted_and_fills_the_gap(edition, staff):
     agen = deposee(edition)
     bordeaux = deposee(edition)
     jure = JureFactory(edition=edition)
     JureFactory.create_batch(2, edition=edition)
     a_faire = EvaluationFactory(jure=jure, candidature=agen)
     soumise = EvaluationFactory(jure=jure, candidature=bordeaux, state=Evaluation.State.SOUMISE)
+    soumise.notes.create(critere=CritereFactory(edition=edition), score=5)
     for dossier in (agen, bordeaux):
         ConflitDeclare.objects.create(jure=jure, collectivite=dossier.collectivite, motif="Conjoint élu")
     bilan = affecter(edition, by=staff)
-    assert bilan.retires == 1
-    assert not Evaluation.objects.filter(pk=a_faire.pk).exists()
-    assert Evaluation.objects.filter(pk=soumise.pk).exists()
-    retrait = AffectationJournal.objects.get(action=AffectationJournal.Action.RETRAIT)
-    assert (retrait.jure, retrait.candidature, retrait.motif) == (jure, agen, MOTIF_CONFLIT)
-    assert agen.evaluations.count() == 2 and jure not in {e.jure for e in agen.evaluations.all()}
+    assert bilan.retires == 2
+    assert not Evaluation.objects.filter(pk__in=[a_faire.pk, soumise.pk]).exists()
+    assert not Note.objects.exists()  # the conflicted juror's scores no longer count
+    retraits = AffectationJournal.objects.filter(action=AffectationJournal.Action.RETRAIT)
+    assert {(r.jure, r.candidature, r.motif, r.by) for r in retraits} == {
+        (jure, agen, MOTIF_CONFLIT, staff),
+        (jure, bordeaux, MOTIF_CONFLIT, staff),
+    }
+    for dossier in (agen, bordeaux):  # the gap is filled by the two others, not counting him
+        assert dossier.evaluations.count() == 2 and jure not in {e.jure for e in dossier.evaluations.all()}
 
 
 @pytest.mark.django_db
@@ -348,6 +354,54 @@ def test_affecter_query_count_does_not_grow_with_dossiers(edition, staff):
     Jury.objects.create(edition=edition)
     JureFactory.create_batch(4, edition=edition)
     assert compter(1) == compter(20)
+
+
+# --- Conflicts that arise later ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("phase", [Jury.Phase.EVALUATION, Jury.Phase.DELIBERATION, Jury.Phase.CLOSE])
+def test_retirer_conflits_removes_the_jurors_conflicted_assignments_in_every_state(edition, staff, phase):
+    Jury.objects.create(edition=edition, phase=phase)
+    jure = JureFactory(edition=edition)
+    lot = DepartementFactory(code="47", nom="Lot-et-Garonne")
+    agen = deposee(edition, collectivite=CommuneFactory(nom="Agen", departement=lot))
+    nerac = deposee(edition, collectivite=CommuneFactory(nom="Nérac", departement=lot))
+    gironde = DepartementFactory(code="33", nom="Gironde")
+    bordeaux = deposee(edition, collectivite=CommuneFactory(nom="Bordeaux", departement=gironde))
+    EvaluationFactory(jure=jure, candidature=nerac, state=Evaluation.State.BROUILLON)
+    soumise = EvaluationFactory(jure=jure, candidature=agen, state=Evaluation.State.SOUMISE)
+    soumise.notes.create(critere=CritereFactory(edition=edition), score=5)
+    gardee = EvaluationFactory(jure=jure, candidature=bordeaux, state=Evaluation.State.SOUMISE)
+    autre = EvaluationFactory(jure=JureFactory(edition=edition), candidature=agen)
+    assert retirer_conflits(jure, staff) == []  # no conflict yet: nothing removed
+
+    ConflitDeclare.objects.create(jure=jure, departement=lot, motif="Conseiller départemental")
+    # Whatever the phase: during the deliberation too, a conflicted juror's scores go.
+    assert retirer_conflits(jure, jure.user) == [agen, nerac]
+    assert set(Evaluation.objects.values_list("pk", flat=True)) == {gardee.pk, autre.pk}
+    assert not Note.objects.filter(evaluation_id=soumise.pk).exists()
+    assert {(r.candidature, r.action, r.motif, r.by) for r in AffectationJournal.objects.all()} == {
+        (agen, AffectationJournal.Action.RETRAIT, MOTIF_CONFLIT, jure.user),
+        (nerac, AffectationJournal.Action.RETRAIT, MOTIF_CONFLIT, jure.user),
+    }
+    assert retirer_conflits(jure, jure.user) == []  # again: nothing left to remove
+    assert AffectationJournal.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_retirer_conflits_leaves_the_dossier_lacking_a_juror_on_the_presidents_page(client, edition):
+    president = JureFactory(edition=edition, president=True)
+    connecter(client, president.user)
+    dossier = deposee(edition, collectivite=CommuneFactory(nom="Agen"))
+    jure = JureFactory(edition=edition, nom="Juré Martin")
+    EvaluationFactory(jure=jure, candidature=dossier, state=Evaluation.State.SOUMISE)
+    EvaluationFactory(jure=JureFactory(edition=edition), candidature=dossier)
+    assert not client.get(liste_url(edition), {"dossiers": "incomplets"}).context["lignes"]
+    ConflitDeclare.objects.create(jure=jure, collectivite=dossier.collectivite, motif="Ancien agent")
+    retirer_conflits(jure, jure.user)
+    lignes = client.get(liste_url(edition), {"dossiers": "incomplets"}).context["lignes"]
+    assert [(ligne["candidature"], ligne["nombre"]) for ligne in lignes] == [(dossier, 1)]
 
 
 # --- Changes by hand --------------------------------------------------------------------------

@@ -412,6 +412,50 @@ def test_rouvrir_makes_it_a_draft_again_and_a_second_click_gets_a_message(juror_
     assert 'hx-post="' in response.content.decode()  # the form is back
 
 
+def test_rouvrir_after_reading_the_others_scores_is_recorded_and_the_juror_told(
+    juror_client, evaluation, criteres, edition
+):
+    autre = EvaluationFactory(jure=JureFactory(edition=edition), candidature=evaluation.candidature)
+    submitted(autre, criteres)
+    submitted(evaluation, criteres)
+    page = juror_client.get(url("evaluer", evaluation)).content.decode()
+    assert "Évaluations des autres jurés" in page
+    assert (
+        "Vous avez pu lire les évaluations des autres jurés : si vous rouvrez la vôtre, "
+        "la présidence du jury le verra." in page
+    )
+    assert 'aria-describedby="rouvrir-aide"' in page
+    response = juror_client.post(url("rouvrir", evaluation), follow=True)
+    page = response.content.decode()
+    assert "Évaluation rouverte" in page
+    assert "La présidence du jury verra que vous avez rouvert votre évaluation" in page
+    evaluation.refresh_from_db()
+    assert evaluation.state == State.BROUILLON and evaluation.rouverte_apres_consultation
+    # Submitted and reopened again: the mark stays.
+    domaine.soumettre(evaluation, evaluation.jure.user)
+    Evaluation.objects.filter(pk=autre.pk).delete()
+    domaine.rouvrir(evaluation, evaluation.jure.user)
+    assert evaluation.rouverte_apres_consultation
+
+
+@pytest.mark.parametrize("cas", ["notes_cachees", "seulement_un_brouillon", "seul_sur_le_dossier"])
+def test_rouvrir_without_having_seen_other_scores_is_not_recorded(
+    juror_client, evaluation, criteres, edition, cas
+):
+    Jury.objects.create(edition=edition, notes_visibles_apres_soumission=cas != "notes_cachees")
+    if cas != "seul_sur_le_dossier":
+        autre = EvaluationFactory(jure=JureFactory(edition=edition), candidature=evaluation.candidature)
+        (saved if cas == "seulement_un_brouillon" else submitted)(autre, criteres)
+    EvaluationFactory(jure=JureFactory(edition=edition), state=State.SOUMISE)  # another dossier's
+    submitted(evaluation, criteres)
+    page = juror_client.get(url("evaluer", evaluation)).content.decode()
+    assert "Rouvrir mon évaluation" in page and "la présidence du jury le verra" not in page
+    response = juror_client.post(url("rouvrir", evaluation), follow=True)
+    assert "La présidence du jury verra" not in response.content.decode()
+    evaluation.refresh_from_db()
+    assert evaluation.state == State.BROUILLON and not evaluation.rouverte_apres_consultation
+
+
 @pytest.mark.parametrize("phase", [Jury.Phase.DELIBERATION, Jury.Phase.CLOSE])
 def test_once_the_deliberation_opens_nothing_changes(juror_client, evaluation, criteres, edition, phase):
     saved(evaluation, criteres)

@@ -13,13 +13,15 @@ from django.urls import reverse
 
 from atlaas.models import Collectivite
 from jury import invitations
+from jury.affectation import MOTIF_CONFLIT
 from jury.context_processors import cle_jure
-from jury.models import ConflitDeclare, Critere, Jure, Jury
+from jury.models import AffectationJournal, ConflitDeclare, Critere, Evaluation, Jure, Jury, Note
 from label.models import Candidature
 from tests.factories import (
     CandidatureFactory,
     CategorieFactory,
     CommuneFactory,
+    CritereFactory,
     DepartementFactory,
     EditionFactory,
     EpciFactory,
@@ -370,20 +372,86 @@ def test_declare_the_same_conflict_twice_is_refused(client):
     assert jure.conflits.count() == 1
 
 
-def test_declaring_a_conflict_on_an_assigned_dossier_tells_the_president_will_reassign_it(client):
-    evaluation = EvaluationFactory(
-        candidature__collectivite=CommuneFactory(code="47001", nom="Agen", slug="agen")
+def test_declaring_a_conflict_withdraws_the_dossiers_concerned_even_submitted_and_says_which(client):
+    jure = JureFactory()
+    lot = DepartementFactory(code="47", nom="Lot-et-Garonne")
+    agen = EvaluationFactory(
+        jure=jure,
+        candidature__collectivite=CommuneFactory(code="47001", nom="Agen", slug="agen", departement=lot),
+        state=Evaluation.State.SOUMISE,
     )
+    agen.notes.create(critere=CritereFactory(edition=jure.edition), score=5)
+    gironde = DepartementFactory(code="33", nom="Gironde")
+    bordeaux = EvaluationFactory(jure=jure, candidature__collectivite=CommuneFactory(departement=gironde))
+    connecter(client, jure.user)
+    response = declare(client, collectivite="Agen", motif="Élu")
+    response = client.get(response.url)
+    page = response.content.decode()
+    assert "Conflit d&#x27;intérêts déclaré : Agen (47)." in page
+    assert (
+        "Ce dossier vous est retiré, avec votre évaluation s&#x27;il y en avait une : Agen (47). "
+        "La présidence du jury le confiera à un autre juré." in page
+    )
+    assert "Agen (47) — déclaré : Élu" in page  # now among the detected conflicts
+    assert list(Evaluation.objects.all()) == [bordeaux]  # the submitted one too, with its scores
+    assert not Note.objects.exists()
+    retrait = AffectationJournal.objects.get()
+    assert (retrait.jure, retrait.candidature, retrait.action, retrait.motif, retrait.by) == (
+        jure,
+        agen.candidature,
+        AffectationJournal.Action.RETRAIT,
+        MOTIF_CONFLIT,
+        jure.user,
+    )
+    conflit = ConflitDeclare.objects.get()
+    assert conflit.declare_par == jure.user
+
+
+def test_declaring_a_conflict_during_the_deliberation_still_withdraws_the_dossier(client):
+    evaluation = EvaluationFactory(candidature__collectivite=CommuneFactory(code="47001", nom="Agen"))
+    Jury.objects.create(edition=evaluation.jure.edition, phase=Jury.Phase.DELIBERATION)
+    connecter(client, evaluation.jure.user)
+    response = declare(client, collectivite="47001", motif="Élu")
+    assert response.status_code == 302
+    assert not Evaluation.objects.exists()
+    assert AffectationJournal.objects.get().motif == MOTIF_CONFLIT
+
+
+def test_declaring_a_conflict_with_no_assigned_dossier_concerned_withdraws_nothing(client):
+    evaluation = EvaluationFactory(candidature__collectivite=CommuneFactory(code="47001", nom="Agen"))
+    CommuneFactory(code="47100", nom="Nérac", slug="nerac")
     connecter(client, evaluation.jure.user)
     response = client.post(
         reverse("jury:profil", args=[2027]),
-        {"formulaire": "conflit", "conflit-collectivite": "Agen", "conflit-motif": "Élu"},
+        {"formulaire": "conflit", "conflit-collectivite": "47100", "conflit-motif": "Élu"},
+        follow=True,
+    )
+    assert "vous est retiré" not in response.content.decode()
+    assert Evaluation.objects.get() == evaluation
+    assert not AffectationJournal.objects.exists()
+
+
+def test_changing_the_home_departement_withdraws_the_dossiers_of_that_departement(client):
+    gironde = DepartementFactory(code="33", nom="Gironde")
+    jure = JureFactory()
+    bordeaux = EvaluationFactory(
+        jure=jure,
+        candidature__collectivite=CommuneFactory(code="33063", nom="Bordeaux", departement=gironde),
+        state=Evaluation.State.SOUMISE,
+    )
+    agen = EvaluationFactory(jure=jure, candidature__collectivite=CommuneFactory(nom="Agen"))
+    connecter(client, jure.user)
+    response = client.post(
+        reverse("jury:profil", args=[2027]),
+        {"formulaire": "profil", "organisation": "Sciences Po", "departement": gironde.pk},
         follow=True,
     )
     page = response.content.decode()
-    assert "Un dossier qui vous était confié est concerné" in page
-    assert "la présidence du jury le confiera à un autre juré" in page
-    assert "Agen (47) — déclaré : Élu" in page  # now among the detected conflicts
+    assert "Votre profil est enregistré." in page
+    assert "Ce dossier vous est retiré" in page and "Bordeaux (33)" in page
+    assert list(Evaluation.objects.all()) == [agen]
+    retrait = AffectationJournal.objects.get()
+    assert (retrait.candidature, retrait.motif) == (bordeaux.candidature, MOTIF_CONFLIT)
 
 
 def test_profile_lists_the_conflicts_found_among_submitted_dossiers(client):
@@ -430,9 +498,12 @@ def test_profile_page_queries_do_not_grow_with_conflicts(client, django_assert_m
 
 def test_remove_a_declared_conflict(client):
     jure = JureFactory()
-    conflit = ConflitDeclare.objects.create(jure=jure, departement=DepartementFactory(), motif="Élu")
+    conflit = ConflitDeclare.objects.create(
+        jure=jure, departement=DepartementFactory(), motif="Élu", declare_par=jure.user
+    )
     connecter(client, jure.user)
     url = reverse("jury:conflit_supprimer", args=[2027, conflit.pk])
+    assert url in client.get(reverse("jury:profil", args=[2027])).content.decode()
     assert client.get(url).status_code == 405
     assert client.post(url).url == reverse("jury:profil", args=[2027])
     assert not ConflitDeclare.objects.exists()
@@ -440,8 +511,33 @@ def test_remove_a_declared_conflict(client):
     assert "Ce conflit d&#x27;intérêts était déjà retiré." in response.content.decode()
 
 
+@pytest.mark.parametrize("par_l_equipe", [True, False])
+def test_a_conflict_recorded_by_the_team_cannot_be_removed_by_the_juror(client, staff, par_l_equipe):
+    """Recorded in the admin (or before who recorded it was kept): only the team removes it."""
+    jure = JureFactory()
+    conflit = ConflitDeclare.objects.create(
+        jure=jure,
+        departement=DepartementFactory(code="33", nom="Gironde"),
+        motif="Signalé par la préfecture",
+        declare_par=staff if par_l_equipe else None,
+    )
+    connecter(client, jure.user)
+    url = reverse("jury:conflit_supprimer", args=[2027, conflit.pk])
+    page = client.get(reverse("jury:profil", args=[2027])).content.decode()
+    assert "Signalé par la préfecture" in page
+    assert "Conflit enregistré par l'équipe : seule l'équipe peut le retirer." in page
+    assert url not in page
+    response = client.post(url, follow=True)
+    assert response.redirect_chain == [(reverse("jury:profil", args=[2027]), 302)]
+    assert "Ce conflit d&#x27;intérêts a été enregistré par l&#x27;équipe" in response.content.decode()
+    assert ConflitDeclare.objects.filter(pk=conflit.pk).exists()
+
+
 def test_another_jurors_conflict_is_a_404(client):
-    other = ConflitDeclare.objects.create(jure=JureFactory(), departement=DepartementFactory(), motif="Élu")
+    autre = JureFactory()
+    other = ConflitDeclare.objects.create(
+        jure=autre, departement=DepartementFactory(), motif="Élu", declare_par=autre.user
+    )
     jure = JureFactory()
     connecter(client, jure.user)
     assert client.post(reverse("jury:conflit_supprimer", args=[2027, other.pk])).status_code == 404
@@ -513,6 +609,30 @@ def test_admin_conflict_inline_needs_one_target(client, staff):
     assert "contrainte" not in page
 
 
+def test_admin_conflict_inline_is_recorded_as_the_teams_and_withdraws_the_dossier(client, staff):
+    lot = DepartementFactory(code="47", nom="Lot-et-Garonne")
+    evaluation = EvaluationFactory(
+        candidature__collectivite=CommuneFactory(nom="Agen", departement=lot), state=Evaluation.State.SOUMISE
+    )
+    jure = evaluation.jure
+    client.force_login(staff)
+    data = {
+        **jure_form(jure.edition, email=jure.email, nom=jure.nom),
+        "conflits-TOTAL_FORMS": "1",
+        "conflits-0-departement": lot.pk,
+        "conflits-0-motif": "Signalé par la préfecture",
+    }
+    response = client.post(reverse("admin:jury_jure_change", args=[jure.pk]), data, follow=True)
+    assert response.status_code == 200
+    assert f"{jure.nom} est retiré(e) d&#x27;un dossier pour conflit d&#x27;intérêts : Agen (47)." in (
+        response.content.decode()
+    )
+    conflit = ConflitDeclare.objects.get()
+    assert (conflit.jure, conflit.departement, conflit.declare_par) == (jure, lot, staff)
+    assert not Evaluation.objects.exists()
+    assert AffectationJournal.objects.get().by == staff
+
+
 def test_admin_default_grid_action(client, staff):
     CategorieFactory(nom="Vivre ensemble", ordre=1)
     jury = Jury.objects.create(edition=EditionFactory())
@@ -534,7 +654,7 @@ def test_admin_pages_open_and_audit_rows_are_read_only(client, staff):
     jury = Jury.objects.create(edition=evaluation.jure.edition)
     ConflitDeclare.objects.create(jure=evaluation.jure, collectivite=Collectivite.objects.get(), motif="Élu")
     critere = Critere.objects.create(edition=jury.edition, libelle="Vivre ensemble")
-    client.force_login(staff)
+    client.force_login(activer_mfa(staff))
     for name, args in [
         ("jury_jury_changelist", []),
         ("jury_jury_change", [jury.pk]),
@@ -557,7 +677,35 @@ def test_admin_pages_open_and_audit_rows_are_read_only(client, staff):
     assert response.status_code == 403
 
 
-def test_admin_grid_is_edited_in_the_changelist(client, staff):
+def test_admin_scores_and_journal_are_for_staff_with_a_totp_only(client, staff):
+    evaluation = EvaluationFactory(note_jury="Très convaincant")
+    evaluation.notes.create(critere=CritereFactory(edition=evaluation.jure.edition), score=4)
+    AffectationJournal.objects.create(
+        jure=evaluation.jure, candidature=evaluation.candidature, action="ajout", motif="Renfort"
+    )
+    urls = [
+        reverse("admin:jury_evaluation_changelist"),
+        reverse("admin:jury_evaluation_change", args=[evaluation.pk]),
+        reverse("admin:jury_evaluation_history", args=[evaluation.pk]),
+        reverse("admin:jury_affectationjournal_changelist"),
+    ]
+    client.force_login(staff)
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+    index = client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:jury_jure_changelist") in index
+    assert reverse("admin:jury_evaluation_changelist") not in index
+    assert reverse("admin:jury_affectationjournal_changelist") not in index
+
+    activer_mfa(staff)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    index = client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:jury_evaluation_changelist") in index
+    assert "Très convaincant" in client.get(urls[1]).content.decode()
+
+
+def test_admin_grid_order_is_edited_in_the_changelist_not_weights_or_scales(client, staff):
     critere = Critere.objects.create(edition=EditionFactory(), libelle="Vivre ensemble")
     client.force_login(staff)
     response = client.post(
@@ -574,14 +722,84 @@ def test_admin_grid_is_edited_in_the_changelist(client, staff):
     )
     assert response.status_code == 302
     critere.refresh_from_db()
-    assert (critere.ordre, critere.poids, critere.echelle) == (3, 2, 10)
+    assert (critere.ordre, critere.poids, critere.echelle) == (3, 1, 5)
+
+
+def critere_form(critere, **data):
+    return {
+        "edition": critere.edition_id,
+        "libelle": critere.libelle,
+        "aide": "",
+        "categorie": "",
+        "poids": critere.poids,
+        "echelle": critere.echelle,
+        "ordre": critere.ordre,
+        **data,
+    }
+
+
+def test_admin_grid_is_open_until_a_juror_scores(client, staff):
+    critere = CritereFactory(poids=1, echelle=5)
+    client.force_login(staff)
+    url = reverse("admin:jury_critere_change", args=[critere.pk])
+    assert reverse("admin:jury_critere_delete", args=[critere.pk]) in client.get(url).content.decode()
+    assert client.post(url, critere_form(critere, poids="3", echelle="10")).status_code == 302
+    critere.refresh_from_db()
+    assert (critere.poids, critere.echelle) == (3, 10)
+    added = client.post(reverse("admin:jury_critere_add"), critere_form(critere, libelle="Nouveau"))
+    assert added.status_code == 302
+    delete = client.post(reverse("admin:jury_critere_delete", args=[critere.pk]), {"post": "yes"})
+    assert delete.status_code == 302
+    assert list(Critere.objects.values_list("libelle", flat=True)) == ["Nouveau"]
+
+
+def test_admin_grid_is_frozen_once_a_juror_scored(client, staff):
+    evaluation = EvaluationFactory()
+    edition = evaluation.jure.edition
+    critere = CritereFactory(edition=edition, poids=2, echelle=10)
+    other = CritereFactory(edition=edition)
+    evaluation.notes.create(critere=critere, score=None)  # a draft's empty score is enough
+    libre = CritereFactory(edition=EditionFactory(annee=2026, numero=27), libelle="Critère 2026")
+    client.force_login(staff)
+
+    # Weights and scales are read-only; the rest stays editable.
+    url = reverse("admin:jury_critere_change", args=[critere.pk])
+    page = client.get(url).content.decode()
+    assert 'name="poids"' not in page and 'name="echelle"' not in page and 'name="libelle"' in page
+    assert reverse("admin:jury_critere_delete", args=[critere.pk]) not in page
+    data = critere_form(critere, libelle="Renommé", poids="1", echelle="5", edition=libre.edition_id)
+    assert client.post(url, data).status_code == 302
+    critere.refresh_from_db()
+    assert (critere.libelle, critere.poids, critere.echelle, critere.edition) == ("Renommé", 2, 10, edition)
+
+    # No new criterion in that edition, whether added or moved from another edition.
+    response = client.post(reverse("admin:jury_critere_add"), critere_form(critere, libelle="Nouveau"))
+    assert response.status_code == 200
+    assert "Des jurés ont déjà noté des dossiers du Label 2027 avec sa grille" in response.content.decode()
+    response = client.post(
+        reverse("admin:jury_critere_change", args=[libre.pk]), critere_form(libre, edition=edition.pk)
+    )
+    assert "ne peut plus recevoir de nouveau critère" in response.content.decode()
+    assert list(Critere.objects.filter(edition=edition)) == [critere, other]
+
+    # No deletion, one by one or in bulk.
+    assert (
+        client.post(reverse("admin:jury_critere_delete", args=[other.pk]), {"post": "yes"}).status_code == 403
+    )
+    bulk = {"action": "delete_selected", "_selected_action": [other.pk, libre.pk]}
+    page = client.post(reverse("admin:jury_critere_changelist"), bulk).content.decode()
+    assert "Impossible de supprimer" in page
+    response = client.post(reverse("admin:jury_critere_changelist"), {**bulk, "post": "yes"})
+    assert response.status_code == 403
+    assert Critere.objects.count() == 3
+    assert Note.objects.count() == 1
 
 
 @pytest.mark.parametrize(
     "name", ["jury_jure_changelist", "jury_evaluation_changelist", "jury_critere_changelist"]
 )
 def test_admin_lists_queries_do_not_grow_with_rows(client, staff, name):
-    client.force_login(staff)
+    client.force_login(activer_mfa(staff))
     url = reverse(f"admin:{name}")
 
     def add():

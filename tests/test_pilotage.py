@@ -337,6 +337,16 @@ def test_pilotage_dossier_shows_drafts_with_their_state(president, jeu):
     assert "pas encore soumise" in html
 
 
+def test_pilotage_dossier_and_export_flag_an_evaluation_reopened_after_reading_the_others(president, jeu):
+    jeu.alice.evaluations.filter(candidature=jeu.agen).update(rouverte_apres_consultation=True)
+    page = contenu(president.get(url("pilotage_dossier", jeu.agen.pk)))
+    assert page.count("rouverte après consultation des notes des autres jurés") == 1
+    assert (
+        "Soumise (rouverte après consultation des autres notes)"
+        in president.get(url("export_csv")).content.decode()
+    )
+
+
 def test_pilotage_dossier_is_404_for_the_conflicted_president(president, jeu):
     assert president.get(url("pilotage_dossier", jeu.dax.pk)).status_code == 404
 

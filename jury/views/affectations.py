@@ -147,7 +147,8 @@ def affectations(request, annee):
 @jury_view(president=True)
 @require_POST
 def lancer(request, annee):
-    """Run the automatic assignment; existing assignments and work are kept."""
+    """Run the automatic assignment; existing assignments and work are kept, except where a
+    conflict of interest appeared (those go, scores included)."""
     try:
         bilan = affecter(request.edition, by=request.user)
     except AffectationRefusee as refus:

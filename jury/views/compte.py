@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import conflits, invitations
+from .. import affectation, conflits, invitations
 from ..forms import ConflitForm, ProfilForm
-from ..models import ConflitDeclare, Evaluation, Jure
+from ..models import ConflitDeclare, Jure
 from ..rules import jury_view, mfa_active
 
 
@@ -76,25 +77,19 @@ def mfa_requise(request):
     return render(request, "jury/compte/mfa_requise.html")
 
 
-def _dossiers_en_conflit(jure):
-    """The ids of the dossiers assigned to the juror that they are in conflict with."""
-    evaluations = Evaluation.objects.filter(jure=jure).select_related("candidature__collectivite")
-    return set(conflits.conflits([jure], [e.candidature for e in evaluations])[jure.pk])
-
-
-def _signaler_nouveaux_conflits(request, jure, avant):
-    nouveaux = _dossiers_en_conflit(jure) - avant
-    if nouveaux:
+def _signaler_retraits(request, retirees):
+    """Tell the juror which dossiers were just taken from them, and what happens next."""
+    if retirees:
         messages.warning(
             request,
             ngettext(
-                "Un dossier qui vous était confié est concerné : vous n'y avez plus accès, "
-                "et la présidence du jury le confiera à un autre juré.",
-                "%(count)d dossiers qui vous étaient confiés sont concernés : vous n'y avez plus "
-                "accès, et la présidence du jury les confiera à d'autres jurés.",
-                len(nouveaux),
+                "Ce dossier vous est retiré, avec votre évaluation s'il y en avait une : %(dossiers)s. "
+                "La présidence du jury le confiera à un autre juré.",
+                "Ces dossiers vous sont retirés, avec vos évaluations s'il y en avait : %(dossiers)s. "
+                "La présidence du jury les confiera à d'autres jurés.",
+                len(retirees),
             )
-            % {"count": len(nouveaux)},
+            % {"dossiers": ", ".join(str(c.collectivite) for c in retirees)},
         )
 
 
@@ -102,31 +97,40 @@ def _signaler_nouveaux_conflits(request, jure, avant):
 @jury_view()
 def profil(request, annee):
     """The juror's profile (organisation, expertise, home département) and their conflicts of
-    interest: declared ones, and those found among the edition's submitted dossiers."""
+    interest: declared ones, and those found among the edition's submitted dossiers. A new
+    conflict takes the juror off the dossiers concerned at once, in the same transaction."""
     jure = request.jure
     if jure is None:
         raise Http404
     profil_form = ProfilForm(instance=jure)
     conflit_form = ConflitForm(jure=jure, prefix="conflit")
     if request.method == "POST":
-        avant = _dossiers_en_conflit(jure)
         if request.POST.get("formulaire") == "conflit":
             conflit_form = ConflitForm(request.POST, jure=jure, prefix="conflit")
             if conflit_form.is_valid():
-                conflit = conflit_form.save()
+                with transaction.atomic():
+                    # As ConflitForm.save, recording who declared it: only they may remove it.
+                    conflit = ConflitDeclare.objects.create(
+                        jure=jure, declare_par=request.user, **conflit_form.cleaned_data
+                    )
+                    retirees = affectation.retirer_conflits(jure, request.user)
                 messages.success(
                     request,
                     _("Conflit d'intérêts déclaré : %(objet)s.")
                     % {"objet": conflit.collectivite or conflit.departement},
                 )
-                _signaler_nouveaux_conflits(request, jure, avant)
+                _signaler_retraits(request, retirees)
                 return redirect("jury:profil", annee)
         else:
             profil_form = ProfilForm(request.POST, instance=jure)
             if profil_form.is_valid():
-                profil_form.save()
+                retirees = []
+                with transaction.atomic():
+                    profil_form.save()
+                    if "departement" in profil_form.changed_data:
+                        retirees = affectation.retirer_conflits(jure, request.user)
                 messages.success(request, _("Votre profil est enregistré."))
-                _signaler_nouveaux_conflits(request, jure, avant)
+                _signaler_retraits(request, retirees)
                 return redirect("jury:profil", annee)
     candidatures = list(
         conflits.candidatures_a_evaluer(request.edition).select_related("collectivite__departement")
@@ -152,9 +156,14 @@ def conflit_supprimer(request, annee, pk):
     jure = request.jure
     if jure is None:
         raise Http404
-    deleted = ConflitDeclare.objects.filter(pk=pk, jure=jure).delete()[0]
+    deleted = ConflitDeclare.objects.filter(pk=pk, jure=jure, declare_par=request.user).delete()[0]
     if deleted:
         messages.success(request, _("Le conflit d'intérêts déclaré est retiré."))
+    elif ConflitDeclare.objects.filter(pk=pk, jure=jure).exists():
+        messages.error(
+            request,
+            _("Ce conflit d'intérêts a été enregistré par l'équipe : seule l'équipe peut le retirer."),
+        )
     elif ConflitDeclare.objects.filter(pk=pk).exists():
         raise Http404  # another juror's
     else:

@@ -221,6 +221,14 @@ def rouvrir(request, annee, pk):
         messages.success(
             request, _("Évaluation rouverte : elle redevient un brouillon à soumettre à nouveau.")
         )
+        if evaluation.rouverte_apres_consultation:
+            messages.info(
+                request,
+                _(
+                    "La présidence du jury verra que vous avez rouvert votre évaluation après avoir "
+                    "pu lire celles des autres jurés."
+                ),
+            )
     return redirect("jury:evaluer", annee=annee, pk=pk)
 
 

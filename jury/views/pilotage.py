@@ -301,7 +301,12 @@ def _tableau(request):
             ligne = [
                 *dossier,
                 evaluation.jure.nom,
-                evaluation.get_state_display(),
+                evaluation.get_state_display()
+                + (
+                    _(" (rouverte après consultation des autres notes)")
+                    if evaluation.rouverte_apres_consultation
+                    else ""
+                ),
                 _round(scores.get(evaluation.pk)),
             ]
             for critere in criteres:
