@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 
-from . import workflow
+from . import publication, workflow
 from .models import (
     Candidature,
     CandidatureTransition,
@@ -33,9 +33,9 @@ class EditionAdmin(admin.ModelAdmin):
     list_display = ["annee", "numero", "state", "ouverture", "cloture", "ceremonie_date", "ceremonie_lieu"]
     list_filter = ["state"]
     search_fields = ["annee", "ceremonie_lieu"]
-    readonly_fields = ["state"]
+    readonly_fields = ["state", "resultats_clos_at", "publie_at"]
     inlines = [MentionInline, SectionInline]
-    actions = ["open_edition", "close_edition", "copy_to_next_year"]
+    actions = ["open_edition", "close_edition", "copy_to_next_year", "publish_palmares"]
     fieldsets = [
         (None, {"fields": ["annee", "numero", "state"]}),
         (
@@ -52,6 +52,10 @@ class EditionAdmin(admin.ModelAdmin):
             },
         ),
         (_("Règles"), {"fields": ["seuil_village", "note_adhesion"]}),
+        (
+            _("Résultats"),
+            {"fields": ["resultats_clos_at", "publie_at", "president_association", "president_jury"]},
+        ),
     ]
 
     def _move(self, request, queryset, to_state):
@@ -88,6 +92,21 @@ class EditionAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("%(copy)s préparé à partir de %(edition)s.") % {"copy": copy, "edition": edition},
+                )
+
+
+    @admin.action(description=_("Publier le palmarès maintenant"))
+    def publish_palmares(self, request, queryset):
+        for edition in queryset:
+            try:
+                publication.publier(edition)
+            except workflow.TransitionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("Palmarès du %(edition)s publié : certificats et fichiers en préparation.")
+                    % {"edition": edition},
                 )
 
 

@@ -44,6 +44,19 @@ class Edition(models.Model):
         _("seuil des villages"), default=3000, help_text=_("Une commune de moins d'habitants est un village.")
     )
     note_adhesion = models.TextField(_("note sur l'adhésion"), blank=True)
+    publie_at = models.DateTimeField(
+        _("palmarès publié le"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Avant ce moment, rien des résultats de l'édition n'est public."),
+    )
+    president_association = models.CharField(
+        _("président(e) de l'association"), max_length=150, blank=True, help_text=_("Signe les certificats.")
+    )
+    president_jury = models.CharField(
+        _("président(e) du jury"), max_length=150, blank=True, help_text=_("Signe les certificats.")
+    )
     resultats_clos_at = models.DateTimeField(
         _("délibération close le"),
         null=True,
@@ -65,6 +78,10 @@ class Edition(models.Model):
 
     def __str__(self):
         return _("Label %(annee)s") % {"annee": self.annee}
+
+    @property
+    def est_publiee(self):
+        return self.publie_at is not None
 
     def is_open(self, now=None):
         now = now or timezone.now()
@@ -374,3 +391,64 @@ class Labellisation(models.Model):
 
     def __str__(self):
         return f"{self.collectivite} {self.annee} : {self.get_niveau_display()}"
+
+
+def document_upload_to(instance, filename):
+    suffix = Path(filename).suffix.lower()
+    return f"documents/{instance.edition.annee}/{instance.kind}/{instance.uuid.hex}{suffix}"
+
+
+class Document(models.Model):
+    """A file generated in the background at publication: a laureate's certificate, or one of the
+    palmarès files of the edition. The row exists first (« en attente »); a task fills it; a
+    failed or interrupted generation stays visible and is retried. The file is written whole
+    before the row points to it: a killed worker leaves no half-file behind."""
+
+    class Kind(models.TextChoices):
+        CERTIFICAT = "certificat", _("Certificat")
+        PALMARES_CSV = "palmares_csv", _("Palmarès (CSV)")
+        PALMARES_JSON = "palmares_json", _("Palmarès (JSON)")
+        PALMARES_PDF = "palmares_pdf", _("Palmarès (PDF)")
+
+    class State(models.TextChoices):
+        ATTENTE = "attente", _("En attente")
+        EN_COURS = "en_cours", _("En cours")
+        PRET = "pret", _("Prêt")
+        ECHEC = "echec", _("Échec")
+
+    edition = models.ForeignKey(Edition, models.CASCADE, related_name="documents", verbose_name=_("édition"))
+    kind = models.CharField(_("type"), max_length=14, choices=Kind)
+    candidature = models.ForeignKey(
+        Candidature,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("candidature"),
+    )
+    uuid = models.UUIDField(_("identifiant public"), default=uuid.uuid4, unique=True, editable=False)
+    fichier = models.FileField(_("fichier"), upload_to=document_upload_to, max_length=200, blank=True)
+    state = models.CharField(_("état"), max_length=8, choices=State, default=State.ATTENTE, db_index=True)
+    erreur = models.TextField(_("erreur"), blank=True)
+    tentatives = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    updated_at = models.DateTimeField(_("modifié le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document généré")
+        verbose_name_plural = _("documents générés")
+        ordering = ["edition", "kind", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edition", "kind"],
+                condition=models.Q(candidature__isnull=True),
+                name="document_unique_per_edition",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "candidature"],
+                condition=models.Q(candidature__isnull=False),
+                name="document_unique_per_candidature",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.candidature or self.edition}"

@@ -1,10 +1,12 @@
-"""Background work of the label: receipts of submitted candidatures, reminders before closing.
+"""Background work of the label: receipts of submitted candidatures, reminders before closing,
+the publication of the palmarès and its files.
 
 Tasks are thin: primitive ids in, a domain function does the work, safe to run twice.
 """
 
 from celery import shared_task
 
+from . import annonces, documents, publication
 from .receipts import send_receipt_emails
 from .submission import remind_drafts
 
@@ -28,3 +30,34 @@ def send_closing_reminders(self):
     a queue also sends them."""
     queue = (self.request.delivery_info or {}).get("routing_key")
     return remind_drafts(queue=queue)
+
+
+# --- Publication -----------------------------------------------------------------------------
+
+
+@shared_task
+def publier_editions():
+    """Celery beat, every five minutes: publish the editions whose planned moment has come."""
+    return [edition.annee for edition in publication.publier_prevues()]
+
+
+@shared_task
+def generer_documents(edition_id=None):
+    """Queue one task per document still to generate (all editions when no id: the beat run
+    that picks up what a stopped worker or a broker outage left behind)."""
+    ids = list(publication.a_generer(edition_id).values_list("pk", flat=True))
+    for pk in ids:
+        generer_document.delay(pk)
+    return len(ids)
+
+
+# acks_late + reject_on_worker_lost: a worker killed mid-render hands the task back to the broker.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def generer_document(document_id):
+    return documents.generer(document_id)
+
+
+@shared_task
+def envoyer_resultats(edition_id):
+    """E-mail each laureate's members their level, once."""
+    return annonces.annoncer_resultats(edition_id)

@@ -203,6 +203,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
         "options": {"expires": 50 * 60},
     },
+    # The palmarès is published at the planned moment (the ceremony); files left waiting by a
+    # stopped worker or a broker outage are queued again.
+    "publication-palmares": {
+        "task": "label.tasks.publier_editions",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    "documents-en-attente": {
+        "task": "label.tasks.generer_documents",
+        "schedule": crontab(minute="2-59/10"),
+        "options": {"expires": 9 * 60},
+    },
     # The Atlaas' spelling suggestions: their words are rebuilt before the cached ones expire.
     "vocabulaire-atlaas": {
         "task": "atlaas.tasks.construire_vocabulaire",

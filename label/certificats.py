@@ -1,0 +1,5 @@
+"""Certificates of the laureates."""
+
+
+def certificat_pdf(document):
+    raise NotImplementedError

@@ -1,0 +1,65 @@
+"""Generating the files of a publication, one document row at a time, safely run twice.
+
+``generer`` claims the row with a conditional UPDATE (a second worker gets nothing to do), renders
+the whole file in memory, stores it under its final name and only then marks the row « prêt »:
+a worker killed on the way leaves the row « en cours » without a file, and ``reprendre_documents``
+runs it again later. Each kind of document has its renderer, a function ``(document) -> (name,
+bytes)`` named in ``RENDUS``.
+"""
+
+import logging
+
+from django.core.files.base import ContentFile
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import Document
+from .publication import BLOQUE_APRES
+
+logger = logging.getLogger(__name__)
+
+RENDUS = {
+    Document.Kind.CERTIFICAT: "label.certificats.certificat_pdf",
+    Document.Kind.PALMARES_CSV: "label.palmares.palmares_csv",
+    Document.Kind.PALMARES_JSON: "label.palmares.palmares_json",
+    Document.Kind.PALMARES_PDF: "label.palmares.palmares_pdf",
+}
+
+
+def generer(document_id, now=None):
+    """Render and store one document; True if this call did it."""
+    now = now or timezone.now()
+    claimed = (
+        Document.objects.filter(pk=document_id)
+        .filter(
+            Q(state__in=[Document.State.ATTENTE, Document.State.ECHEC])
+            | Q(state=Document.State.EN_COURS, updated_at__lt=now - BLOQUE_APRES)
+        )
+        .update(state=Document.State.EN_COURS, tentatives=F("tentatives") + 1, updated_at=now)
+    )
+    if not claimed:
+        return False
+    document = Document.objects.select_related("edition", "candidature__collectivite").get(pk=document_id)
+    try:
+        nom, contenu = import_string(RENDUS[document.kind])(document)
+    except Exception as exc:  # any failure is shown to staff with its reason, and retried
+        logger.exception("Échec de la génération du document %s", document_id)
+        Document.objects.filter(pk=document_id).update(
+            state=Document.State.ECHEC,
+            erreur=f"{type(exc).__name__} : {exc}"[:2000],
+            updated_at=timezone.now(),
+        )
+        return False
+    ancien = document.fichier.name
+    cible = document.fichier.field.generate_filename(document, nom)
+    storage = document.fichier.storage
+    if cible != ancien and storage.exists(cible):
+        storage.delete(cible)  # left by an interrupted run: never referenced by the row
+    document.fichier.save(nom, ContentFile(contenu), save=False)
+    Document.objects.filter(pk=document_id).update(
+        fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()
+    )
+    if ancien and ancien != document.fichier.name:
+        storage.delete(ancien)
+    return True
