@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import candidatures, depot, espace
+from .views import candidatures, certificats, depot, espace, palmares, retours
 
 app_name = "label"
 urlpatterns = [
@@ -25,4 +25,16 @@ urlpatterns = [
     path("espace/candidatures/<int:pk>/historique/", depot.historique, name="historique"),
     path("espace/candidatures/<int:pk>/reprise/", depot.reprise, name="reprise"),
     path("espace/collectivites/<str:code>/candidature/reprendre/", depot.reprendre, name="reprendre"),
+    # Results, public once the edition is published.
+    path("palmares/", palmares.index, name="palmares_index"),
+    path("palmares/<int:annee>/", palmares.palmares, name="palmares"),
+    path("palmares/<int:annee>.csv", palmares.fichier, {"kind": "palmares_csv"}, name="palmares_csv"),
+    path("palmares/<int:annee>.json", palmares.fichier, {"kind": "palmares_json"}, name="palmares_json"),
+    path("palmares/<int:annee>.pdf", palmares.fichier, {"kind": "palmares_pdf"}, name="palmares_pdf"),
+    path("certificats/<str:uuid>/", certificats.verification, name="certificat_verification"),
+    path("collectivites/<str:code>/badge-<int:annee>.svg", certificats.badge, name="badge"),
+    path("espace/candidatures/<int:pk>/certificat.pdf", certificats.certificat, name="certificat"),
+    path("espace/candidatures/<int:pk>/badge/", certificats.badge_code, name="badge_code"),
+    path("espace/candidatures/<int:pk>/retour/", retours.retour, name="retour"),
+    path("espace/candidatures/<int:pk>/retour.pdf", retours.retour_pdf, name="retour_pdf"),
 ]
