@@ -6,8 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from atlaas.models import Collectivite
 from label.models import Labellisation
-from tests.factories import CommuneFactory, EpciFactory
+from tests.factories import CommuneFactory, EditionFactory, EpciFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +150,22 @@ def test_import_refuses_a_file_not_in_utf8(tmp_path, territoires):
 
 def test_import_refuses_a_missing_file(tmp_path):
     assert "Impossible de lire" in refus(str(tmp_path / "absent.csv"))
+
+
+def test_import_refuses_a_year_of_an_edition_kept_in_the_portal(tmp_path):
+    CommuneFactory(code="47001", nom="Agen")
+    EditionFactory(annee=2027)
+    fichier = tmp_path / "palmares.csv"
+    fichier.write_text("annee;code;niveau;mentions;ten\n2027;47001;3;;non\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="ligne 2 : le label 2027 est une édition du portail"):
+        call_command("import_palmares", str(fichier), verbosity=0)
+    assert not Labellisation.objects.exists()
+
+
+def test_import_sets_the_current_level_from_the_latest_label(tmp_path):
+    CommuneFactory(code="47001", nom="Agen")
+    fichier = tmp_path / "palmares.csv"
+    fichier.write_text("annee;code;niveau;mentions;ten\n2019;47001;2;;\n2021;47001;4;;\n", encoding="utf-8")
+    call_command("import_palmares", str(fichier), verbosity=0)
+    agen = Collectivite.objects.get(code="47001")
+    assert (agen.niveau, agen.niveau_millesime) == (4, 2021)

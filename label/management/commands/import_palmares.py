@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atlaas.models import Collectivite
-from label.models import Labellisation
+from label.models import Edition, Labellisation
 
 PREMIERE_ANNEE = 1999
 COLONNES = ("annee", "code", "niveau", "mentions", "ten")
@@ -84,6 +84,9 @@ def lire(texte):
     codes = _collectivites({_code(c[entete.index("code")]) for _n, c in brutes if len(c) == len(entete)})
     erreurs, rows, vues = [], [], {}
     derniere = timezone.localdate().year + 1
+    # An edition kept in the portal gets its results from its deliberation, public at publication:
+    # importing into it would publish them early.
+    editions = set(Edition.objects.values_list("annee", flat=True))
     for numero, cellules in brutes:
         if len(cellules) != len(entete):
             erreurs.append(
@@ -101,6 +104,11 @@ def lire(texte):
             probleme.append(
                 _("millésime « %(valeur)s » invalide (de %(premiere)d à %(derniere)d)")
                 % {"valeur": annee_texte, "premiere": PREMIERE_ANNEE, "derniere": derniere}
+            )
+        elif annee in editions:
+            probleme.append(
+                _("le label %(annee)d est une édition du portail : ses résultats viennent de sa délibération")
+                % {"annee": annee}
             )
         if code not in codes:
             probleme.append(_("code « %(code)s » inconnu (ni code INSEE ni SIREN connu)") % {"code": code})
@@ -158,6 +166,17 @@ def importer(rows):
             modifiees.append(label)
     Labellisation.objects.bulk_create(nouvelles, batch_size=PAQUET)
     Labellisation.objects.bulk_update(modifiees, ["niveau", "mentions", "ten"], batch_size=PAQUET)
+    # The collectivité's current level follows its latest label, imported or published.
+    derniers = {}
+    for row in sorted(rows, key=lambda r: r["annee"]):
+        derniers[row["collectivite_id"]] = row
+    groupes = {}
+    for pk, row in derniers.items():
+        groupes.setdefault((row["annee"], row["niveau"]), []).append(pk)
+    for (annee, niveau), pks in groupes.items():
+        Collectivite.objects.filter(pk__in=pks).filter(
+            Q(niveau_millesime__isnull=True) | Q(niveau_millesime__lte=annee)
+        ).update(niveau=niveau, niveau_millesime=annee)
     return len(nouvelles), len(modifiees), len(rows) - len(nouvelles) - len(modifiees)
 
 

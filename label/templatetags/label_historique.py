@@ -1,0 +1,156 @@
+"""A collectivité's label history on its public page (templates/atlaas/collectivite.html).
+
+The atlaas template loads this library: a template dependency, so atlaas' Python code never
+imports label. Only ``Labellisation`` rows are read: they exist for imported palmarès and for
+published editions, never for a result still under embargo. Each tag runs one query at most,
+whatever the number of years or member communes.
+"""
+
+from dataclasses import dataclass
+
+from django import template
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from label.models import Labellisation
+from label.selectors import TEN_VALIDITE
+
+register = template.Library()
+
+# The chart's geometry, in SVG user units (the SVG scales down with the page).
+PAS = 24  # width of one year
+BARRE = 14  # width of a bar
+UNITE = 18  # height of one level
+GAUCHE, HAUT, BAS, DROITE = 34, 18, 40, 10
+NIVEAU_MAX = 5
+ECHELLE = 1.3  # displayed size / user units, on a wide screen
+
+
+@dataclass
+class Colonne:
+    """One year of the chart: a bar if labelled that year, a gap mark otherwise."""
+
+    annee: int
+    label: Labellisation | None
+    x: int  # left of the bar
+    centre: int
+
+    @property
+    def y(self):
+        return HAUT + (NIVEAU_MAX - self.label.niveau) * UNITE
+
+    @property
+    def hauteur(self):
+        return self.label.niveau * UNITE
+
+
+@dataclass
+class Ten:
+    annee: int
+    jusqu_a: int
+    en_cours: bool
+
+
+def mentions_of(label):
+    return [ligne.strip() for ligne in label.mentions.splitlines() if ligne.strip()]
+
+
+def graphique(labels):
+    """The chart's columns from the first labelled year to the last, gaps included."""
+    par_annee = {label.annee: label for label in labels}
+    premiere, derniere = labels[0].annee, labels[-1].annee
+    colonnes = [
+        Colonne(
+            annee=annee,
+            label=par_annee.get(annee),
+            x=GAUCHE + i * PAS + (PAS - BARRE) // 2,
+            centre=GAUCHE + i * PAS + PAS // 2,
+        )
+        for i, annee in enumerate(range(premiere, derniere + 1))
+    ]
+    base = HAUT + NIVEAU_MAX * UNITE
+    return {
+        "colonnes": colonnes,
+        "niveaux": [(n, base - n * UNITE) for n in range(1, NIVEAU_MAX + 1)],
+        "base": base,
+        "gauche": GAUCHE,
+        "droite": GAUCHE + len(colonnes) * PAS,
+        "etiquette_y": base + 12,
+        "barre": BARRE,
+        "largeur": GAUCHE + len(colonnes) * PAS + DROITE,
+        "hauteur": base + BAS,
+        "largeur_affichee": round((GAUCHE + len(colonnes) * PAS + DROITE) * ECHELLE),
+        "hauteur_affichee": round((base + BAS) * ECHELLE),
+    }
+
+
+def niveau_depuis(labels):
+    """The first year of the run of consecutive years at the latest level."""
+    derniere = labels[-1]
+    depuis = derniere.annee
+    for label in reversed(labels[:-1]):
+        if label.annee != depuis - 1 or label.niveau != derniere.niveau:
+            break
+        depuis = label.annee
+    return depuis
+
+
+@register.inclusion_tag("label/collectivite/_historique.html")
+def historique_label(collectivite):
+    """The label history of the collectivité: chart, summary, distinctions, table (one query)."""
+    labels = list(Labellisation.objects.filter(collectivite_id=collectivite.pk).order_by("annee"))
+    if not labels:
+        return {"collectivite": collectivite, "labels": []}
+    annee_courante = timezone.localdate().year
+    tens = [
+        Ten(
+            annee=label.annee,
+            jusqu_a=label.annee + TEN_VALIDITE - 1,
+            en_cours=label.annee <= annee_courante <= label.annee + TEN_VALIDITE - 1,
+        )
+        for label in reversed(labels)
+        if label.ten
+    ]
+    lignes = [(label, mentions_of(label)) for label in reversed(labels)]
+    return {
+        "collectivite": collectivite,
+        "labels": labels,
+        "derniere": labels[-1],
+        "depuis": niveau_depuis(labels),
+        "graphique": graphique(labels),
+        "tens": tens,
+        "lignes": lignes,
+        "mentions": [(label, mentions) for label, mentions in lignes if mentions],
+    }
+
+
+def derniers_labels(collectivite_ids):
+    """{collectivité id: its latest Labellisation} (one query)."""
+    derniere = (
+        Labellisation.objects.filter(collectivite_id=OuterRef("collectivite_id"))
+        .order_by("-annee")
+        .values("annee")[:1]
+    )
+    return {
+        label.collectivite_id: label
+        for label in Labellisation.objects.filter(
+            collectivite_id__in=list(collectivite_ids), annee=Subquery(derniere)
+        )
+    }
+
+
+@register.inclusion_tag("label/collectivite/_dernier_label.html")
+def dernier_label(collectivite):
+    """The latest label of one collectivité, e.g. a commune's EPCI (one query)."""
+    label = None
+    if collectivite is not None:
+        label = Labellisation.objects.filter(collectivite_id=collectivite.pk).order_by("-annee").first()
+    return {"label": label}
+
+
+@register.simple_tag
+def labels_membres(membres):
+    """[(membre, latest label or None)] for the member communes of a territoire (one query)."""
+    membres = list(membres)
+    labels = derniers_labels(membre.pk for membre in membres) if membres else {}
+    return [(membre, labels.get(membre.pk)) for membre in membres]
