@@ -21,7 +21,7 @@ from label import workflow
 from label.workflow import ResultConflict, TransitionError
 
 from . import conflits
-from .models import Jure, Jury
+from .models import Evaluation, Jure, Jury
 
 __all__ = ["ResultConflict", "TransitionError", "clore", "decider", "ouvrir", "simulation"]
 
@@ -99,6 +99,16 @@ def clore(jury, by, now=None):
         if phase == Phase.CLOSE:
             raise TransitionError(_("La délibération est déjà close."))
         edition = workflow.clore_resultats(jury.edition, now=now)
+        # The collectivités' feedback: the submitted evaluations' comments for them, no names.
+        retours = {}
+        for candidature_id, commentaire in (
+            Evaluation.objects.filter(candidature__edition=edition, state=Evaluation.State.SOUMISE)
+            .exclude(commentaire_collectivite="")
+            .order_by("candidature_id", "pk")
+            .values_list("candidature_id", "commentaire_collectivite")
+        ):
+            retours.setdefault(candidature_id, []).append(commentaire)
+        workflow.enregistrer_retours(edition, retours)
         Jury.objects.filter(pk=jury.pk).update(phase=Phase.CLOSE)
     jury.phase = Phase.CLOSE
     jury.edition.resultats_clos_at = edition.resultats_clos_at

@@ -57,9 +57,16 @@ def generer(document_id, now=None):
     if cible != ancien and storage.exists(cible):
         storage.delete(cible)  # left by an interrupted run: never referenced by the row
     document.fichier.save(nom, ContentFile(contenu), save=False)
-    Document.objects.filter(pk=document_id).update(
-        fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()
+    # Only if the row is still this run's: a correction meanwhile set it back « en attente ».
+    pris = Document.objects.filter(
+        pk=document_id, state=Document.State.EN_COURS, tentatives=document.tentatives
     )
+    if not pris.update(
+        fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()
+    ):
+        if document.fichier.name != ancien:
+            storage.delete(document.fichier.name)
+        return False
     if ancien and ancien != document.fichier.name:
         storage.delete(ancien)
     return True

@@ -335,6 +335,21 @@ class Resultat(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("décidé par")
     )
     decided_at = models.DateTimeField(_("décidé le"), default=timezone.now)
+    retour_jury = models.TextField(
+        _("retour du jury"),
+        blank=True,
+        help_text=_(
+            "Les commentaires des jurés pour la collectivité, sans leur nom, séparés par une ligne vide : "
+            "écrits à la clôture de la délibération, lus par la collectivité après la publication."
+        ),
+    )
+    annonce_at = models.DateTimeField(
+        _("résultat annoncé le"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Envoi du courriel des résultats aux membres de la collectivité (une seule fois)."),
+    )
 
     class Meta:
         verbose_name = _("résultat")

@@ -203,6 +203,10 @@ def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, v
         ResultatJournal.objects.create(
             resultat=resultat, by=by, at=now, avant=avant, apres=_etat(resultat), motif=motif.strip()
         )
+        if edition.publie_at:
+            from .palmares import apres_correction  # palmares imports this module (through publication)
+
+            apres_correction(resultat, now=now)
     return resultat
 
 
@@ -230,3 +234,22 @@ def clore_resultats(edition, now=None):
     edition.resultats_clos_at = now or timezone.now()
     edition.save(update_fields=["resultats_clos_at"])
     return edition
+
+
+SEPARATEUR_RETOURS = "\n\n"
+
+
+def enregistrer_retours(edition, retours):
+    """Store the jurors' comments for each collectivité ({candidature id: [comments]}) on the
+    edition's results: anonymous, one comment per paragraph (blank lines inside a comment are
+    folded so that the blank line only separates comments). Called by the jury when the
+    deliberation closes, inside its transaction. Returns the number of results with comments."""
+    resultats = list(Resultat.objects.filter(candidature__edition=edition).only("pk", "candidature_id"))
+    for resultat in resultats:
+        commentaires = (
+            "\n".join(line.rstrip() for line in commentaire.strip().splitlines() if line.strip())
+            for commentaire in retours.get(resultat.candidature_id, ())
+        )
+        resultat.retour_jury = SEPARATEUR_RETOURS.join(c for c in commentaires if c)
+    Resultat.objects.bulk_update(resultats, ["retour_jury"], batch_size=500)
+    return sum(1 for resultat in resultats if resultat.retour_jury)

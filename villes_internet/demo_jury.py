@@ -3,14 +3,17 @@ its results decided, the open edition's submitted dossiers assigned and scored i
 
 import base64
 import datetime
+import tempfile
 
 from allauth.mfa.totp.internal.auth import TOTP
+from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
 from atlaas.models import Departement, Enjeu
 from jury import affectation, grille
 from jury.models import Evaluation, Jure, Jury, Note
+from label import publication
 from label.models import Candidature, Labellisation, Mention, Resultat, ResultatJournal
 
 JURES = [
@@ -140,6 +143,8 @@ def score_evaluations(rng, evaluations, niveaux, states, now):
 def build_deliberation(rng, edition, president):
     """The published edition: every dossier scored and decided, the deliberation closed. The
     levels are those of the collectivités' current label (set by the demo's palmarès)."""
+    from label.workflow import enregistrer_retours
+
     jury, _ = Jury.objects.get_or_create(edition=edition)
     affectation.affecter(edition, by=president.user)
     filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
@@ -172,9 +177,15 @@ def build_deliberation(rng, edition, president):
             )
         )
     Resultat.objects.bulk_create(resultats, batch_size=1000)
-    Labellisation.objects.filter(
-        annee=edition.annee, collectivite_id__in=[r.candidature.collectivite_id for r in resultats if r.ten]
-    ).update(ten=True)
+    # The jurors' comments for the collectivités, as the closing of the deliberation stores them.
+    # (The demo's comments are drawn from a short list: two jurors may draw the same one.)
+    retours = {}
+    for evaluation in sorted(evaluations, key=lambda e: e.pk):
+        commentaire = evaluation.commentaire_collectivite
+        commentaires = retours.setdefault(evaluation.candidature_id, [])
+        if evaluation.state == Evaluation.State.SOUMISE and commentaire and commentaire not in commentaires:
+            commentaires.append(commentaire)
+    enregistrer_retours(edition, retours)
     # Mentions first, then the journal: each entry states the decision as it was recorded.
     choisies = {
         r.pk: rng.choice(mentions) for r in resultats if mentions and r.niveau >= 4 and rng.random() < 0.25
@@ -222,21 +233,31 @@ def build_evaluations(rng, edition, president):
 
 
 def build_history(rng, edition):
-    """The label history of the published edition's laureates: their years since 2009, a level
-    drifting by at most one arobase a year towards this year's, and this year's own row."""
-    rows = []
+    """The label history of the published edition's laureates, loaded as a past palmarès is:
+    their years since 2009 through ``import_palmares``, the level drifting by at most one
+    arobase a year away from this year's (5@ collectivités mostly stay there: some are TEN)."""
+    lignes = ["annee;code;niveau;mentions;ten"]
     filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
         "collectivite"
     )
-    for candidature in filed:
+    for candidature in filed.order_by("collectivite__code"):
         niveau = candidature.collectivite.niveau or 1
-        rows.append(Labellisation(collectivite=candidature.collectivite, annee=edition.annee, niveau=niveau))
         for annee in range(edition.annee - 1, edition.annee - 1 - rng.randint(0, 17), -1):
             niveau = max(
                 1, min(5, niveau + rng.choice([-1, 0, 0, 0, 0, 1]) * (niveau < 5 or rng.random() < 0.3))
             )
-            rows.append(Labellisation(collectivite=candidature.collectivite, annee=annee, niveau=niveau))
-    Labellisation.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+            lignes.append(f"{annee};{candidature.collectivite.code};{niveau};;")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8") as fichier:
+        fichier.write("\n".join(lignes) + "\n")
+        fichier.flush()
+        call_command("import_palmares", fichier.name, verbosity=0)
+
+
+def publish(edition, moment):
+    """The ceremony: the palmarès is public, certificates and files are generated. The demo's
+    members are not e-mailed (their results count as announced)."""
+    Resultat.objects.filter(candidature__edition=edition).update(annonce_at=moment)
+    publication.publier(edition, now=moment)
 
 
 def build(rng, previous, current, password_hash, demo_user, domain):
@@ -246,5 +267,8 @@ def build(rng, previous, current, password_hash, demo_user, domain):
     logins = build_jures(rng, [previous, current], password_hash, demo_user, domain)
     presidents = {j.edition_id: j for j in Jure.objects.filter(president=True).select_related("user")}
     build_deliberation(rng, previous, presidents[previous.pk])
+    publish(
+        previous, timezone.make_aware(datetime.datetime.combine(previous.ceremonie_date, datetime.time(18)))
+    )
     build_evaluations(rng, current, presidents[current.pk])
     return logins

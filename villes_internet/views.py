@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from atlaas import selectors
+from label import palmares
 from label.models import Edition
 
 
@@ -18,6 +19,7 @@ def home(request):
             "figures": selectors.key_figures(),
             "edition": edition,
             "edition_open": edition and edition.is_open(),
+            "palmares": palmares.a_la_une(),
         },
     )
 

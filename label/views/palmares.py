@@ -1,15 +1,194 @@
-"""Placeholder: replaced by the real views."""
+"""The public palmarès: the list of years, a year's page (cached, revalidated with ETag and
+Last-Modified) and its files. Nothing of an edition is shown before its publication."""
 
-from django.http import Http404
+import hashlib
+import threading
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import condition, require_safe
+
+from label import palmares as domaine
+from label.models import Document
+
+PAGE_TTL = 24 * 3600
+RETRY_AFTER = 30  # seconds before asking again for a file being generated
+TYPES = {
+    Document.Kind.PALMARES_CSV: ("text/csv; charset=utf-8", "csv"),
+    Document.Kind.PALMARES_JSON: ("application/json", "json"),
+    Document.Kind.PALMARES_PDF: ("application/pdf", "pdf"),
+}
 
 
-def index(request, *args, **kwargs):
-    raise Http404
+@require_safe
+def index(request):
+    """The public years, latest first; a page saying so when none is published yet."""
+    return render(request, "label/palmares/index.html", {"annees": list(domaine.annees())})
 
 
-def palmares(request, *args, **kwargs):
-    raise Http404
+class _Memoire:
+    """The pages last served by this process, for anonymous visitors: a ceremony-day crowd reads
+    the same few pages. Keys carry the year's version and the token of the list of years, so an
+    entry is never stale and lives at most a minute (ANNEES_TTL)."""
+
+    def __init__(self, taille):
+        self.taille, self.pages, self.verrou = taille, {}, threading.Lock()
+
+    def get(self, cle):
+        return self.pages.get(cle)
+
+    def set(self, cle, html):
+        with self.verrou:
+            self.pages[cle] = html
+            while len(self.pages) > self.taille:
+                del self.pages[next(iter(self.pages))]
 
 
-def fichier(request, *args, **kwargs):
-    raise Http404
+MEMOIRE = _Memoire(16)
+CSRF = "jeton-csrf-du-palmares"  # stands for the visitor's CSRF token in a page kept for all
+
+
+class _Page:
+    """What a request for a year's page needs before the view runs (ETag, Last-Modified)."""
+
+    def __init__(self, request, annee):
+        self.etat = domaine.etat(annee)
+        if self.etat is None:
+            return
+        filtres = domaine.cle_filtres(request.GET)
+        self.en_cache = filtres is not None  # else answered without keeping its page
+        self.cle = ":".join(
+            [
+                "palmares:page",
+                str(annee),
+                self.etat.version,
+                _empreinte(self.etat.annees),
+                translation.get_language(),
+                _empreinte(filtres if self.en_cache else request.GET.urlencode()),
+            ]
+        )
+        # The page around the cached part names who is signed in (and carries their CSRF token);
+        # without a session cookie nobody is (and the session is not read).
+        utilisateur = request.user.pk if settings.SESSION_COOKIE_NAME in request.COOKIES else None
+        self.etag = _empreinte([self.cle, utilisateur])
+        self.modifie = self.etat.modifie
+
+
+def _empreinte(valeur):
+    return hashlib.md5(repr(valeur).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _page(request, annee):
+    if not hasattr(request, "_palmares"):
+        request._palmares = _Page(request, annee)
+    return request._palmares
+
+
+def _etag(request, annee):
+    page = _page(request, annee)
+    return page.etag if page.etat else None
+
+
+def _last_modified(request, annee):
+    page = _page(request, annee)
+    return page.modifie if page.etat else None
+
+
+def _contenu(request, annee, page):
+    """The page's own part: the same for everyone, cached per filters and language."""
+    html = cache.get(page.cle) if page.en_cache else None
+    if html is None:
+        palmares = domaine.charger(annee, page.etat.edition_id, page.etat.version)
+        form = domaine.FiltresForm(request.GET, palmares)
+        filtres = form.filtres()
+        laureats = domaine.filtrer(palmares.laureats, filtres)
+        metropole, outre_mer = domaine.grouper(laureats, filtres.get("par", "niveau"))
+        html = render_to_string(
+            "label/palmares/_contenu.html",
+            {
+                "palmares": palmares,
+                "edition": palmares.edition,
+                "chiffres": palmares.chiffres,
+                "annee": annee,
+                "annees": page.etat.annees,
+                "form": form,
+                "filtre": form.actifs,
+                "nombre": len(laureats),
+                "metropole": metropole,
+                "outre_mer": outre_mer,
+            },
+        )
+        if page.en_cache:
+            cache.set(page.cle, html, PAGE_TTL)
+    return mark_safe(html)  # rendered by our template, escaped there
+
+
+def _anonyme(request):
+    """No session and no pending message: the page is the same for every such visitor, but
+    for the CSRF token of its language form."""
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _page_anonyme(request, annee, page):
+    """The whole page for anonymous visitors, as UTF-8 cut where the visitor's CSRF token goes:
+    from this process' memory, else the cache, else rendered (with a stand-in for the token)."""
+    cle = f"{page.cle}:anonyme"  # equivalent query strings share it (and their language form's return)
+    morceaux = MEMOIRE.get(f"{cle}:{page.etat.jeton}")
+    if morceaux is None:
+        morceaux = cache.get(cle)
+        if morceaux is None:
+            contexte = {"annee": annee, "contenu": _contenu(request, annee, page), "csrf_token": CSRF}
+            html = render_to_string("label/palmares/palmares.html", contexte, request=request)
+            morceaux = html.encode().split(CSRF.encode())
+            cache.set(cle, morceaux, PAGE_TTL)
+        MEMOIRE.set(f"{cle}:{page.etat.jeton}", morceaux)
+    return get_token(request).encode().join(morceaux)
+
+
+@require_safe
+@condition(etag_func=_etag, last_modified_func=_last_modified)
+def palmares(request, annee):
+    page = _page(request, annee)
+    if page.etat is None:
+        raise Http404
+    if page.en_cache and _anonyme(request):
+        response = HttpResponse(_page_anonyme(request, annee, page))
+    else:
+        contenu = _contenu(request, annee, page)
+        response = render(request, "label/palmares/palmares.html", {"annee": annee, "contenu": contenu})
+    patch_cache_control(response, private=True, no_cache=True)  # revalidate: ETag, 304
+    return response
+
+
+@require_safe
+def fichier(request, annee, kind):
+    """A palmarès file once generated; 503 while it is being prepared; 404 before publication."""
+    document = Document.objects.filter(
+        edition__annee=annee, edition__publie_at__isnull=False, kind=kind, candidature__isnull=True
+    ).first()
+    if document is None:
+        raise Http404
+    if document.state != Document.State.PRET or not document.fichier:
+        response = render(
+            request, "label/palmares/en_preparation.html", {"annee": annee, "document": document}, status=503
+        )
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
+    content_type, extension = TYPES[kind]
+    return FileResponse(
+        document.fichier.open("rb"),
+        content_type=content_type,
+        as_attachment=kind != Document.Kind.PALMARES_PDF,
+        filename=f"palmares-{annee}.{extension}",
+    )

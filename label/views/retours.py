@@ -1,11 +1,43 @@
-"""Placeholder: replaced by the real views."""
+"""The feedback of a published result, for the collectivité's members: a page and its PDF."""
 
-from django.http import Http404
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.text import slugify
+
+from .. import retours
+from ..rules import candidature_or_404
 
 
-def retour(request, *args, **kwargs):
-    raise Http404
+def _retour_or_404(user, pk):
+    """The feedback, for the collectivité's active members only, once the edition is published:
+    404 otherwise, before publication included."""
+    retour = retours.retour(candidature_or_404(user, pk))
+    if retour is None:
+        raise Http404
+    return retour
 
 
-def retour_pdf(request, *args, **kwargs):
-    raise Http404
+@login_required
+def retour(request, pk):
+    return render(request, "label/retours/retour.html", {"retour": _retour_or_404(request.user, pk)})
+
+
+@login_required
+def retour_pdf(request, pk):
+    from weasyprint import HTML  # imported on use: it takes most of a second
+
+    retour = _retour_or_404(request.user, pk)
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(
+            "label/pdf/retour.html", {"retour": retour, "generated_at": timezone.localtime()}
+        )
+    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    candidature = retour.candidature
+    nom = f"retour-jury-{slugify(candidature.collectivite.nom)}-{candidature.edition.annee}.pdf"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{nom}"'
+    return response

@@ -205,9 +205,13 @@ class Command(BaseCommand):
         if erreurs:
             raise CommandError("\n".join([_("Rien n'a été importé :"), *erreurs]))
         crees, modifiees, inchangees = importer(rows)
-        self.stdout.write(
-            self.style.SUCCESS(
-                _("Palmarès : %(crees)d labels ajoutés, %(modifiees)d modifiés, %(inchangees)d inchangés.")
-                % {"crees": crees, "modifiees": modifiees, "inchangees": inchangees}
+        if options["verbosity"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _(
+                        "Palmarès : %(crees)d labels ajoutés, %(modifiees)d modifiés, "
+                        "%(inchangees)d inchangés."
+                    )
+                    % {"crees": crees, "modifiees": modifiees, "inchangees": inchangees}
+                )
             )
-        )

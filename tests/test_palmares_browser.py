@@ -1,0 +1,56 @@
+"""The public palmarès in Chromium: from the list of years to a year, two filters (région, then a
+name typed without its accents), grouping by région, another year; accessible at each step."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.a11y import assert_accessible
+from tests.test_palmares import edition, publier, territoires  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_public_browses_and_filters_the_palmares(page, live_server, edition):  # noqa: F811
+    publier(edition)
+    page.goto(live_server.url + reverse("label:palmares_index"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Palmarès du label Territoires, Villes et Villages Internet"
+    )
+    assert_accessible(page)
+    page.get_by_role("link", name="Palmarès 2027").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Palmarès 2027 du label Territoires, Villes et Villages Internet"
+    )
+    expect(page.get_by_role("heading", name="6 lauréats")).to_be_visible()
+    expect(page.get_by_role("row", name="Nérac (47) 5 arobases")).to_be_visible()
+    expect(page.get_by_role("heading", name="Outre-mer")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("combobox", name="Région").select_option(label="Nouvelle-Aquitaine")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_role("heading", name="4 lauréats sur 6")).to_be_visible()
+    expect(page.get_by_role("row", name="Toulouse (31) 5 arobases")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Outre-mer")).to_have_count(0)
+    assert_accessible(page)
+
+    page.get_by_label("Nom de la collectivité").fill("saint etienne")
+    page.get_by_role("radio", name="Région").check()
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_role("heading", name="1 lauréat sur 6")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nouvelle-Aquitaine (1)")).to_be_visible()
+    expect(page.get_by_role("row", name="Saint-Étienne-de-Fougères (47) 1 arobase")).to_contain_text(
+        "première participation"
+    )
+    expect(page.get_by_role("combobox", name="Région")).to_have_value("75")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Retirer les filtres").click()
+    expect(page.get_by_role("heading", name="6 lauréats")).to_be_visible()
+    page.get_by_role("navigation", name="Palmarès des autres années").get_by_role("link", name="2026").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Palmarès 2026 du label Territoires, Villes et Villages Internet"
+    )
+    expect(page.get_by_text("repris de l'historique du label")).to_be_visible()
+    assert_accessible(page)
