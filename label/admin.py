@@ -1,11 +1,17 @@
 from django.contrib import admin, messages
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import publication, workflow
 from .models import (
     Candidature,
     CandidatureTransition,
+    Document,
     Edition,
     Mention,
     PieceJointe,
@@ -33,7 +39,7 @@ class EditionAdmin(admin.ModelAdmin):
     list_display = ["annee", "numero", "state", "ouverture", "cloture", "ceremonie_date", "ceremonie_lieu"]
     list_filter = ["state"]
     search_fields = ["annee", "ceremonie_lieu"]
-    readonly_fields = ["state", "resultats_clos_at", "publie_at"]
+    readonly_fields = ["state", "resultats_clos_at", "publie_at", "avancement_documents"]
     inlines = [MentionInline, SectionInline]
     actions = ["open_edition", "close_edition", "copy_to_next_year", "publish_palmares"]
     fieldsets = [
@@ -54,9 +60,36 @@ class EditionAdmin(admin.ModelAdmin):
         (_("Règles"), {"fields": ["seuil_village", "note_adhesion"]}),
         (
             _("Résultats"),
-            {"fields": ["resultats_clos_at", "publie_at", "president_association", "president_jury"]},
+            {
+                "fields": [
+                    "resultats_clos_at",
+                    "publie_at",
+                    "avancement_documents",
+                    "president_association",
+                    "president_jury",
+                ]
+            },
         ),
     ]
+
+    @admin.display(description=_("avancement des documents"))
+    def avancement_documents(self, obj):
+        """Generated files of the publication: x/y ready, failures linked to their list."""
+        if obj is None or obj.pk is None:
+            return "—"
+        compte = Document.objects.filter(edition=obj).aggregate(
+            total=Count("pk"),
+            prets=Count("pk", filter=Q(state=Document.State.PRET)),
+            echecs=Count("pk", filter=Q(state=Document.State.ECHEC)),
+        )
+        if not compte["total"]:
+            return _("Aucun document : le palmarès n'est pas publié.")
+        liste = reverse("admin:label_document_changelist") + f"?edition__id__exact={obj.pk}"
+        prets = format_html('<a href="{}">{}</a>', liste, _("%(prets)s / %(total)s prêts") % compte)
+        if not compte["echecs"]:
+            return prets
+        echecs = ngettext("%(n)s en échec", "%(n)s en échec", compte["echecs"]) % {"n": compte["echecs"]}
+        return format_html('{} · <a href="{}&amp;state__exact=echec">{}</a>', prets, liste, echecs)
 
     def _move(self, request, queryset, to_state):
         for edition in queryset:
@@ -93,7 +126,6 @@ class EditionAdmin(admin.ModelAdmin):
                     request,
                     _("%(copy)s préparé à partir de %(edition)s.") % {"copy": copy, "edition": edition},
                 )
-
 
     @admin.action(description=_("Publier le palmarès maintenant"))
     def publish_palmares(self, request, queryset):
@@ -166,3 +198,59 @@ class RappelAdmin(admin.ModelAdmin):
     list_filter = ["jours"]
     search_fields = ["candidature__collectivite__nom"]
     raw_id_fields = ["candidature"]
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    """Generated files: staff follow the generation, read the failures and start it again."""
+
+    list_display = ["edition", "kind", "candidature", "state", "tentatives", "erreur", "updated_at"]
+    list_filter = ["edition", "kind", "state"]
+    list_select_related = ["edition", "candidature__collectivite", "candidature__edition"]
+    search_fields = ["candidature__collectivite__nom", "uuid"]
+    readonly_fields = [
+        "edition",
+        "kind",
+        "candidature",
+        "uuid",
+        "fichier",
+        "state",
+        "erreur",
+        "tentatives",
+        "updated_at",
+    ]
+    actions = ["relancer"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Relancer la génération"))
+    def relancer(self, request, queryset):
+        """Failed rows, and rows « en cours » for too long (a killed worker), go back to
+        « en attente »; the generation of their editions is queued after commit."""
+        bloque = timezone.now() - publication.BLOQUE_APRES
+        with transaction.atomic():
+            a_relancer = queryset.filter(
+                Q(state=Document.State.ECHEC) | Q(state=Document.State.EN_COURS, updated_at__lt=bloque)
+            )
+            editions = set(queryset.values_list("edition_id", flat=True))
+            n = a_relancer.update(
+                state=Document.State.ATTENTE, tentatives=0, erreur="", updated_at=timezone.now()
+            )
+            for edition_id in editions:
+                transaction.on_commit(lambda pk=edition_id: _generer_documents(pk), robust=True)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)s document remis en attente ; la génération est relancée.",
+                "%(n)s documents remis en attente ; la génération est relancée.",
+                n,
+            )
+            % {"n": n},
+        )
+
+
+def _generer_documents(edition_id):
+    from . import tasks  # tasks import the publication, which imports the models
+
+    tasks.generer_documents.delay(edition_id)

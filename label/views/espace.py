@@ -49,7 +49,7 @@ def dashboard(request):
     edition = Edition.objects.ouverte()
     candidatures = (
         Candidature.objects.filter(collectivite__in=[m.collectivite for m in active])
-        .select_related("edition", "collectivite")
+        .select_related("edition", "collectivite", "resultat")
         .prefetch_related(
             Prefetch(
                 "transitions",
@@ -61,6 +61,12 @@ def dashboard(request):
     )
     by_collectivite = {}
     for candidature in candidatures:
+        # a published laureate: certificate, badge and feedback (no query: joined above)
+        candidature.laureat = (
+            candidature.edition.est_publiee
+            and candidature.state == Candidature.State.DEPOSEE
+            and hasattr(candidature, "resultat")
+        )
         by_collectivite.setdefault(candidature.collectivite_id, []).append(candidature)
     for membership in active:
         membership.candidatures = by_collectivite.get(membership.collectivite_id, [])

@@ -1,0 +1,484 @@
+"""Certificates and badges of the laureates: generated once per laureate at publication, checked
+on a public page through their QR code, downloaded by the collectivité's members only."""
+
+import datetime
+import io
+import subprocess
+
+import pytest
+import zxingcpp
+from django.conf import settings as conf
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from jury.context_processors import cle_jure
+from label import publication, tasks
+from label.certificats import badge_svg, code_integration, url_verification
+from label.documents import generer
+from label.models import Document, Edition, Labellisation, Mention, Resultat
+from tests.factories import (
+    CandidatureFactory,
+    CommuneFactory,
+    DepartementFactory,
+    EditionFactory,
+    MembershipFactory,
+    RegionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CERTIFICAT = Document.Kind.CERTIFICAT
+
+
+def pdf_text(data):
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    return " ".join(text.split())
+
+
+def qr_codes(data, tmp_path):
+    """The texts of the QR codes of a PDF's first page, rasterized at 150 dpi."""
+    (tmp_path / "certificat.pdf").write_bytes(data)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", "certificat.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+    )
+    image = Image.open(io.BytesIO((tmp_path / "page.png").read_bytes()))
+    return [code.text for code in zxingcpp.read_barcodes(image)]
+
+
+def fichiers_certificats(annee=2027):
+    dossier = conf.MEDIA_ROOT / "documents" / str(annee) / "certificat"
+    return sorted(p.name for p in dossier.iterdir()) if dossier.exists() else []
+
+
+@pytest.fixture
+def edition():
+    return EditionFactory(
+        annee=2027,
+        numero=28,
+        state=Edition.State.CLOSE,
+        cloture=timezone.now() - datetime.timedelta(days=60),
+        ceremonie_date=datetime.date(2027, 1, 28),
+        ceremonie_lieu="Agen",
+        president_association="Hélène Martin",
+        president_jury="Émile Durand",
+    )
+
+
+@pytest.fixture
+def laureat(edition):
+    """Saint-Étienne-de-Tinée (06), 4@ with a mention and the TEN; a member of it."""
+    alpes = DepartementFactory(
+        code="06", nom="Alpes-Maritimes", region=RegionFactory(code="93", nom="Provence-Alpes-Côte d'Azur")
+    )
+    commune = CommuneFactory(nom="Saint-Étienne-de-Tinée", code="06120", departement=alpes, population=1400)
+    resultat = Resultat.objects.create(
+        candidature=CandidatureFactory(
+            edition=edition, collectivite=commune, state="deposee", type="village"
+        ),
+        niveau=4,
+        ten=True,
+    )
+    resultat.mentions.add(Mention.objects.create(edition=edition, nom="Arobase verte"))
+    MembershipFactory(collectivite=commune)
+    return resultat
+
+
+def ajouter_laureats(edition, n, niveau=3):
+    for _ in range(n):
+        Resultat.objects.create(
+            candidature=CandidatureFactory(edition=edition, state="deposee"), niveau=niveau
+        )
+
+
+@pytest.fixture
+def publier(django_capture_on_commit_callbacks):
+    """Close the deliberation and publish; the generation runs (eagerly) after commit."""
+
+    def publier(edition):
+        Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+        with django_capture_on_commit_callbacks(execute=True):
+            publication.publier(edition)
+        edition.refresh_from_db()
+        return edition
+
+    return publier
+
+
+def certificat_de(resultat):
+    return Document.objects.get(kind=CERTIFICAT, candidature=resultat.candidature)
+
+
+def membre_de(resultat):
+    return resultat.candidature.collectivite.memberships.get().user
+
+
+# --- The PDF --------------------------------------------------------------------------------
+
+
+def test_certificat_states_name_departement_level_year_and_distinctions(edition, laureat, publier):
+    publier(edition)
+    document = certificat_de(laureat)
+    assert document.state == Document.State.PRET and document.tentatives == 1
+    text = pdf_text(document.fichier.read())
+    assert "Certificat du label 2027" in text
+    assert "Saint-Étienne-de-Tinée" in text
+    assert "Village · Alpes-Maritimes (06)" in text
+    assert "@@@@ 4 arobases" in text
+    assert "Territoire d'excellence numérique" in text
+    assert "Mention : Arobase verte" in text
+    assert "Millésime 2027, 28e édition du label." in text
+    assert "Remis le 28 janvier 2027 à Agen." in text
+    assert "Hélène Martin, président(e) de l'association Villes Internet" in text
+    assert "Émile Durand, président(e) du jury" in text
+    assert str(document.uuid) in text  # the verification address, printed under the QR code
+
+
+def test_certificat_leaves_out_missing_presidents_and_ceremony(edition, laureat, publier):
+    Edition.objects.filter(pk=edition.pk).update(president_jury="", ceremonie_date=None)
+    publier(edition)
+    text = pdf_text(certificat_de(laureat).fichier.read())
+    assert "Hélène Martin" in text
+    assert "président(e) du jury" not in text
+    assert "Remis le" not in text
+
+
+def test_certificat_qr_code_decodes_to_the_verification_url(edition, laureat, publier, tmp_path, settings):
+    settings.SITE_URL = "https://label.villes-internet.net"
+    publier(edition)
+    document = certificat_de(laureat)
+    url = f"https://label.villes-internet.net/certificats/{document.uuid}/"
+    assert url_verification(document) == url
+    assert qr_codes(document.fichier.read(), tmp_path) == [url]
+
+
+# --- Generation: once per laureate, failures recorded and retried ---------------------------
+
+
+def test_generation_run_twice_yields_one_file_per_laureate(edition, laureat, publier):
+    ajouter_laureats(edition, 3)
+    publier(edition)
+    assert Document.objects.filter(kind=CERTIFICAT, state=Document.State.PRET).count() == 4
+    premiers = fichiers_certificats()
+    assert len(premiers) == 4
+
+    tasks.generer_documents(edition.pk)  # a second run: nothing left to do for the certificates
+    assert fichiers_certificats() == premiers
+
+    # Every row generated again (as staff relaunching all): still one file per laureate.
+    Document.objects.filter(kind=CERTIFICAT).update(state=Document.State.ATTENTE)
+    tasks.generer_documents(edition.pk)
+    assert Document.objects.filter(kind=CERTIFICAT).count() == 4
+    assert len(fichiers_certificats()) == 4
+    for document in Document.objects.filter(kind=CERTIFICAT):
+        assert document.state == Document.State.PRET
+        assert document.fichier.name.rsplit("/", 1)[1] in fichiers_certificats()
+
+
+def test_generation_interrupted_leaves_no_orphan_file(edition, laureat, publier):
+    """A worker killed while writing left a partial file under the row's final name, the row
+    « en cours » pointing to nothing: the next run replaces that file."""
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)  # the generation is not run (no commit in this test)
+    document = certificat_de(laureat)
+    cible = document.fichier.field.generate_filename(document, "certificat.pdf")
+    partiel = conf.MEDIA_ROOT / cible
+    partiel.parent.mkdir(parents=True)
+    partiel.write_bytes(b"%PDF-1.7 tronqu")
+    Document.objects.filter(pk=document.pk).update(
+        state=Document.State.EN_COURS, updated_at=timezone.now() - datetime.timedelta(minutes=20)
+    )
+
+    assert generer(document.pk)
+    document.refresh_from_db()
+    assert document.state == Document.State.PRET
+    assert document.fichier.name == cible
+    assert partiel.read_bytes().startswith(b"%PDF-") and partiel.read_bytes().rstrip().endswith(b"%%EOF")
+    assert fichiers_certificats() == [partiel.name]
+
+
+def test_failing_render_is_recorded_with_its_reason_then_retried(edition, laureat, publier):
+    niveau, ten = laureat.niveau, laureat.ten
+    candidature = laureat.candidature
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    laureat.delete()  # the renderer finds no result: the generation fails
+
+    tasks.generer_documents(edition.pk)
+    document = Document.objects.get(kind=CERTIFICAT, candidature=candidature)
+    assert document.state == Document.State.ECHEC
+    assert document.tentatives == 1
+    assert "DoesNotExist" in document.erreur and "Resultat" in document.erreur
+    assert not document.fichier and fichiers_certificats() == []
+
+    Resultat.objects.create(candidature=candidature, niveau=niveau, ten=ten)
+    tasks.generer_documents(edition.pk)  # failed rows are taken again
+    document.refresh_from_db()
+    assert (document.state, document.tentatives, document.erreur) == (Document.State.PRET, 2, "")
+    assert len(fichiers_certificats()) == 1
+
+
+# --- The public verification page -----------------------------------------------------------
+
+
+def test_verification_confirms_a_genuine_certificate(client, edition, laureat, publier):
+    publier(edition)
+    document = certificat_de(laureat)
+    response = client.get(reverse("label:certificat_verification", args=[document.uuid]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Certificat authentique" in page
+    assert "Saint-Étienne-de-Tinée" in page
+    assert "4 arobases" in page
+    assert "Label 2027 (28e édition)" in page
+    assert "Arobase verte" in page
+    assert timezone.localtime(edition.publie_at).strftime("%Y") in page
+    assert str(document.uuid) in page
+
+
+def test_verification_stays_while_a_certificate_is_generated_again(client, edition, laureat, publier):
+    publier(edition)
+    Document.objects.filter(kind=CERTIFICAT).update(state=Document.State.EN_COURS)
+    url = reverse("label:certificat_verification", args=[certificat_de(laureat).uuid])
+    assert "Certificat authentique" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("cas", ["inconnu", "malforme", "non_publiee", "pas_pret"])
+def test_verification_answers_404_without_hint_of_existence(client, edition, laureat, publier, cas):
+    if cas == "non_publiee":  # a ready row of an edition not published (never the case in real life)
+        uuid = Document.objects.create(
+            edition=edition, kind=CERTIFICAT, candidature=laureat.candidature, state=Document.State.PRET
+        ).uuid
+    elif cas == "pas_pret":  # published, the certificate not generated yet
+        Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+        publication.publier(edition)
+        uuid = certificat_de(laureat).uuid
+    else:
+        uuid = {"inconnu": "3f2b8c1e-0000-4000-8000-000000000000", "malforme": "pas-un-uuid"}[cas]
+    response = client.get(reverse("label:certificat_verification", args=[uuid]))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Certificat inconnu" in page
+    assert "Aucun certificat du label" in page
+    assert "Saint-Étienne" not in page
+
+
+# --- The badge ------------------------------------------------------------------------------
+
+
+def test_badge_is_an_accessible_svg():
+    commune = CommuneFactory(nom="Saint-Étienne-de-Tinée & co", code="06120")
+    svg = badge_svg(commune, 2027, 4)
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert '<title id="titre">Saint-Étienne-de-Tinée &amp; co : label Territoires, Villes et ' in svg
+    assert "4 arobases</title>" in svg
+    assert ">@@@@</text>" in svg and ">Label 2027</text>" in svg and "Villes Internet" in svg
+
+
+def test_badge_only_after_publication(client, edition, laureat, publier):
+    url = reverse("label:badge", args=["06120", 2027])
+    # Even a line of history already there for that year stays hidden under embargo.
+    Labellisation.objects.create(collectivite=laureat.candidature.collectivite, annee=2027, niveau=4)
+    assert client.get(url).status_code == 404
+
+    publier(edition)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert "public" in response["Cache-Control"] and "max-age=86400" in response["Cache-Control"]
+    assert ">@@@@</text>" in response.content.decode()
+    assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+    assert client.get(reverse("label:badge", args=["06120", 2026])).status_code == 404
+    assert client.get(reverse("label:badge", args=["99999", 2027])).status_code == 404
+
+
+def test_badge_of_an_imported_year_without_edition(client, laureat):
+    Labellisation.objects.create(collectivite=laureat.candidature.collectivite, annee=2015, niveau=2)
+    response = client.get(reverse("label:badge", args=["06120", 2015]))
+    assert response.status_code == 200 and ">@@</text>" in response.content.decode()
+
+
+def test_code_integration_links_the_public_page_with_the_absolute_badge(settings):
+    settings.SITE_URL = "https://label.villes-internet.net"
+    commune = CommuneFactory(nom="Saint-Étienne-de-Tinée", code="06120")
+    code = code_integration(commune, 2027, 4)
+    assert code.startswith('<a href="https://label.villes-internet.net/collectivites/06120/">')
+    assert '<img src="https://label.villes-internet.net/collectivites/06120/badge-2027.svg"' in code
+    assert (
+        'alt="Saint-Étienne-de-Tinée : label Territoires, Villes et Villages Internet 2027, 4 arobases"'
+        in code
+    )
+
+
+# --- The members' downloads -----------------------------------------------------------------
+
+
+def test_member_downloads_the_certificate_once_published(client, edition, laureat, publier):
+    url = reverse("label:certificat", args=[laureat.candidature.pk])
+    client.force_login(membre_de(laureat))
+    assert client.get(url).status_code == 404  # before publication
+
+    publier(edition)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert (
+        response["Content-Disposition"] == 'attachment; filename="certificat-saint-etienne-de-tinee-2027.pdf"'
+    )
+    assert "private" in response["Cache-Control"]
+    assert "Saint-Étienne-de-Tinée" in pdf_text(b"".join(response.streaming_content))
+
+
+def test_certificate_is_refused_to_others(client, edition, laureat, publier):
+    publier(edition)
+    url = reverse("label:certificat", args=[laureat.candidature.pk])
+    assert client.get(url).status_code == 302  # anonymous: log in first
+    client.force_login(MembershipFactory().user)  # another collectivité
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("label:badge_code", args=[laureat.candidature.pk])).status_code == 404
+
+
+def test_certificate_being_prepared_says_so(client, edition, laureat, publier):
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)  # published; the generation has not run yet
+    client.force_login(membre_de(laureat))
+    response = client.get(reverse("label:certificat", args=[laureat.candidature.pk]))
+    assert response.status_code == 200
+    assert "est en cours de préparation" in response.content.decode()
+
+
+def test_member_gets_the_badge_and_its_code(client, edition, laureat, publier, settings):
+    settings.SITE_URL = "https://label.villes-internet.net"
+    url = reverse("label:badge_code", args=[laureat.candidature.pk])
+    client.force_login(membre_de(laureat))
+    assert client.get(url).status_code == 404  # before publication
+
+    publier(edition)
+    page = client.get(url).content.decode()
+    assert '<label for="code-badge">' in page
+    assert 'id="code-badge"' in page and "readonly" in page
+    assert (
+        "&lt;img src=&quot;https://label.villes-internet.net/collectivites/06120/badge-2027.svg&quot;" in page
+    )
+    assert '<img src="/collectivites/06120/badge-2027.svg"' in page
+
+
+# --- /espace/ -------------------------------------------------------------------------------
+
+
+def test_espace_links_a_laureate_to_certificate_badge_and_feedback(client, edition, laureat, publier):
+    candidature = laureat.candidature
+    client.force_login(membre_de(laureat))
+    page = client.get(reverse("label:espace")).content.decode()
+    assert reverse("label:certificat", args=[candidature.pk]) not in page  # not before publication
+
+    publier(edition)
+    page = client.get(reverse("label:espace")).content.decode()
+    assert reverse("label:certificat", args=[candidature.pk]) in page
+    assert reverse("label:badge_code", args=[candidature.pk]) in page
+    assert reverse("label:retour", args=[candidature.pk]) in page
+    assert "4 arobases" in page
+
+
+def test_espace_query_count_does_not_grow_with_results(client, edition, laureat, publier):
+    user = membre_de(laureat)
+    publier(edition)
+    client.force_login(user)
+    client.get(reverse("label:espace"))  # the navigation's juror flag, cached
+    with CaptureQueriesContext(connection) as first:
+        client.get(reverse("label:espace"))
+    for annee in (2025, 2026):
+        old = EditionFactory(
+            annee=annee,
+            state=Edition.State.CLOSE,
+            ouverture=timezone.now() - datetime.timedelta(days=(2028 - annee) * 365),
+            cloture=timezone.now() - datetime.timedelta(days=(2028 - annee) * 365 - 200),
+        )
+        for _ in range(2):
+            membership = MembershipFactory(user=user)
+            Resultat.objects.create(
+                candidature=CandidatureFactory(
+                    edition=old, collectivite=membership.collectivite, state="deposee"
+                ),
+                niveau=2,
+            )
+        publier(old)
+    cache.delete(cle_jure(user.pk))
+    client.get(reverse("label:espace"))
+    with CaptureQueriesContext(connection) as then:
+        page = client.get(reverse("label:espace")).content.decode()
+    assert len(then) == len(first)
+    assert page.count("Certificat 2026 (PDF)") == 2
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+
+def test_staff_see_progress_and_failures_and_relaunch(
+    client, staff, edition, laureat, publier, django_capture_on_commit_callbacks
+):
+    ajouter_laureats(edition, 2)
+    candidature = laureat.candidature
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    laureat.delete()
+    for _ in range(3):  # failed three times: the automatic runs give up on it
+        Document.objects.filter(kind=CERTIFICAT, state=Document.State.ECHEC).update(
+            state=Document.State.ATTENTE
+        )
+        tasks.generer_documents(edition.pk)
+    echec = Document.objects.get(kind=CERTIFICAT, candidature=candidature)
+    assert (echec.state, echec.tentatives) == (Document.State.ECHEC, 3)
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:label_edition_change", args=[edition.pk])).content.decode()
+    certificats_prets = Document.objects.filter(state=Document.State.PRET).count()
+    assert f"{certificats_prets} / {Document.objects.count()} prêts" in page
+    assert f"?edition__id__exact={edition.pk}&amp;state__exact=echec" in page
+
+    liste = client.get(
+        reverse("admin:label_document_changelist"),
+        {"edition__id__exact": edition.pk, "state__exact": "echec"},
+    ).content.decode()
+    assert "Resultat matching query does not exist" in liste
+    assert "Saint-Étienne-de-Tinée" in liste
+
+    Resultat.objects.create(candidature=candidature, niveau=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:label_document_changelist"),
+            {"action": "relancer", "_selected_action": [echec.pk]},
+            follow=True,
+        )
+    assert "1 document remis en attente" in response.content.decode()
+    echec.refresh_from_db()
+    assert (echec.state, echec.tentatives, echec.erreur) == (Document.State.PRET, 1, "")
+
+
+def test_admin_document_list_query_count_does_not_grow(client, staff, edition, laureat):
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    client.force_login(staff)
+    url = reverse("admin:label_document_changelist")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    ajouter_laureats(edition, 30)
+    Document.objects.bulk_create(
+        [
+            Document(edition=edition, kind=CERTIFICAT, candidature=r.candidature)
+            for r in Resultat.objects.filter(candidature__documents__isnull=True)
+        ]
+    )
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert len(many) == len(few)
+    assert page.count("En attente") >= 30

@@ -1,0 +1,159 @@
+"""The certificates of a publication through a real Celery worker (full mode): a worker killed
+mid-batch leaves no half-file and the batch completes once it is back; a worker down at
+publication does not stop the publication, and the rows wait for it."""
+
+import datetime
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from label import publication, tasks
+from label.models import Document, Edition, Resultat
+from tests.factories import CandidatureFactory, EditionFactory
+from tests.worker import ROOT, database_url, wait_for, worker_queue
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def certificats():
+    return Document.objects.filter(kind=Document.Kind.CERTIFICAT)
+
+
+# label.tasks.generer_documents queues one task per document on the worker's default queue: the
+# worker of a test must have the test's queue as its default, or those tasks would go elsewhere.
+LANCEUR = (
+    "import os, sys; from villes_internet.celery import app; "
+    "app.conf.task_default_queue = os.environ['TEST_QUEUE']; app.worker_main(sys.argv[1:])"
+)
+
+
+@contextmanager
+def celery_worker(queue, log):
+    """A real worker (one process) on the test database for ``queue``; stopped on exit."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "TEST_QUEUE": queue,
+    }
+    command = [sys.executable, "-c", LANCEUR, "worker", "--pool=solo", f"--queues={queue}"]
+    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", f"--hostname={queue}@%h"]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "ready." not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Le worker Celery n'a pas démarré :\n{log.read_text()}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def edition_de(n):
+    """An edition of ``n`` laureates whose deliberation is closed."""
+    now = timezone.now()
+    edition = EditionFactory(
+        annee=2027,
+        state=Edition.State.CLOSE,
+        cloture=now - datetime.timedelta(days=60),
+        resultats_clos_at=now,
+        ceremonie_date=datetime.date(2027, 1, 28),
+        ceremonie_lieu="Agen",
+    )
+    for i in range(n):
+        candidature = CandidatureFactory(
+            edition=edition, state="deposee", collectivite__nom=f"Saint-Étienne {i}"
+        )
+        Resultat.objects.create(candidature=candidature, niveau=1 + i % 5)
+    return edition
+
+
+def fichiers():
+    dossier = settings.MEDIA_ROOT / "documents" / "2027" / "certificat"
+    return sorted(dossier.iterdir()) if dossier.exists() else []
+
+
+def prets():
+    return certificats().filter(state=Document.State.PRET).count()
+
+
+def assert_aucun_fichier_partiel():
+    """Every ready row points to a whole PDF; no other row points to a file."""
+    for document in certificats():
+        if document.state == Document.State.PRET:
+            contenu = (settings.MEDIA_ROOT / document.fichier.name).read_bytes()
+            assert contenu.startswith(b"%PDF-") and contenu.rstrip().endswith(b"%%EOF"), document
+        else:
+            assert not document.fichier, document
+
+
+def assert_un_fichier_par_laureat(n):
+    assert certificats().count() == n
+    assert prets() == n
+    noms = sorted(settings.MEDIA_ROOT / d.fichier.name for d in certificats())
+    assert fichiers() == noms  # one file each, nothing else in the folder
+    assert_aucun_fichier_partiel()
+
+
+def test_worker_killed_mid_batch_then_restarted_completes_the_batch(tmp_path):
+    n = 40
+    edition = edition_de(n)
+    with worker_queue() as queue:
+        with celery_worker(queue, tmp_path / "worker-1.log") as worker:
+            publication.publier(edition)  # the generation is queued when the publication commits
+            wait_for(lambda: prets() >= 5, timeout=120, message="premiers certificats générés")
+            worker.kill()  # SIGKILL, in the middle of the batch
+            worker.wait()
+        assert prets() < n
+        assert_aucun_fichier_partiel()
+
+        with celery_worker(queue, tmp_path / "worker-2.log"):
+            # The remaining tasks were still queued: the restarted worker takes them.
+            wait_for(
+                lambda: (
+                    certificats().exclude(state__in=[Document.State.PRET, Document.State.EN_COURS]).count()
+                    == 0
+                ),
+                timeout=120,
+                message="certificats restants générés",
+            )
+            # The row being rendered when the worker died stays « en cours »; the beat run
+            # takes it once it is older than BLOQUE_APRES (15 minutes, simulated here).
+            certificats().filter(state=Document.State.EN_COURS).update(
+                updated_at=timezone.now() - publication.BLOQUE_APRES - datetime.timedelta(minutes=1)
+            )
+            tasks.generer_documents.delay(edition.pk)
+            wait_for(lambda: prets() == n, timeout=120, message="lot complet")
+
+    assert_un_fichier_par_laureat(n)
+    assert not certificats().exclude(tentatives__lte=2).exists()
+
+
+def test_worker_down_at_publication_then_started(tmp_path):
+    n = 8
+    edition = edition_de(n)
+    with worker_queue() as queue:
+        with celery_worker(queue, tmp_path / "worker-1.log"):
+            pass  # the worker ran, then stopped
+        publication.publier(edition)  # succeeds without any worker
+        edition.refresh_from_db()
+        assert edition.est_publiee
+        assert certificats().filter(state=Document.State.ATTENTE).count() == n
+        assert fichiers() == []
+
+        with celery_worker(queue, tmp_path / "worker-2.log"):
+            tasks.generer_documents.delay(edition.pk)  # as the beat run does
+            wait_for(lambda: prets() == n, timeout=120, message="certificats générés")
+
+    assert_un_fichier_par_laureat(n)
+    assert not certificats().exclude(tentatives=1).exists()  # queued twice, generated once
