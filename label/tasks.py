@@ -41,13 +41,15 @@ def publier_editions():
     return [edition.annee for edition in publication.publier_prevues()]
 
 
-@shared_task
-def generer_documents(edition_id=None):
+@shared_task(bind=True)
+def generer_documents(self, edition_id=None):
     """Queue one task per document still to generate (all editions when no id: the beat run
-    that picks up what a stopped worker or a broker outage left behind)."""
+    that picks up what a stopped worker or a broker outage left behind), on the queue this
+    task came from, so that a worker dedicated to a queue also renders them."""
+    queue = (self.request.delivery_info or {}).get("routing_key")
     ids = list(publication.a_generer(edition_id).values_list("pk", flat=True))
     for pk in ids:
-        generer_document.delay(pk)
+        generer_document.apply_async((pk,), queue=queue)
     return len(ids)
 
 
