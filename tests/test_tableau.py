@@ -194,9 +194,9 @@ def test_dashboard_query_count_does_not_grow_with_dossiers(client, jure, critere
     client.get(dashboard(edition))
     with CaptureQueriesContext(connection) as one:
         assert client.get(dashboard(edition, etat="a_faire")).status_code == 200
-    for _ in range(29):
+    for _ in range(299):
         dossier()
-    with CaptureQueriesContext(connection) as thirty:
+    with CaptureQueriesContext(connection) as many:
         response = client.get(dashboard(edition, etat="a_faire"))
-    assert response.context["total"] == 30
-    assert len(thirty) == len(one)
+    assert response.context["total"] == 300
+    assert len(many) == len(one)
