@@ -80,10 +80,11 @@ class ServiceInline(admin.TabularInline):
 
 
 class TaxonomieAdmin(admin.ModelAdmin):
-    """The Atlaas' facets show these names: a change is shown there at once."""
+    """The Atlaas' facets show these names and count the fiches under them: a change is shown
+    there at once (on PostgreSQL the fiches' codes of enjeux and catégories are rewritten)."""
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # after the inlines: a service deleted there
         catalogue.invalider(referentiel=True)
 
     def delete_model(self, request, obj):

@@ -6,7 +6,9 @@ natively. SQLite (embedded mode) keeps the same words, stemmed in Python (``atla
 the FTS5 table ``atlaas_fiche_fts``; the query is translated here into FTS5 syntax.
 
 The index is written when a fiche is published (``workflow.set_fiche_state``) and rebuilt by
-``manage.py index_atlaas``. Only published fiches are ever searched.
+``manage.py index_atlaas``. Only published fiches are ever searched. On PostgreSQL it also holds
+each fiche's services, enjeux and catégories as codes (``TAXONOMIE``), from which the facets are
+counted without joining the taxonomy; a change of the taxonomy rewrites them (``invalider``).
 """
 
 import dataclasses
@@ -334,9 +336,13 @@ class Valeur:
 
 
 # The matching fiches are read once (m). Their collectivités' facets are counted over one row per
-# collectivité (c), not one per fiche; the taxonomy's over one row per fiche and service (t).
+# collectivité (c), not one per fiche. The taxonomy's, on PostgreSQL, from each fiche's array of
+# codes (``TAXONOMIE``): the fiches are grouped by their array first (about a thousand distinct
+# ones, whatever the number of fiches: t), which is then unnested, and a code counts a fiche once
+# with COUNT(*) or SUM since each array holds distinct codes. No table is joined. On SQLite, over
+# one row per fiche and service (t), with COUNT(DISTINCT) for the enjeux and catégories.
 _FACETTES_SQL = """
-WITH m (id, annee, collectivite, publiee, rang) AS MATERIALIZED ({fiches}),
+WITH m (id, annee, collectivite, publiee, rang{taxonomie_m}) AS MATERIALIZED ({fiches}),
 c (n, nature, population, niveau, dep, reg) AS MATERIALIZED (
     SELECT g.n, c.nature, c.population, c.niveau, d.code, r.code
     FROM (SELECT collectivite, COUNT(*) AS n FROM m GROUP BY collectivite) g
@@ -344,12 +350,7 @@ c (n, nature, population, niveau, dep, reg) AS MATERIALIZED (
     LEFT JOIN {departements} d ON d.id = c.departement_id
     LEFT JOIN {regions} r ON r.id = c.region_id
 ),
-t (id, service, enjeu, categorie) AS MATERIALIZED (
-    SELECT m.id, l.service_id, s.enjeu_id, e.categorie_id FROM m
-    JOIN {liens} l ON l.ficheaction_id = m.id
-    JOIN {services} s ON s.id = l.service_id
-    JOIN {enjeux} e ON e.id = s.enjeu_id
-)
+{t}
 SELECT 'annee', CAST(annee AS TEXT), COUNT(*) FROM m GROUP BY annee
 UNION ALL SELECT 'type', CASE WHEN nature = %s THEN 'territoire' WHEN population < %s THEN 'village'
     ELSE 'ville' END AS k, CAST(SUM(n) AS BIGINT) FROM c GROUP BY k
@@ -358,56 +359,94 @@ UNION ALL SELECT 'niveau', CAST(niveau AS TEXT), CAST(SUM(n) AS BIGINT) FROM c
     WHERE niveau IS NOT NULL GROUP BY niveau
 UNION ALL SELECT 'departement', dep, CAST(SUM(n) AS BIGINT) FROM c GROUP BY dep
 UNION ALL SELECT 'region', reg, CAST(SUM(n) AS BIGINT) FROM c GROUP BY reg
-UNION ALL SELECT 'service', CAST(service AS TEXT), COUNT(*) FROM t GROUP BY service
+{taxonomie}{ids}"""
+_T_PG = "t (taxonomie, n) AS MATERIALIZED (SELECT taxonomie, COUNT(*) FROM m GROUP BY taxonomie)"
+_TAXONOMIE_PG = """UNION ALL SELECT
+        CASE mod(k, 4) WHEN 1 THEN 'service' WHEN 2 THEN 'enjeu' ELSE 'categorie' END,
+        CAST(k / 4 AS TEXT), CAST(SUM(n) AS BIGINT)
+    FROM (SELECT unnest(taxonomie) AS k, n FROM t) AS u GROUP BY k
+"""
+_T_SQLITE = """t (id, service, enjeu, categorie) AS MATERIALIZED (
+    SELECT m.id, l.service_id, s.enjeu_id, e.categorie_id FROM m
+    JOIN {liens} l ON l.ficheaction_id = m.id
+    JOIN {services} s ON s.id = l.service_id
+    JOIN {enjeux} e ON e.id = s.enjeu_id
+)"""
+_TAXONOMIE_SQLITE = """UNION ALL SELECT 'service', CAST(service AS TEXT), COUNT(*) FROM t GROUP BY service
 UNION ALL SELECT 'enjeu', CAST(enjeu AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY enjeu
 UNION ALL SELECT 'categorie', CAST(categorie AS TEXT), COUNT(DISTINCT id) FROM t GROUP BY categorie
-{ids}"""
-# PostgreSQL also returns the first ids in the results' order, so the search runs once in all.
-_IDS_SQL = """UNION ALL SELECT 'ids', (
-    SELECT string_agg(CAST(id AS TEXT), ',' ORDER BY rang DESC, publiee DESC, id DESC) FROM (
-        SELECT id, rang, publiee FROM m ORDER BY rang DESC, publiee DESC, id DESC LIMIT %s
-    ) AS premiers
-), NULL
 """
+# PostgreSQL also returns the first ids in the results' order, so the search runs once in all:
+# sorted from m; or for the whole Atlaas (no text, no facet), the newest fiches read in that order
+# from the index fiche_catalogue (migration 0004), which stops at the first ones instead of
+# sorting every fiche (with a filter, reading the index in order would run the filter again).
+_IDS_SQL = """UNION ALL SELECT 'ids', array_to_string(ARRAY({premiers}), ','), NULL
+"""
+_IDS_PAR_RANG = "SELECT id FROM m ORDER BY rang DESC, publiee DESC, id DESC LIMIT %s"
+
+
+def _restreint(filtres):
+    """False for the whole Atlaas: no facet chosen, no text (or only words too common)."""
+    return any(nom in filtres for nom in (*RechercheForm.FACETTES, "collectivite")) or a_du_sens(
+        filtres.get("q", "")
+    )
 
 
 def _comptes(qs, filtres=None, limite=0):
     """{facet: {key: count}} over ``qs`` (``filtrer()``'s result), computed in SQL in one query
     that runs the search once, whatever the number of fiches. On PostgreSQL, with ``limite``,
     also the first ids of the results in their order, under the key "ids"."""
-    avec_ids = bool(limite) and connection.vendor == "postgresql"
+    filtres = filtres or {}
+    postgresql = connection.vendor == "postgresql"
+    avec_ids = bool(limite) and postgresql
     if avec_ids and par_pertinence(filtres):
         qs = _pertinence(qs, filtres["q"])
     else:
         qs = qs.annotate(rank=Value(0.0, output_field=FloatField()))
-    fiches = (
-        qs.order_by()
-        .annotate(annee_debut=ExtractYear("date_debut"))
-        .values("pk", "annee_debut", "collectivite", "published_at", "rank")
-    )
-    sql_fiches, params_fiches = fiches.query.sql_with_params()
-    strates, params_strates = [], []
+    colonnes = ["pk", "annee_debut", "collectivite", "published_at", "rank"]
+    fiches = qs
+    if postgresql:  # the column of migration 0004, outside the model
+        colonnes.append(TAXONOMIE)
+        fiches = qs.annotate(**{TAXONOMIE: RawSQL(f'"{FicheAction._meta.db_table}"."{TAXONOMIE}"', ())})
+    fiches = fiches.order_by().annotate(annee_debut=ExtractYear("date_debut")).values(*colonnes)
+    sql_fiches, params = fiches.query.sql_with_params()
+    strates = []
+    params = [*params, Collectivite.Nature.EPCI, SEUIL_VILLAGE]
     for key, (_label, _bas, haut) in STRATES.items():
         if haut is None:
             strates.append(f"ELSE '{key}'")
         else:
             strates.append(f"WHEN population < %s THEN '{key}'")
-            params_strates.append(haut)
-    sql = _FACETTES_SQL.format(
-        fiches=sql_fiches,
-        strates=" ".join(strates),
-        collectivites=Collectivite._meta.db_table,
-        departements=Departement._meta.db_table,
-        regions=Region._meta.db_table,
+            params.append(haut)
+    ids = ""
+    if avec_ids and not _restreint(filtres):
+        recents, params_recents = (
+            qs.order_by("-published_at", "-pk").values("pk")[:limite].query.sql_with_params()
+        )
+        ids = _IDS_SQL.format(premiers=recents)
+        params += params_recents
+    elif avec_ids:
+        ids = _IDS_SQL.format(premiers=_IDS_PAR_RANG)
+        params.append(limite)
+    jointure = _T_SQLITE.format(
         liens=FicheAction.services.through._meta.db_table,
         services=Service._meta.db_table,
         enjeux=Enjeu._meta.db_table,
-        ids=_IDS_SQL if avec_ids else "",
     )
-    params = [*params_fiches, Collectivite.Nature.EPCI, SEUIL_VILLAGE, *params_strates]
+    sql = _FACETTES_SQL.format(
+        fiches=sql_fiches,
+        taxonomie_m=", taxonomie" if postgresql else "",
+        collectivites=Collectivite._meta.db_table,
+        departements=Departement._meta.db_table,
+        regions=Region._meta.db_table,
+        t=_T_PG if postgresql else jointure,
+        strates=" ".join(strates),
+        taxonomie=_TAXONOMIE_PG if postgresql else _TAXONOMIE_SQLITE,
+        ids=ids,
+    )
     comptes = {name: {} for name in RechercheForm.FACETTES}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limite] if avec_ids else params)
+        cursor.execute(sql, params)
         for facette, key, nombre in cursor.fetchall():
             if facette == "ids":
                 comptes["ids"] = [int(pk) for pk in key.split(",")] if key else []
@@ -620,25 +659,70 @@ def suggestion(q):
 
 # --- The index ------------------------------------------------------------------------------
 
-_PG_INDEX = """
+# PostgreSQL: each published fiche's services, enjeux and catégories, in one column outside the
+# model (migration 0004) for the facets: the sorted array of their distinct codes 4 × id + 1 for
+# a service, + 2 for an enjeu, + 3 for a catégorie. One array is grouped and unnested faster than
+# three.
+TAXONOMIE = "taxonomie_ids"
+_PG_CODES = """
+SELECT l.ficheaction_id AS fiche, v.code
+FROM atlaas_ficheaction_services AS l
+JOIN atlaas_service AS s ON s.id = l.service_id
+JOIN atlaas_enjeu AS e ON e.id = s.enjeu_id
+CROSS JOIN LATERAL (VALUES (l.service_id * 4 + 1), (s.enjeu_id * 4 + 2), (e.categorie_id * 4 + 3)) AS v (code)
+"""
+_PG_INDEX = f"""
 UPDATE atlaas_ficheaction AS f SET search_vector =
     setweight(to_tsvector('french_unaccent', f.titre), 'A')
     || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.sous_titre, c.nom)), 'B')
     || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.description, f.synthese, f.resultats)), 'C')
     || setweight(to_tsvector('french_unaccent',
-        concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)), 'D')
+        concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)), 'D'),
+    {TAXONOMIE} = ARRAY(SELECT DISTINCT code FROM ({_PG_CODES}) AS codes WHERE fiche = f.id ORDER BY code)
 FROM atlaas_collectivite AS c
 WHERE c.id = f.collectivite_id AND f.state = 'publiee' AND f.revision_of_id IS NULL
+"""
+# After a change of the taxonomy (a service moved to another enjeu, an enjeu to another
+# catégorie, a service deleted): the published fiches whose codes change, and only those.
+_PG_TAXONOMIE = f"""
+UPDATE atlaas_ficheaction AS f SET {TAXONOMIE} = n.codes
+FROM (
+    SELECT f.id, COALESCE(array_agg(DISTINCT codes.code ORDER BY codes.code)
+        FILTER (WHERE codes.code IS NOT NULL), '{{}}')
+    FROM atlaas_ficheaction AS f LEFT JOIN ({_PG_CODES}) AS codes ON codes.fiche = f.id
+    WHERE f.state = 'publiee' AND f.revision_of_id IS NULL
+    GROUP BY f.id
+) AS n (id, codes)
+WHERE f.id = n.id AND f.{TAXONOMIE} IS DISTINCT FROM n.codes
 """
 
 
 def invalider(referentiel=False):
     """Forget the searches in the cache: after a publication, a deletion, a change of a
-    collectivité (and with ``referentiel``, of the names of the taxonomy). The version is a time,
-    so that it never comes back to a value used before even if the cache lost it."""
-    cache.set(VERSION, time.time_ns(), None)
+    collectivité (and with ``referentiel``, of the taxonomy: its names, and on PostgreSQL the
+    fiches' codes of services, enjeux and catégories, rewritten where they change). The version
+    is a time, so that it never comes back to a value used before even if the cache lost it."""
     if referentiel:
+        indexer_taxonomie()
         cache.delete(LIBELLES)
+        transaction.on_commit(_apres_taxonomie)  # again, as indexer() does
+    cache.set(VERSION, time.time_ns(), None)
+
+
+def _apres_taxonomie():
+    cache.delete(LIBELLES)
+    invalider()
+
+
+def indexer_taxonomie():
+    """PostgreSQL: write again the codes of services, enjeux and catégories of the published
+    fiches that changed with the taxonomy (one UPDATE; the rows that stay the same are not
+    written). Returns the number of fiches rewritten."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_TAXONOMIE)
+        return cursor.rowcount
 
 
 def indexer(ids=None):

@@ -377,6 +377,8 @@ class FicheAction(models.Model):
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
     # Weighted French words of the published text (PostgreSQL); see atlaas/catalogue.py.
     search_vector = SearchVectorField(null=True, editable=False)
+    # PostgreSQL only, outside the model (migration 0004): taxonomie_ids, the codes of the
+    # fiche's services, enjeux and catégories for the catalogue's facets; see atlaas/catalogue.py.
 
     objects = FicheActionQuerySet.as_manager()
 

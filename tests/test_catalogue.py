@@ -282,6 +282,213 @@ def test_pages_beyond_the_cached_ids_are_read_from_the_database(client, settings
     assert titres(client, page="3") == [f"Action {n}" for n in range(40, 45)]
 
 
+# --- The taxonomy's counts (PostgreSQL: each fiche's codes, migration 0004) ------------------
+
+POSTGRESQL = pytest.mark.skipif(connection.vendor != "postgresql", reason="the codes are PostgreSQL's")
+
+
+def comptes(client, **params):
+    """{facet: {value: count}} of the page."""
+    facettes = client.get(URL, params).context["resultats"].facettes
+    return {name: {v.valeur: v.nombre for v in valeurs} for name, valeurs in facettes.items()}
+
+
+def codes(fiche):
+    """The services, enjeux and catégories the fiche's row holds for the facets (PostgreSQL), or
+    None when it holds nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {catalogue.TAXONOMIE} FROM atlaas_ficheaction WHERE id = %s", [fiche.pk])
+        valeurs = cursor.fetchone()[0]
+    if valeurs is None:
+        return None
+    assert valeurs == sorted(set(valeurs))
+    genres = {1: "services", 2: "enjeux", 3: "categories"}
+    resultat = {genre: set() for genre in genres.values()}
+    for code in valeurs:
+        resultat[genres[code % 4]].add(code // 4)
+    return resultat
+
+
+def ids_de(*objets):
+    return {objet.pk for objet in objets}
+
+
+@pytest.fixture
+def taxonomie():
+    """Three services, two of them in the same enjeu, their two enjeux in the same catégorie, and
+    another catégorie, empty."""
+    vivre = CategorieFactory(nom="Vivre ensemble", slug="vivre-ensemble")
+    territoire = CategorieFactory(nom="Territoire", slug="territoire")
+    mediation = EnjeuFactory(nom="Médiation", slug="mediation", categorie=vivre)
+    lien = EnjeuFactory(nom="Lien social", slug="lien-social", categorie=vivre)
+    return {
+        "vivre": vivre,
+        "territoire": territoire,
+        "mediation": mediation,
+        "lien": lien,
+        "ateliers": ServiceFactory(nom="Ateliers", slug="ateliers", enjeu=mediation),
+        "conseillers": ServiceFactory(nom="Conseillers numériques", slug="conseillers", enjeu=mediation),
+        "cafe": ServiceFactory(nom="Café numérique", slug="cafe", enjeu=lien),
+    }
+
+
+def test_a_fiche_counts_once_per_enjeu_and_categorie_whatever_its_services(client, taxonomie):
+    t = taxonomie
+    publiee("Médiation tout en un", services=[t["ateliers"], t["conseillers"], t["cafe"]])
+    publiee("Médiation en ateliers", services=[t["ateliers"]])
+    publiee("Médiation sans service", services=[])
+    for params in ({}, {"q": "médiation"}, {"q": "médiation", "tri": "date"}, {"type": "village"}):
+        counts = comptes(client, **params)
+        assert counts["service"] == {"ateliers": 2, "conseillers": 1, "cafe": 1}, params
+        assert counts["enjeu"] == {"mediation": 2, "lien-social": 1}, params
+        assert counts["categorie"] == {"vivre-ensemble": 2}, params
+    assert comptes(client, enjeu="lien-social")["enjeu"] == {"mediation": 1, "lien-social": 1}
+
+
+@POSTGRESQL
+def test_the_codes_are_written_at_publication_and_with_a_revision(taxonomie):
+    t = taxonomie
+    fiche = FicheFactory(titre="Café et ateliers", state=State.SOUMISE, services=[t["ateliers"], t["cafe"]])
+    assert codes(fiche) is None  # not published: nothing to count
+    fiche = set_fiche_state(fiche, State.PUBLIEE, by=None)
+    assert codes(fiche) == {
+        "services": ids_de(t["ateliers"], t["cafe"]),
+        "enjeux": ids_de(t["mediation"], t["lien"]),
+        "categories": ids_de(t["vivre"]),
+    }
+    revision = revision_for_edit(fiche, by=None)
+    revision.services.set([t["conseillers"]])
+    set_fiche_state(revision, State.SOUMISE, by=None)
+    assert codes(revision) is None and codes(fiche)["services"] == ids_de(t["ateliers"], t["cafe"])
+    set_fiche_state(revision, State.PUBLIEE, by=None)
+    assert codes(fiche) == {
+        "services": ids_de(t["conseillers"]),
+        "enjeux": ids_de(t["mediation"]),
+        "categories": ids_de(t["vivre"]),
+    }
+
+
+def test_moving_a_service_or_an_enjeu_in_the_admin_moves_its_fiches_counts(client, admin_client, taxonomie):
+    t = taxonomie
+    both = publiee("Café et ateliers", services=[t["ateliers"], t["cafe"]])
+    publiee("Café seul", services=[t["cafe"]])
+    assert comptes(client)["enjeu"] == {"mediation": 1, "lien-social": 2}
+
+    cafe = t["cafe"]  # Lien social → Médiation: « Café et ateliers » now has one enjeu
+    response = admin_client.post(
+        reverse("admin:atlaas_service_change", args=[cafe.pk]),
+        {"nom": cafe.nom, "slug": cafe.slug, "enjeu": t["mediation"].pk, "ordre": 0, "actif": "on"},
+    )
+    assert response.status_code == 302
+    counts = comptes(client)
+    assert counts["enjeu"] == {"mediation": 2}
+    assert counts["categorie"] == {"vivre-ensemble": 2}
+    assert counts["service"] == {"ateliers": 1, "cafe": 2}
+    if connection.vendor == "postgresql":
+        assert codes(both)["enjeux"] == ids_de(t["mediation"])
+
+    mediation = t["mediation"]  # Vivre ensemble → Territoire, with its services unchanged
+    services = list(mediation.services.order_by("pk"))
+    data = {
+        "categorie": t["territoire"].pk,
+        "nom": mediation.nom,
+        "slug": mediation.slug,
+        "ordre": 0,
+        "services-TOTAL_FORMS": len(services),
+        "services-INITIAL_FORMS": len(services),
+        "services-MIN_NUM_FORMS": 0,
+        "services-MAX_NUM_FORMS": 1000,
+    }
+    for n, service in enumerate(services):
+        data |= {
+            f"services-{n}-id": service.pk,
+            f"services-{n}-enjeu": mediation.pk,
+            f"services-{n}-nom": service.nom,
+            f"services-{n}-slug": service.slug,
+            f"services-{n}-ordre": 0,
+            f"services-{n}-actif": "on",
+        }
+    response = admin_client.post(reverse("admin:atlaas_enjeu_change", args=[mediation.pk]), data)
+    assert response.status_code == 302
+    assert comptes(client)["categorie"] == {"territoire": 2}
+    assert comptes(client, categorie="territoire")["service"] == {"ateliers": 1, "cafe": 2}
+    if connection.vendor == "postgresql":
+        assert codes(both)["categories"] == ids_de(t["territoire"])
+
+
+def test_a_service_deleted_from_its_enjeu_page_leaves_the_counts(client, admin_client, taxonomie):
+    t = taxonomie
+    both = publiee("Café et ateliers", services=[t["ateliers"], t["cafe"]])
+    publiee("Conseillers", services=[t["conseillers"]])
+    assert comptes(client)["enjeu"] == {"mediation": 2, "lien-social": 1}
+    mediation = t["mediation"]
+    data = {
+        "categorie": t["vivre"].pk,
+        "nom": mediation.nom,
+        "slug": mediation.slug,
+        "ordre": 0,
+        "services-TOTAL_FORMS": 2,
+        "services-INITIAL_FORMS": 2,
+        "services-MIN_NUM_FORMS": 0,
+        "services-MAX_NUM_FORMS": 1000,
+    }
+    for n, service in enumerate([t["ateliers"], t["conseillers"]]):
+        data |= {
+            f"services-{n}-id": service.pk,
+            f"services-{n}-enjeu": mediation.pk,
+            f"services-{n}-nom": service.nom,
+            f"services-{n}-slug": service.slug,
+            f"services-{n}-ordre": 0,
+            f"services-{n}-actif": "on",
+        }
+    data["services-0-DELETE"] = "on"  # « Ateliers », in an inline: saved after the enjeu itself
+    response = admin_client.post(reverse("admin:atlaas_enjeu_change", args=[mediation.pk]), data)
+    assert response.status_code == 302
+    counts = comptes(client)
+    assert counts["service"] == {"cafe": 1, "conseillers": 1}
+    assert counts["enjeu"] == {"mediation": 1, "lien-social": 1}
+    if connection.vendor == "postgresql":
+        assert codes(both) == {
+            "services": ids_de(t["cafe"]),
+            "enjeux": ids_de(t["lien"]),
+            "categories": ids_de(t["vivre"]),
+        }
+
+
+@POSTGRESQL
+def test_the_index_command_rebuilds_the_codes(client, taxonomie):
+    from django.core.management import call_command
+
+    t = taxonomie
+    fiche = publiee("Café et ateliers", services=[t["ateliers"], t["cafe"]])
+    attendu = codes(fiche)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE atlaas_ficheaction SET {catalogue.TAXONOMIE} = NULL")
+    call_command("index_atlaas", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert codes(fiche) == attendu
+    assert comptes(client)["enjeu"] == {"mediation": 1, "lien-social": 1}
+
+
+def test_the_first_ids_follow_the_order_of_the_results(client, taxonomie):
+    """PostgreSQL reads them with the counts (from the index on the publication date for the
+    whole Atlaas); they must be those of ``ids_ordonnes``, ties on the date by id."""
+    t = taxonomie
+    now = timezone.now()
+    for n in range(30):
+        publiee(
+            f"Médiation {n}",
+            services=[t["ateliers"] if n % 2 else t["cafe"]],
+            published_at=now - datetime.timedelta(hours=n // 3),  # three by three at the same time
+        )
+    for filtres in ({}, {"q": "médiation"}, {"q": "médiation", "tri": "date"}, {"enjeu": t["lien"]}):
+        attendu = catalogue.ids_ordonnes(catalogue.filtrer(filtres), filtres)
+        cache.clear()
+        assert [f.pk for f in catalogue.rechercher(filtres).fiches] == attendu[:20], filtres
+        deuxieme = catalogue.rechercher(filtres, page=2)  # the last page when there is no second
+        debut = (deuxieme.page - 1) * catalogue.PAR_PAGE
+        assert [f.pk for f in deuxieme.fiches] == attendu[debut : debut + catalogue.PAR_PAGE], filtres
+
+
 # --- Excerpts and suggestions ------------------------------------------------------------
 
 
