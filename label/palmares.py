@@ -72,14 +72,6 @@ class Laureat:
     candidature_id: int | None = None
 
     @property
-    def arobases(self):
-        return "@" * self.niveau
-
-    @property
-    def arobases_precedent(self):
-        return "@" * (self.niveau_precedent or 0)
-
-    @property
     def ecart(self):
         """Level minus the previous level, or None without a previous label."""
         return None if self.niveau_precedent is None else self.niveau - self.niveau_precedent
