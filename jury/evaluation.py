@@ -30,6 +30,9 @@ class Refus(Exception):
 class DejaSoumise(Refus):
     """The evaluation is already submitted (a double click, another tab)."""
 
+    def __init__(self, message=None):
+        super().__init__(message or _("Cette évaluation est déjà soumise : elle ne l'a été qu'une fois."))
+
 
 class Incomplete(Refus):
     """Submitting needs every criterion scored and a proposed level: ``manques`` lists what is missing."""
@@ -199,7 +202,7 @@ def soumettre(evaluation, by, now=None):
         current = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
         reason = raison_fermee(current, jury_de(evaluation))
         if current.state == State.SOUMISE:
-            raise DejaSoumise(_("Cette évaluation est déjà soumise : elle ne l'a été qu'une fois."))
+            raise DejaSoumise
         if reason:
             raise Refus(reason)
         missing = manques(current, criteres)
@@ -209,7 +212,7 @@ def soumettre(evaluation, by, now=None):
             state=State.SOUMISE, submitted_at=now, updated_at=now, version=F("version") + 1
         )
         if not updated:
-            raise DejaSoumise(_("Cette évaluation est déjà soumise : elle ne l'a été qu'une fois."))
+            raise DejaSoumise
     evaluation.refresh_from_db()
     return evaluation
 

@@ -9,6 +9,7 @@ from atlaas.models import Collectivite, Departement, Enjeu
 from atlaas.search import filtrer_collectivites
 from label.models import TypeCandidature
 
+from .evaluation import TEXTE_MAX
 from .models import ConflitDeclare, Evaluation, Jure
 
 # --- Evaluation -----------------------------------------------------------------------------
@@ -16,7 +17,6 @@ from .models import ConflitDeclare, Evaluation, Jure
 # the juror's dashboard.
 
 RADIO_MAX_ECHELLE = 10  # up to 0..10, a radio group (arrow keys); beyond, a number field
-TEXTE_MAX = 5000
 
 
 def score_name(critere):

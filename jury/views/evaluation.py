@@ -174,7 +174,7 @@ def soumettre(request, annee, pk):
     evaluation = evaluation_or_404(request.jure, pk)
     back = redirect("jury:evaluer", annee=annee, pk=pk)
     criteres = grille.criteres(request.edition)
-    deja = _("Cette évaluation est déjà soumise : elle ne l'a été qu'une fois.")
+    deja = str(domaine.DejaSoumise())
     with transaction.atomic():
         Evaluation.objects.select_for_update().filter(pk=evaluation.pk).first()
         evaluation.refresh_from_db()
