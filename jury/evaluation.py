@@ -9,7 +9,7 @@ is « évaluation » and the evaluation is not submitted; the conditional UPDATE
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -247,21 +247,22 @@ def rouvrir(evaluation, by, now=None):
 
 
 def a_evaluer(jure):
-    """The juror's evaluations of submitted dossiers, oldest dossier first, and the ids of the
-    candidatures they are in conflict with (five queries)."""
+    """The juror's evaluations of submitted dossiers with their number of scored criteria,
+    oldest dossier first, less those in conflict, and how many were left out: five queries."""
     evaluations = list(
         Evaluation.objects.filter(jure=jure, candidature__state=Candidature.State.DEPOSEE)
-        .select_related("candidature__collectivite")
+        .select_related("candidature__collectivite__departement", "candidature__collectivite__region")
+        .annotate(notees=Count("notes", filter=Q(notes__score__isnull=False)))
         .order_by(F("candidature__submitted_at").asc(nulls_last=True), "pk")
     )
-    found = conflits.conflits([jure], [e.candidature for e in evaluations])[jure.pk]
-    return evaluations, set(found)
+    en_conflit = conflits.conflits([jure], [e.candidature for e in evaluations])[jure.pk]
+    return [e for e in evaluations if e.candidature_id not in en_conflit], len(en_conflit)
 
 
 def suivante(jure):
     """The oldest unfinished evaluation of the juror that is not in conflict, or None."""
-    evaluations, en_conflit = a_evaluer(jure)
+    evaluations, _en_conflit = a_evaluer(jure)
     return next(
-        (e for e in evaluations if e.state != State.SOUMISE and e.candidature_id not in en_conflit),
+        (e for e in evaluations if e.state != State.SOUMISE),
         None,
     )

@@ -1,13 +1,14 @@
 """The jury's entry pages: the editions a user sits on, and a juror's dashboard of dossiers."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from label.models import Candidature, Edition
+from label.models import Edition
 
-from .. import conflits, grille
+from .. import evaluation as domaine
+from .. import grille
 from ..forms import FiltresForm
 from ..models import Evaluation
 from ..rules import jury_view, peut_piloter
@@ -26,22 +27,6 @@ def accueil(request):
     if len(editions) == 1:
         return redirect("jury:dashboard", annee=editions[0].annee)
     return render(request, "jury/tableau_editions.html", {"editions": editions})
-
-
-def _dossiers(jure):
-    """The juror's evaluations of submitted dossiers with their scored criteria, oldest dossier
-    first, and how many are left out for a conflict of interest: five queries."""
-    evaluations = list(
-        Evaluation.objects.filter(jure=jure, candidature__state=Candidature.State.DEPOSEE)
-        .select_related(
-            "candidature__collectivite__departement",
-            "candidature__collectivite__region",
-        )
-        .annotate(notees=Count("notes", filter=Q(notes__score__isnull=False)))
-        .order_by(F("candidature__submitted_at").asc(nulls_last=True), "pk")
-    )
-    en_conflit = conflits.conflits([jure], [e.candidature for e in evaluations])[jure.pk]
-    return [e for e in evaluations if e.candidature_id not in en_conflit], len(en_conflit)
 
 
 def _filtrer(evaluations, valeurs):
@@ -70,7 +55,7 @@ def dashboard(request, annee):
     }
     if jure is None:  # staff who do not sit on this jury
         return render(request, "jury/tableau.html", context)
-    evaluations, en_conflit = _dossiers(jure)
+    evaluations, en_conflit = domaine.a_evaluer(jure)
     regions = sorted(
         {e.candidature.collectivite.region for e in evaluations if e.candidature.collectivite.region},
         key=lambda region: region.nom,
