@@ -9,7 +9,7 @@ is the same certificates' HTML rendered by WeasyPrint alone, in this process, wa
 is the wall time over 700 × the mean bare render (goal ≤ 0.75: both workers are used and the
 rest of the work — claiming the row, reading the result, the QR code, the template, writing the
 file — costs little). It also prints the CPU time of the worker's processes during the batch,
-``documents.generer`` alone in this process (no Celery) and the render with the style inside
+``documents.generer`` (a lot of one) alone in this process (no Celery) and the render with the style inside
 each page (parsed at every render, as the first version of the renderer did).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vi_bench_certificats \\

@@ -51,10 +51,11 @@ def resultat_de(document):
 
 def qr_code(url):
     """The QR code of ``url`` as a PNG data URI, one pixel per module, enlarged without smoothing
-    by the style (cheaper to draw than SVG); medium error correction survives a print."""
+    by the style (cheaper to draw than SVG); medium error correction survives a print. The mask
+    is fixed: any of the eight is valid, and trying them all took a sixth of a certificate."""
     import segno
 
-    return segno.make(url, error="m").png_data_uri(scale=1, border=2)
+    return segno.make_qr(url, error="m", mask=0).png_data_uri(scale=1, border=2)
 
 
 def certificat_html(document, resultat=None):
@@ -128,8 +129,12 @@ def rendre_pdf(html):
 
 
 def certificat_pdf(document):
-    """Renderer of a certificate row: (file name, PDF bytes)."""
-    resultat = resultat_de(document)
+    """Renderer of a certificate row: (file name, PDF bytes). The row is read by
+    ``documents.lecture``, with its result."""
+    try:
+        resultat = document.candidature.resultat
+    except Resultat.DoesNotExist:  # the message staff read on the failed row
+        raise Resultat.DoesNotExist("la candidature n’a pas (ou plus) de résultat") from None
     nom = nom_fichier(resultat.candidature.collectivite, document.edition.annee)
     return nom, rendre_pdf(certificat_html(document, resultat))
 

@@ -1,20 +1,21 @@
-"""Generating the files of a publication, one document row at a time, safely run twice.
+"""Generating the files of a publication, a lot of document rows at a time, safely run twice.
 
-``generer`` claims the row with a conditional UPDATE (a second worker gets nothing to do), renders
-the whole file in memory, stores it under its final name and only then marks the row « prêt »:
-a worker killed on the way leaves the row « en cours » without a file, and ``reprendre_documents``
-runs it again later. Each kind of document has its renderer, a function ``(document) -> (name,
-bytes)`` named in ``RENDUS``.
+``generer_lot`` claims each row with a conditional UPDATE (a second worker gets nothing to do),
+reads the claimed rows together, then for each renders the whole file in memory, stores it under
+its final name and only then marks the row « prêt »: a worker killed on the way leaves rows « en
+cours » without a file, and the beat run of ``tasks.generer_documents`` takes them again once
+they are older than ``BLOQUE_APRES``. Each kind of document has its renderer, a function
+``(document) -> (name, bytes)`` named in ``RENDUS``, given the row as ``lecture`` reads it.
 """
 
 import logging
 
 from django.core.files.base import ContentFile
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .models import Document
+from .models import Document, Mention
 from .publication import BLOQUE_APRES
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,32 @@ RENDUS = {
 
 def generer(document_id, now=None):
     """Render and store one document; True if this call did it."""
+    return generer_lot([document_id], now) == 1
+
+
+def lecture():
+    """Documents with what their renderers read: the certificate's result, mentions and place."""
+    return Document.objects.select_related(
+        "edition", "candidature__collectivite__departement", "candidature__resultat"
+    ).prefetch_related(
+        Prefetch("candidature__resultat__mentions", queryset=Mention.objects.order_by("ordre", "nom"))
+    )
+
+
+def generer_lot(document_ids, now=None):
+    """Render and store documents; the number this call did.
+
+    Each row is claimed first, then the claimed ones are read together (after their claim: a
+    correction made before it is in what is read, one made after it sets the row back « en
+    attente » and the final conditional UPDATE gives the file up)."""
     now = now or timezone.now()
-    claimed = (
+    pris = [pk for pk in document_ids if _prendre(pk, now)]
+    lus = lecture().in_bulk(pris)
+    return sum(_generer(lus[pk]) for pk in pris if pk in lus)
+
+
+def _prendre(document_id, now):
+    return (
         Document.objects.filter(pk=document_id)
         .filter(
             Q(state__in=[Document.State.ATTENTE, Document.State.ECHEC])
@@ -38,14 +63,14 @@ def generer(document_id, now=None):
         )
         .update(state=Document.State.EN_COURS, tentatives=F("tentatives") + 1, updated_at=now)
     )
-    if not claimed:
-        return False
-    document = Document.objects.select_related("edition", "candidature__collectivite").get(pk=document_id)
+
+
+def _generer(document):
     try:
         nom, contenu = import_string(RENDUS[document.kind])(document)
     except Exception as exc:  # any failure is shown to staff with its reason, and retried
-        logger.exception("Échec de la génération du document %s", document_id)
-        Document.objects.filter(pk=document_id).update(
+        logger.exception("Échec de la génération du document %s", document.pk)
+        Document.objects.filter(pk=document.pk).update(
             state=Document.State.ECHEC,
             erreur=f"{type(exc).__name__} : {exc}"[:2000],
             updated_at=timezone.now(),
@@ -59,7 +84,7 @@ def generer(document_id, now=None):
     document.fichier.save(nom, ContentFile(contenu), save=False)
     # Only if the row is still this run's: a correction meanwhile set it back « en attente ».
     pris = Document.objects.filter(
-        pk=document_id, state=Document.State.EN_COURS, tentatives=document.tentatives
+        pk=document.pk, state=Document.State.EN_COURS, tentatives=document.tentatives
     )
     if not pris.update(
         fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()

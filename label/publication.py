@@ -4,7 +4,7 @@ Before ``Edition.publie_at`` is set nothing of the edition's results is public. 
 in one transaction, the laureates' line of label history (``Labellisation``), their current level
 on the collectivité, and the rows of the files to generate (certificates, palmarès files); the
 generation and the e-mails are queued after commit. If the broker is down the publication still
-succeeds: the rows wait « en attente » and ``reprendre_documents`` (Celery beat) queues them again.
+succeeds: the rows wait « en attente » and the beat run of ``tasks.generer_documents`` queues them again.
 """
 
 import datetime

@@ -41,22 +41,26 @@ def publier_editions():
     return [edition.annee for edition in publication.publier_prevues()]
 
 
+LOT = 10  # documents per task: a task's connection and message cost as much as a certificate
+
+
 @shared_task(bind=True)
 def generer_documents(self, edition_id=None):
-    """Queue one task per document still to generate (all editions when no id: the beat run
-    that picks up what a stopped worker or a broker outage left behind), on the queue this
+    """Queue the documents still to generate, ``LOT`` per task (all editions when no id: the beat
+    run that picks up what a stopped worker or a broker outage left behind), on the queue this
     task came from, so that a worker dedicated to a queue also renders them."""
     queue = (self.request.delivery_info or {}).get("routing_key")
     ids = list(publication.a_generer(edition_id).values_list("pk", flat=True))
-    for pk in ids:
-        generer_document.apply_async((pk,), queue=queue)
+    for debut in range(0, len(ids), LOT):
+        generer_lot.apply_async((ids[debut : debut + LOT],), queue=queue)
     return len(ids)
 
 
-# acks_late + reject_on_worker_lost: a worker killed mid-render hands the task back to the broker.
+# acks_late + reject_on_worker_lost: a worker process killed mid-render hands the task back to
+# the broker. Each document is claimed on its own: a lot run again skips the ones done.
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def generer_document(document_id):
-    return documents.generer(document_id)
+def generer_lot(document_ids):
+    return documents.generer_lot(document_ids)
 
 
 @shared_task

@@ -16,7 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from jury.context_processors import cle_jure
-from label import publication, tasks
+from label import documents, publication, tasks
 from label.certificats import badge_svg, code_integration, url_verification
 from label.documents import generer
 from label.models import Document, Edition, Labellisation, Mention, Resultat
@@ -182,6 +182,22 @@ def test_generation_run_twice_yields_one_file_per_laureate(edition, laureat, pub
         assert document.fichier.name.rsplit("/", 1)[1] in fichiers_certificats()
 
 
+def test_a_lot_reads_its_rows_together(edition, laureat, publier):
+    """Two queries per certificate (its claim, its final UPDATE), the reads once per lot."""
+    ajouter_laureats(edition, 8)
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)  # no worker here: the rows wait
+    ids = list(Document.objects.filter(kind=CERTIFICAT).order_by("pk").values_list("pk", flat=True))
+
+    with CaptureQueriesContext(connection) as trois:
+        assert documents.generer_lot(ids[:3]) == 3
+    with CaptureQueriesContext(connection) as neuf:
+        assert documents.generer_lot(ids[3:]) == 6
+    assert len(neuf) - len(trois) == 2 * 3
+    assert documents.generer_lot(ids) == 0  # all done: a lot run again does nothing
+    assert len(fichiers_certificats()) == 9
+
+
 def test_generation_interrupted_leaves_no_orphan_file(edition, laureat, publier):
     """A worker killed while writing left a partial file under the row's final name, the row
     « en cours » pointing to nothing: the next run replaces that file."""
@@ -215,7 +231,7 @@ def test_failing_render_is_recorded_with_its_reason_then_retried(edition, laurea
     document = Document.objects.get(kind=CERTIFICAT, candidature=candidature)
     assert document.state == Document.State.ECHEC
     assert document.tentatives == 1
-    assert "DoesNotExist" in document.erreur and "Resultat" in document.erreur
+    assert document.erreur == "DoesNotExist : la candidature n’a pas (ou plus) de résultat"
     assert not document.fichier and fichiers_certificats() == []
 
     Resultat.objects.create(candidature=candidature, niveau=niveau, ten=ten)
@@ -448,7 +464,7 @@ def test_staff_see_progress_and_failures_and_relaunch(
         reverse("admin:label_document_changelist"),
         {"edition__id__exact": edition.pk, "state__exact": "echec"},
     ).content.decode()
-    assert "Resultat matching query does not exist" in liste
+    assert "la candidature n’a pas (ou plus) de résultat" in liste
     assert "Saint-Étienne-de-Tinée" in liste
 
     Resultat.objects.create(candidature=candidature, niveau=4)
