@@ -76,6 +76,44 @@ def test_english_is_available(client):
     assert "Skip to content" in page
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://ailleurs.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "https://ailleurs.example", "Sec-Fetch-Site": "same-origin"},
+    ],
+)
+def test_language_change_from_another_site_is_refused(headers):
+    from django.test import Client
+
+    visiteur = Client(enforce_csrf_checks=True)
+    response = visiteur.post(reverse("set_language"), {"language": "en", "next": "/"}, headers=headers)
+    assert response.status_code == 403
+    assert "Accès refusé" in response.content.decode()
+    assert '<html lang="fr">' in visiteur.get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "http://testserver"}, {"Sec-Fetch-Site": "same-origin"}, {}],
+)
+def test_language_change_needs_no_token_from_the_portal(headers):
+    from django.test import Client
+
+    visiteur = Client(enforce_csrf_checks=True)
+    response = visiteur.post(reverse("set_language"), {"language": "en", "next": "/"}, headers=headers)
+    assert response.status_code == 302
+    assert '<html lang="en">' in visiteur.get(reverse("home")).content.decode()
+
+
+def test_language_change_is_a_post():
+    from django.test import Client
+
+    assert Client().get(reverse("set_language"), {"language": "en"}).status_code == 405
+
+
 def test_english_catalog_translates_every_string():
     catalog = (Path(__file__).resolve().parent.parent / "locale/en/LC_MESSAGES/django.po").read_text()
     untranslated = [

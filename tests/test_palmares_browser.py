@@ -54,3 +54,20 @@ def test_public_browses_and_filters_the_palmares(page, live_server, edition):  #
     )
     expect(page.get_by_text("repris de l'historique du label")).to_be_visible()
     assert_accessible(page)
+
+
+def test_visitor_reads_the_palmares_in_english_with_no_cookie_but_the_language(
+    page,
+    live_server,
+    edition,  # noqa: F811
+):
+    publier(edition)
+    page.goto(live_server.url + reverse("label:palmares", args=[2027]) + "?region=75")
+    assert page.context.cookies() == []  # the page kept for all sets none
+    page.get_by_role("combobox", name="Langue").select_option(label="English")
+    page.get_by_role("button", name="Changer de langue").click()  # the browser sends its Origin
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="4 award winners of 6")).to_be_visible()
+    assert page.url.endswith("/palmares/2027/?region=75")
+    assert [c["name"] for c in page.context.cookies()] == ["django_language"]

@@ -19,10 +19,12 @@ urlpatterns = [
     path("accessibilite/", TemplateView.as_view(template_name="accessibilite.html"), name="accessibilite"),
     path("plan-du-site/", TemplateView.as_view(template_name="plan_du_site.html"), name="plan_du_site"),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/arobase.svg", permanent=True)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.changer_langue, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("", include("atlaas.urls")),
+    # The label's URLs first (no path is in both): the palmarès is the busiest page on the
+    # ceremony day, and each pattern tried before it costs every one of its requests.
     path("", include("label.urls")),
+    path("", include("atlaas.urls")),
     path("", include("jury.urls")),
 ]

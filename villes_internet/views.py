@@ -1,9 +1,13 @@
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from atlaas import selectors
 from label import palmares
@@ -44,3 +48,25 @@ def health(request):
     )
     healthy = checks["database"] == "ok" and checks["cache"] == "ok"
     return JsonResponse(checks, status=200 if healthy else 503)
+
+
+def meme_site(request):
+    """Whether a browser's POST comes from a page of the portal: its Origin header (sent by
+    every current browser), else its Sec-Fetch-Site header; a client that sends neither is not
+    a browser driven by another site."""
+    origine = request.headers.get("Origin")
+    if origine is not None:
+        portail = f"{request.scheme}://{request.get_host()}"
+        return origine == portail or origine in settings.CSRF_TRUSTED_ORIGINS
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in {"same-origin", "none"}
+
+
+@csrf_exempt
+@require_POST
+def changer_langue(request):
+    """Django's ``set_language``, with the request's origin checked instead of a CSRF token: the
+    language form is on every page, and a token there gave every visitor a cookie and a page
+    of their own, none of which could be served from a cache kept for all."""
+    if not meme_site(request):
+        raise PermissionDenied
+    return set_language(request)

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -53,7 +52,6 @@ class _Memoire:
 
 
 MEMOIRE = _Memoire(16)
-CSRF = "jeton-csrf-du-palmares"  # stands for the visitor's CSRF token in a page kept for all
 
 
 class _Page:
@@ -75,8 +73,8 @@ class _Page:
                 _empreinte(filtres if self.en_cache else request.GET.urlencode()),
             ]
         )
-        # The page around the cached part names who is signed in (and carries their CSRF token);
-        # without a session cookie nobody is (and the session is not read).
+        # The page around the cached part names who is signed in (and carries their CSRF token
+        # for the sign-out form); without a session cookie nobody is (and the session is not read).
         utilisateur = request.user.pk if settings.SESSION_COOKIE_NAME in request.COOKIES else None
         self.etag = _empreinte([self.cle, utilisateur])
         self.modifie = self.etat.modifie
@@ -132,8 +130,7 @@ def _contenu(request, annee, page):
 
 
 def _anonyme(request):
-    """No session and no pending message: the page is the same for every such visitor, but
-    for the CSRF token of its language form."""
+    """No session and no pending message: the page is the same for every such visitor."""
     return (
         settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
@@ -141,19 +138,18 @@ def _anonyme(request):
 
 
 def _page_anonyme(request, annee, page):
-    """The whole page for anonymous visitors, as UTF-8 cut where the visitor's CSRF token goes:
-    from this process' memory, else the cache, else rendered (with a stand-in for the token)."""
+    """The whole page for anonymous visitors, as UTF-8: from this process' memory, else the
+    cache, else rendered."""
     cle = f"{page.cle}:anonyme"  # equivalent query strings share it (and their language form's return)
-    morceaux = MEMOIRE.get(f"{cle}:{page.etat.jeton}")
-    if morceaux is None:
-        morceaux = cache.get(cle)
-        if morceaux is None:
-            contexte = {"annee": annee, "contenu": _contenu(request, annee, page), "csrf_token": CSRF}
-            html = render_to_string("label/palmares/palmares.html", contexte, request=request)
-            morceaux = html.encode().split(CSRF.encode())
-            cache.set(cle, morceaux, PAGE_TTL)
-        MEMOIRE.set(f"{cle}:{page.etat.jeton}", morceaux)
-    return get_token(request).encode().join(morceaux)
+    html = MEMOIRE.get(f"{cle}:{page.etat.jeton}")
+    if html is None:
+        html = cache.get(cle)
+        if html is None:
+            contexte = {"annee": annee, "contenu": _contenu(request, annee, page)}
+            html = render_to_string("label/palmares/palmares.html", contexte, request=request).encode()
+            cache.set(cle, html, PAGE_TTL)
+        MEMOIRE.set(f"{cle}:{page.etat.jeton}", html)
+    return html
 
 
 @require_safe
