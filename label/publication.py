@@ -3,8 +3,9 @@
 Before ``Edition.publie_at`` is set nothing of the edition's results is public. Publishing writes,
 in one transaction, the laureates' line of label history (``Labellisation``), their current level
 on the collectivité, and the rows of the files to generate (certificates, palmarès files); the
-generation and the e-mails are queued after commit. If the broker is down the publication still
-succeeds: the rows wait « en attente » and the beat run of ``tasks.generer_documents`` queues them again.
+generation and the e-mails are queued after commit. If Redis (the broker, the cache) is down the
+publication still succeeds: the rows wait « en attente » and the beat run of
+``tasks.generer_documents`` queues them again.
 """
 
 import datetime
@@ -86,8 +87,10 @@ def publier(edition, now=None):
         )
         edition.publie_at = now
         edition.save(update_fields=["publie_at"])
+        # After commit (a search meanwhile would cache the old levels under the new version), each
+        # on its own: Redis down, the publication is written all the same, and logged.
+        transaction.on_commit(catalogue.invalider, robust=True)  # the Atlaas' « niveau » facet
         transaction.on_commit(lambda: _apres_publication(edition.pk), robust=True)
-    catalogue.invalider()  # the « niveau » facet of the Atlaas changed
     return edition
 
 

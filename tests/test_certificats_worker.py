@@ -1,6 +1,6 @@
 """The certificates of a publication through a real Celery worker (full mode): a worker killed
-mid-batch leaves no half-file and the batch completes once it is back; a worker down at
-publication does not stop the publication, and the rows wait for it."""
+mid-batch leaves no half-file and the batch completes once it is back; a worker, or Redis, down
+at publication does not stop the publication, and the rows wait for them."""
 
 import datetime
 import os
@@ -151,3 +151,38 @@ def test_worker_down_at_publication_then_started(tmp_path):
 
     assert_un_fichier_par_laureat(n)
     assert not certificats().exclude(tentatives=1).exists()  # queued twice, generated once
+
+
+def test_redis_down_at_publication_then_back(tmp_path):
+    """Broker and cache unreachable: the publication is written all the same, its files wait
+    « en attente », and the beat run has them generated once Redis and the worker are back."""
+    n = 3
+    edition = edition_de(n)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": "redis://127.0.0.1:9/7",  # nothing listens there
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    script = (
+        "import django; django.setup(); from label import publication; from label.models import Edition; "
+        f"publication.publier(Edition.objects.get(pk={edition.pk})); print('publiée')"
+    )
+    sortie = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "villes_internet.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert sortie.returncode == 0 and "publiée" in sortie.stdout, sortie.stderr[-3000:]
+    edition.refresh_from_db()
+    assert edition.est_publiee
+    assert certificats().filter(state=Document.State.ATTENTE).count() == n
+
+    with worker_queue() as queue, celery_worker(queue, tmp_path / "worker.log"):
+        tasks.generer_documents.delay(edition.pk)  # as the beat run does
+        wait_for(lambda: prets() == n, timeout=120, message="certificats générés")
+    assert_un_fichier_par_laureat(n)
