@@ -33,6 +33,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from atlaas import catalogue
 from atlaas.francais import sans_accents, words
 from atlaas.models import Collectivite, FicheAction
+from villes_internet.tableur import cellule
 
 from .models import Candidature, Document, Edition, Labellisation, Resultat, TypeCandidature
 from .publication import resultats
@@ -629,7 +630,6 @@ def _par_niveau(laureats):
 
 def palmares_csv(document):
     """One row per laureate, UTF-8 with a BOM, « ; » between cells (docs/palmares.md)."""
-    from atlaas.views.donnees import cellule
 
     palmares = _du_document(document)
     tampon = io.StringIO()

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 from atlaas import catalogue, search, selectors
 from atlaas import openapi as specification
 from atlaas.models import Collectivite, Departement, FicheAction, Region, Service
+from villes_internet.tableur import cellule
 
 PAR_PAGE_MAX = 100
 MORCEAU = 500  # fiches loaded at a time for the CSV
@@ -66,22 +67,9 @@ COLONNES = [
     "en cours",
     "publiée le",
 ]
+
+
 # A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
-FORMULE = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cellule(valeur):
-    """A spreadsheet cell that is never a formula: text starting with = + - @ (after any
-    spaces or control characters a spreadsheet would skip) gets a leading quote."""
-    if valeur is None:
-        return ""
-    if isinstance(valeur, str) and (
-        valeur.startswith(FORMULE) or valeur.lstrip("".join(map(chr, range(33)))).startswith(FORMULE)
-    ):
-        return "'" + valeur
-    return valeur
-
-
 def _ligne_csv(request, fiche):
     collectivite = fiche.collectivite
     services = _services_de(fiche)

@@ -24,8 +24,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from atlaas.views.donnees import cellule
 from label.models import Candidature, TypeCandidature
+from villes_internet.tableur import cellule
 
 from .. import rules
 from ..agregation import synthese
