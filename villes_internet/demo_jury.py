@@ -7,7 +7,7 @@ import tempfile
 
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from atlaas.models import Departement, Enjeu
@@ -158,10 +158,10 @@ def build_deliberation(rng, edition, president):
     score_evaluations(rng, evaluations, niveaux, lambda e: Evaluation.State.SOUMISE, moment)
     mentions = list(Mention.objects.filter(edition=edition))
     history = {
-        row["collectivite_id"]: row["n"]
-        for row in Labellisation.objects.filter(niveau=5, annee__lt=edition.annee)
+        row["collectivite_id"]: (row["cinq"], row["ten"])
+        for row in Labellisation.objects.filter(annee__lt=edition.annee)
         .values("collectivite_id")
-        .annotate(n=Count("pk"))
+        .annotate(cinq=Count("pk", filter=Q(niveau=5)), ten=Max("annee", filter=Q(ten=True)))
     }
     resultats = []
     for candidature in filed:
@@ -170,7 +170,7 @@ def build_deliberation(rng, edition, president):
             Resultat(
                 candidature=candidature,
                 niveau=niveau,
-                ten=niveau == 5 and history.get(candidature.collectivite_id, 0) >= 5,
+                ten=ten_decerne(edition.annee, niveau, *history.get(candidature.collectivite_id, (0, None))),
                 motivation="Décision conforme aux propositions du jury.",
                 decided_by=president.user,
                 decided_at=moment,
@@ -232,21 +232,36 @@ def build_evaluations(rng, edition, president):
     score_evaluations(rng, evaluations, niveaux, lambda e: cycle[e.pk % 3], timezone.now())
 
 
+def ten_decerne(annee, niveau, cinq_avant, dernier_ten):
+    """The TEN (DOMAIN §2): since 2021, to a 5@ whose sixth 5@ this is at least, unless it
+    holds one still valid (three years)."""
+    valide = dernier_ten is not None and annee - dernier_ten < 3
+    return annee >= 2021 and niveau == 5 and cinq_avant >= 5 and not valide
+
+
 def build_history(rng, edition):
     """The label history of the published edition's laureates, loaded as a past palmarès is:
     their years since 2009 through ``import_palmares``, the level drifting by at most one
-    arobase a year away from this year's (5@ collectivités mostly stay there: some are TEN)."""
+    arobase a year away from this year's (5@ collectivités mostly stay there), the TEN where the
+    rule gives it (``ten_decerne``)."""
     lignes = ["annee;code;niveau;mentions;ten"]
     filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
         "collectivite"
     )
     for candidature in filed.order_by("collectivite__code"):
         niveau = candidature.collectivite.niveau or 1
+        annees = []
         for annee in range(edition.annee - 1, edition.annee - 1 - rng.randint(0, 17), -1):
             niveau = max(
                 1, min(5, niveau + rng.choice([-1, 0, 0, 0, 0, 1]) * (niveau < 5 or rng.random() < 0.3))
             )
-            lignes.append(f"{annee};{candidature.collectivite.code};{niveau};;")
+            annees.append((annee, niveau))
+        cinq, dernier_ten = 0, None
+        for annee, niveau in reversed(annees):
+            ten = ten_decerne(annee, niveau, cinq, dernier_ten)
+            cinq += niveau == 5
+            dernier_ten = annee if ten else dernier_ten
+            lignes.append(f"{annee};{candidature.collectivite.code};{niveau};;{'oui' if ten else ''}")
     with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8") as fichier:
         fichier.write("\n".join(lignes) + "\n")
         fichier.flush()
