@@ -277,12 +277,17 @@ def fiches(ids, textes=True):
 
 @dataclasses.dataclass
 class Resultats:
-    total: int
+    total: int  # at most PLAFOND
     comptes: dict
     fiches: list
     page: int
     pages: int
     cle: str  # the search's cache key: changes with its filters and at each publication
+
+    @property
+    def plafonne(self):
+        """More fiches may match: the total and counts are those of the PLAFOND most recent."""
+        return self.total >= PLAFOND
 
     @functools.cached_property
     def facettes(self):
@@ -291,6 +296,11 @@ class Resultats:
 
 VERSION = "atlaas:version"
 EN_CACHE = 1000  # ids kept in the cache per search: the first fifty pages
+# A search weighs at most this many fiches, the most recently published of those that match:
+# beyond it, a word found in most fiches would make every search grow with the Atlaas. The page
+# then says « au moins » and that its counts are those of these fiches; the CSV export keeps
+# every match. Above the Atlaas' size today (15,000 fiches): its searches are all exact.
+PLAFOND = 20_000
 
 
 def rechercher(filtres, page=1, par_page=PAR_PAGE):
@@ -302,7 +312,10 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     qs = filtrer(filtres)
     if trouve is None:
         comptes = _comptes(qs, filtres, limite=EN_CACHE)
-        ids = comptes.pop("ids") if "ids" in comptes else ids_ordonnes(qs, filtres, limite=EN_CACHE)
+        if "ids" in comptes:
+            ids = comptes.pop("ids")
+        else:
+            ids = ids_ordonnes(_plafonner(qs, comptes), filtres, limite=EN_CACHE)
         trouve = (comptes, ids)
         cache.set(cle, trouve, 3600)
     comptes, ids = trouve
@@ -311,8 +324,15 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):
-        ids = ids_ordonnes(qs, filtres, limite=debut + par_page)
+        ids = ids_ordonnes(_plafonner(qs, comptes), filtres, limite=debut + par_page)
     return Resultats(total, comptes, fiches(ids[debut : debut + par_page]), page, pages, cle)
+
+
+def _plafonner(qs, comptes):
+    """``qs`` kept to the fiches its counts are about: the PLAFOND most recent, when it reached it."""
+    if sum(comptes["annee"].values()) < PLAFOND:
+        return qs
+    return qs.filter(pk__in=qs.order_by("-published_at", "-pk").values("pk")[:PLAFOND])
 
 
 def _cle(filtres):
@@ -394,8 +414,8 @@ def _restreint(filtres):
 
 def _comptes(qs, filtres=None, limite=0):
     """{facet: {key: count}} over ``qs`` (``filtrer()``'s result), computed in SQL in one query
-    that runs the search once, whatever the number of fiches. On PostgreSQL, with ``limite``,
-    also the first ids of the results in their order, under the key "ids"."""
+    that runs the search once, over its PLAFOND most recent fiches at most. On PostgreSQL, with
+    ``limite``, also the first ids of the results in their order, under the key "ids"."""
     filtres = filtres or {}
     postgresql = connection.vendor == "postgresql"
     avec_ids = bool(limite) and postgresql
@@ -408,7 +428,11 @@ def _comptes(qs, filtres=None, limite=0):
     if postgresql:  # the column of migration 0004, outside the model
         colonnes.append(TAXONOMIE)
         fiches = qs.annotate(**{TAXONOMIE: RawSQL(f'"{FicheAction._meta.db_table}"."{TAXONOMIE}"', ())})
-    fiches = fiches.order_by().annotate(annee_debut=ExtractYear("date_debut")).values(*colonnes)
+    fiches = (
+        fiches.annotate(annee_debut=ExtractYear("date_debut"))
+        .values(*colonnes)
+        .order_by("-published_at", "-pk")[:PLAFOND]
+    )
     sql_fiches, params = fiches.query.sql_with_params()
     strates = []
     params = [*params, Collectivite.Nature.EPCI, SEUIL_VILLAGE]

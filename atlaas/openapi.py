@@ -127,10 +127,11 @@ ERREUR_404 = _json("Introuvable.", _ref("Erreur"))
 ERREUR_405 = _json("Méthode non autorisée : l'API est en lecture seule (GET).", _ref("Erreur"))
 
 
-def _page_de(schema):
+def _page_de(schema, **autres):
     return _objet(
         {
             "total": ENTIER,
+            **autres,
             "page": ENTIER,
             "pages": ENTIER,
             "par_page": ENTIER,
@@ -139,6 +140,16 @@ def _page_de(schema):
             "resultats": {"type": "array", "items": _ref(schema)},
         }
     )
+
+
+TOTAL_EXACT = {
+    "type": "boolean",
+    "description": (
+        f"Faux quand au moins {catalogue.PLAFOND} fiches correspondent : le total, l'ordre et les "
+        f"pages portent alors sur les {catalogue.PLAFOND} plus récemment publiées d'entre elles "
+        "(précisez la recherche pour les avoir toutes, ou utilisez l'export CSV)."
+    ),
+}
 
 
 def schemas():
@@ -207,7 +218,7 @@ def schemas():
         "FicheDetaillee": {
             "allOf": [_ref("Fiche"), _objet(details)],
         },
-        "PageFiches": _page_de("Fiche"),
+        "PageFiches": _page_de("Fiche", total_exact=TOTAL_EXACT),
         "Collectivite": collectivite,
         "CollectiviteDetaillee": {
             "allOf": [

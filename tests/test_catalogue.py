@@ -282,6 +282,40 @@ def test_pages_beyond_the_cached_ids_are_read_from_the_database(client, settings
     assert titres(client, page="3") == [f"Action {n}" for n in range(40, 45)]
 
 
+def test_a_search_weighs_its_plafond_most_recent_fiches_and_says_so(client, atlaas, monkeypatch):
+    monkeypatch.setattr(catalogue, "PLAFOND", 3)
+    monkeypatch.setattr(catalogue, "EN_CACHE", 1)  # the second page is read past the cached ids
+    recentes = ["Wifi public sur la place du marché", "Fibre optique dans les hameaux"]
+    recentes.append("Écoles numériques : des tablettes pour les élèves")
+
+    response = client.get(URL)
+    resultats = response.context["resultats"]
+    assert resultats.plafonne and resultats.total == 3
+    assert sum(resultats.comptes["annee"].values()) == 3
+    assert sum(v.nombre for v in resultats.facettes["type"]) == 3
+    page = response.content.decode()
+    assert "Au moins 3 actions trouvées" in page
+    assert "Seules les 3 actions publiées le plus récemment sont comptées et classées" in page
+    assert [f.titre for f in resultats.fiches] == recentes
+
+    api = client.get(reverse("atlaas:api_fiches"), {"par_page": 2, "page": 2}).json()
+    assert (api["total"], api["total_exact"], api["pages"]) == (3, False, 2)
+    assert [f["titre"] for f in api["resultats"]] == recentes[2:]
+    assert client.get(reverse("atlaas:api_fiches"), {"par_page": 2, "page": 3}).status_code == 400
+
+    export = client.get(reverse("atlaas:catalogue_csv"))
+    assert b"".join(export.streaming_content).decode().count("\n") == 1 + 7  # every match
+
+
+def test_a_search_under_its_plafond_is_exact(client, atlaas, monkeypatch):
+    monkeypatch.setattr(catalogue, "PLAFOND", 3)
+    response = client.get(URL, {"q": "médiathèque"})
+    assert not response.context["resultats"].plafonne
+    assert "2 actions trouvées" in response.content.decode()
+    assert "publiées le plus récemment" not in response.content.decode()
+    assert client.get(reverse("atlaas:api_fiches"), {"q": "médiathèque"}).json()["total_exact"] is True
+
+
 # --- The taxonomy's counts (PostgreSQL: each fiche's codes, migration 0004) ------------------
 
 POSTGRESQL = pytest.mark.skipif(connection.vendor != "postgresql", reason="the codes are PostgreSQL's")

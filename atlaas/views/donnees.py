@@ -200,10 +200,11 @@ def _lien_page(request, page):
     return absolue(request, f"{request.path}?{params.urlencode()}")
 
 
-def _page(request, total, page, pages, par_page, resultats):
+def _page(request, total, page, pages, par_page, resultats, **autres):
     return _json(
         {
             "total": total,
+            **autres,
             "page": page,
             "pages": pages,
             "par_page": par_page,
@@ -302,6 +303,7 @@ def api_fiches(request):
         resultats.pages,
         par_page,
         [_fiche(request, fiche) for fiche in resultats.fiches],
+        total_exact=not resultats.plafonne,
     )
 
 
