@@ -22,8 +22,9 @@ from collections import Counter, defaultdict
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Value
+from django.db.models import BooleanField, Count, Exists, F, FloatField, OuterRef, Prefetch, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
 from django.utils.html import escape
@@ -189,28 +190,54 @@ def _avec_service(condition):
     return Exists(liens)
 
 
+# Each taxonomy facet: its lookup through the services (SQLite), its rank in the codes (PostgreSQL).
+_TAXONOMIE_FILTRES = {"categorie": ("service__enjeu__categorie", 3), "enjeu": ("service__enjeu", 2)}
+_TAXONOMIE_FILTRES["service"] = ("service", 1)
+
+
+def _taxonomie(qs, facette, valeur):
+    """``qs`` restricted to the fiches of a catégorie, enjeu or service. PostgreSQL reads it in
+    the fiche's codes (``TAXONOMIE``), which the index of the catalogue holds: no join."""
+    lookup, rang = _TAXONOMIE_FILTRES[facette]
+    if connection.vendor != "postgresql":
+        return qs.filter(_avec_service({lookup: valeur}))
+    colonne = f'"{FicheAction._meta.db_table}"."{TAXONOMIE}"'
+    code = RawSQL(f"{colonne} @> ARRAY[%s]::bigint[]", (4 * valeur.pk + rang,), output_field=BooleanField())
+    return qs.filter(code)
+
+
+def _collectivites(**conditions):
+    """The ids of the collectivités that meet ``conditions`` and have a published fiche. Given to
+    the fiches' query as a list, they let the database count each one's fiches from its
+    statistics, instead of guessing through a join (a département's few collectivités with
+    many fiches read through the index, not the whole table)."""
+    publiees = FicheAction.objects.published().filter(collectivite=OuterRef("pk"))
+    collectivites = Collectivite.objects.filter(Exists(publiees), **conditions).order_by("pk")
+    return list(collectivites.values_list("pk", flat=True))
+
+
 def filtrer(filtres):
     """The published fiches matching ``filtres`` (``RechercheForm.filtres()``), in no order."""
     qs = FicheAction.objects.published()
-    if "categorie" in filtres:
-        qs = qs.filter(_avec_service({"service__enjeu__categorie": filtres["categorie"]}))
-    if "enjeu" in filtres:
-        qs = qs.filter(_avec_service({"service__enjeu": filtres["enjeu"]}))
-    if "service" in filtres:
-        qs = qs.filter(_avec_service({"service": filtres["service"]}))
+    for facette in _TAXONOMIE_FILTRES:
+        if facette in filtres:
+            qs = _taxonomie(qs, facette, filtres[facette])
+    conditions = {}
     if "type" in filtres:
-        qs = qs.filter(**condition_type(filtres["type"], vers="collectivite__"))
+        conditions.update(condition_type(filtres["type"]))
     if "region" in filtres:
-        qs = qs.filter(collectivite__region=filtres["region"])
+        conditions["region"] = filtres["region"]
     if "departement" in filtres:
-        qs = qs.filter(collectivite__departement=filtres["departement"])
+        conditions["departement"] = filtres["departement"]
     if "strate" in filtres:
         _label, bas, haut = STRATES[filtres["strate"]]
-        qs = qs.filter(collectivite__population__gte=bas)
+        conditions["population__gte"] = bas
         if haut is not None:
-            qs = qs.filter(collectivite__population__lt=haut)
+            conditions["population__lt"] = haut
     if "niveau" in filtres:
-        qs = qs.filter(collectivite__niveau=filtres["niveau"])
+        conditions["niveau"] = filtres["niveau"]
+    if conditions:
+        qs = qs.filter(collectivite__in=_collectivites(**conditions))
     if "annee" in filtres:
         qs = qs.filter(date_debut__year=filtres["annee"])
     if "collectivite" in filtres:
@@ -433,7 +460,10 @@ def _comptes(qs, filtres=None, limite=0):
         .values(*colonnes)
         .order_by("-published_at", "-pk")[:PLAFOND]
     )
-    sql_fiches, params = fiches.query.sql_with_params()
+    try:
+        sql_fiches, params = fiches.query.sql_with_params()
+    except EmptyResultSet:  # a filter that nothing can meet (no collectivité of that kind)
+        return {name: {} for name in RechercheForm.FACETTES} | ({"ids": []} if avec_ids else {})
     strates = []
     params = [*params, Collectivite.Nature.EPCI, SEUIL_VILLAGE]
     for key, (_label, _bas, haut) in STRATES.items():

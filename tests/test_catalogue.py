@@ -307,6 +307,16 @@ def test_a_search_weighs_its_plafond_most_recent_fiches_and_says_so(client, atla
     assert b"".join(export.streaming_content).decode().count("\n") == 1 + 7  # every match
 
 
+def test_a_facet_no_collectivite_meets_finds_nothing(client, atlaas):
+    assert not FicheAction.objects.filter(collectivite__nature="epci").exists()
+    for params in [{"type": "territoire"}, {"type": "territoire", "q": "médiation"}]:
+        response = client.get(URL, params)
+        assert response.status_code == 200
+        assert response.context["resultats"].total == 0
+        assert "Aucune action trouvée" in response.content.decode()
+        assert client.get(reverse("atlaas:api_fiches"), params).json()["total"] == 0
+
+
 def test_a_search_under_its_plafond_is_exact(client, atlaas, monkeypatch):
     monkeypatch.setattr(catalogue, "PLAFOND", 3)
     response = client.get(URL, {"q": "médiathèque"})
