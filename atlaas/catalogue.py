@@ -8,7 +8,9 @@ the FTS5 table ``atlaas_fiche_fts``; the query is translated here into FTS5 synt
 The index is written when a fiche is published (``workflow.set_fiche_state``) and rebuilt by
 ``manage.py index_atlaas``. Only published fiches are ever searched. On PostgreSQL it also holds
 each fiche's services, enjeux and catégories as codes (``TAXONOMIE``), from which the facets are
-counted without joining the taxonomy; a change of the taxonomy rewrites them (``invalider``).
+counted and the taxonomy's filters read without joining the taxonomy; a change of the taxonomy
+rewrites them (``invalider``). A search weighs at most ``PLAFOND`` fiches, the most recent of its
+matches, so that its cost stops growing with the Atlaas.
 """
 
 import dataclasses
@@ -336,8 +338,8 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     coming back to it, costs two small queries."""
     cle = _cle(filtres)
     trouve = cache.get(cle)
-    qs = filtrer(filtres)
     if trouve is None:
+        qs = filtrer(filtres)
         comptes = _comptes(qs, filtres, limite=EN_CACHE)
         if "ids" in comptes:
             ids = comptes.pop("ids")
@@ -351,7 +353,7 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):
-        ids = ids_ordonnes(_plafonner(qs, comptes), filtres, limite=debut + par_page)
+        ids = ids_ordonnes(_plafonner(filtrer(filtres), comptes), filtres, limite=debut + par_page)
     return Resultats(total, comptes, fiches(ids[debut : debut + par_page]), page, pages, cle)
 
 

@@ -689,11 +689,13 @@ def test_the_catalogue_runs_the_same_queries_for_1_and_15000_fiches(client):
     assert max(one) <= 10
 
 
-def test_a_cached_search_costs_two_queries_per_page(client, atlaas):
-    client.get(URL, {"q": "médiation OR budget"})
+@pytest.mark.parametrize("filtres", [{}, {"region": "76", "enjeu": "mediation"}])
+def test_a_cached_search_costs_two_queries_per_page(client, atlaas, filtres):
+    client.get(URL, {"q": "médiation OR budget", **filtres})
     with CaptureQueriesContext(connection) as queries:
-        client.get(URL, {"q": "médiation OR budget", "page": "1"})
-    assert len(queries) == 2  # the page's fiches and their services
+        client.get(URL, {"q": "médiation OR budget", "page": "1", **filtres})
+    # The page's fiches and their services, after the form's reading of each facet's value.
+    assert len(queries) == 2 + len(filtres)
 
 
 def test_all_the_actions_of_one_collectivite(client, atlaas):
