@@ -212,7 +212,9 @@ def _collectivites(**conditions):
     """The ids of the collectivités that meet ``conditions`` and have a published fiche. Given to
     the fiches' query as a list, they let the database count each one's fiches from its
     statistics, instead of guessing through a join (a département's few collectivités with
-    many fiches read through the index, not the whole table)."""
+    many fiches read through the index, not the whole table). For a région, a département or a
+    level: few collectivités, found at once; a type or a population stratum takes most of them,
+    where the join is right and finding the list would cost a pass over the référentiel."""
     publiees = FicheAction.objects.published().filter(collectivite=OuterRef("pk"))
     collectivites = Collectivite.objects.filter(Exists(publiees), **conditions).order_by("pk")
     return list(collectivites.values_list("pk", flat=True))
@@ -224,20 +226,14 @@ def filtrer(filtres):
     for facette in _TAXONOMIE_FILTRES:
         if facette in filtres:
             qs = _taxonomie(qs, facette, filtres[facette])
-    conditions = {}
     if "type" in filtres:
-        conditions.update(condition_type(filtres["type"]))
-    if "region" in filtres:
-        conditions["region"] = filtres["region"]
-    if "departement" in filtres:
-        conditions["departement"] = filtres["departement"]
+        qs = qs.filter(**condition_type(filtres["type"], vers="collectivite__"))
     if "strate" in filtres:
         _label, bas, haut = STRATES[filtres["strate"]]
-        conditions["population__gte"] = bas
+        qs = qs.filter(collectivite__population__gte=bas)
         if haut is not None:
-            conditions["population__lt"] = haut
-    if "niveau" in filtres:
-        conditions["niveau"] = filtres["niveau"]
+            qs = qs.filter(collectivite__population__lt=haut)
+    conditions = {nom: filtres[nom] for nom in ("region", "departement", "niveau") if nom in filtres}
     if conditions:
         qs = qs.filter(collectivite__in=_collectivites(**conditions))
     if "annee" in filtres:
