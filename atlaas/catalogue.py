@@ -203,8 +203,11 @@ def _taxonomie(qs, facette, valeur):
     lookup, rang = _TAXONOMIE_FILTRES[facette]
     if connection.vendor != "postgresql":
         return qs.filter(_avec_service({lookup: valeur}))
-    colonne = f'"{FicheAction._meta.db_table}"."{TAXONOMIE}"'
-    code = RawSQL(f"{colonne} @> ARRAY[%s]::bigint[]", (4 * valeur.pk + rang,), output_field=BooleanField())
+    # The column is not qualified by its table: in a subquery Django names the table U0, and the
+    # column must be that row's (no other table of these queries has one of that name).
+    code = RawSQL(
+        f'"{TAXONOMIE}" @> ARRAY[%s]::bigint[]', (4 * valeur.pk + rang,), output_field=BooleanField()
+    )
     return qs.filter(code)
 
 

@@ -2,10 +2,11 @@
 
 ``generer_lot`` claims each row with a conditional UPDATE (a second worker gets nothing to do),
 reads the claimed rows together, then for each renders the whole file in memory, stores it under
-its final name and only then marks the row « prêt »: a worker killed on the way leaves rows « en
-cours » without a file, and the beat run of ``tasks.generer_documents`` takes them again once
-they are older than ``BLOQUE_APRES``. Each kind of document has its renderer, a function
-``(document) -> (name, bytes)`` named in ``RENDUS``, given the row as ``lecture`` reads it.
+a name free at that moment and only then points the row to it, « prêt », if the claim is still
+this run's: a worker killed on the way leaves rows « en cours » without a file, and the beat run
+of ``tasks.generer_documents`` takes them again once they are older than ``BLOQUE_APRES``. Each
+kind of document has its renderer, a function ``(document) -> (name, bytes)`` named in
+``RENDUS``, given the row as ``lecture`` reads it.
 """
 
 import logging
@@ -46,12 +47,13 @@ def generer_lot(document_ids, now=None):
     """Render and store documents; the number this call did.
 
     Each row is claimed first, then the claimed ones are read together (after their claim: a
-    correction made before it is in what is read, one made after it sets the row back « en
-    attente » and the final conditional UPDATE gives the file up)."""
+    correction made before it is in what is read). The claim's moment is the run's token: a
+    correction made after it sets the row back « en attente » (and a new run claims it at its
+    own moment), so this run's final conditional UPDATE, which names its moment, gives up."""
     now = now or timezone.now()
     pris = [pk for pk in document_ids if _prendre(pk, now)]
     lus = lecture().in_bulk(pris)
-    return sum(_generer(lus[pk]) for pk in pris if pk in lus)
+    return sum(_generer(lus[pk], now) for pk in pris if pk in lus)
 
 
 def _prendre(document_id, now):
@@ -65,33 +67,33 @@ def _prendre(document_id, now):
     )
 
 
-def _generer(document):
+def _generer(document, pris_le):
+    """Render a claimed row, store the file under a name free at that moment (a run never
+    writes over another's file), then point the row to it if the claim is still this run's."""
+    a_moi = Document.objects.filter(
+        pk=document.pk, state=Document.State.EN_COURS, tentatives=document.tentatives, updated_at=pris_le
+    )
     try:
         nom, contenu = import_string(RENDUS[document.kind])(document)
     except Exception as exc:  # any failure is shown to staff with its reason, and retried
         logger.exception("Échec de la génération du document %s", document.pk)
-        Document.objects.filter(pk=document.pk).update(
+        a_moi.update(
             state=Document.State.ECHEC,
             erreur=f"{type(exc).__name__} : {exc}"[:2000],
             updated_at=timezone.now(),
         )
         return False
     ancien = document.fichier.name
-    cible = document.fichier.field.generate_filename(document, nom)
     storage = document.fichier.storage
-    if cible != ancien and storage.exists(cible):
-        storage.delete(cible)  # left by an interrupted run: never referenced by the row
+    cible = document.fichier.field.generate_filename(document, nom)
     document.fichier.save(nom, ContentFile(contenu), save=False)
-    # Only if the row is still this run's: a correction meanwhile set it back « en attente ».
-    pris = Document.objects.filter(
-        pk=document.pk, state=Document.State.EN_COURS, tentatives=document.tentatives
-    )
-    if not pris.update(
+    if not a_moi.update(
         fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()
     ):
-        if document.fichier.name != ancien:
-            storage.delete(document.fichier.name)
+        storage.delete(document.fichier.name)  # this run's own file only
         return False
-    if ancien and ancien != document.fichier.name:
-        storage.delete(ancien)
+    # The row is this run's: the previous version, or what an interrupted run left under the
+    # row's name, goes.
+    for reste in {ancien, cible} - {"", document.fichier.name}:
+        storage.delete(reste)
     return True

@@ -630,7 +630,6 @@ def _par_niveau(laureats):
 
 def palmares_csv(document):
     """One row per laureate, UTF-8 with a BOM, « ; » between cells (docs/palmares.md)."""
-
     palmares = _du_document(document)
     tampon = io.StringIO()
     writer = csv.writer(tampon, delimiter=";")

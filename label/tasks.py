@@ -63,6 +63,12 @@ def generer_lot(document_ids):
     return documents.generer_lot(document_ids)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def generer_document(document_id):
+    """The task of one document, before lots: messages queued by the previous release."""
+    return documents.generer(document_id)
+
+
 @shared_task
 def envoyer_resultats(edition_id):
     """E-mail each laureate's members their level, once."""

@@ -307,6 +307,15 @@ def test_a_search_weighs_its_plafond_most_recent_fiches_and_says_so(client, atla
     assert b"".join(export.streaming_content).decode().count("\n") == 1 + 7  # every match
 
 
+def test_pages_past_the_cached_ids_of_a_capped_search_keep_its_filters(client, atlaas, monkeypatch):
+    monkeypatch.setattr(catalogue, "PLAFOND", 2)
+    monkeypatch.setattr(catalogue, "EN_CACHE", 1)
+    params = {"enjeu": "mediation", "par_page": 1}
+    api = client.get(reverse("atlaas:api_fiches"), {**params, "page": 2}).json()
+    assert (api["total"], api["total_exact"]) == (2, False)
+    assert [f["titre"] for f in api["resultats"]] == ["Ateliers à la médiathèque"]  # the 2nd newest
+
+
 def test_a_facet_no_collectivite_meets_finds_nothing(client, atlaas):
     assert not FicheAction.objects.filter(collectivite__nature="epci").exists()
     for params in [{"type": "territoire"}, {"type": "territoire", "q": "médiation"}]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from jury.context_processors import cle_jure
-from label import documents, publication, tasks
+from label import certificats, documents, publication, tasks
 from label.certificats import badge_svg, code_integration, url_verification
 from label.documents import generer
 from label.models import Document, Edition, Labellisation, Mention, Resultat
@@ -198,9 +198,49 @@ def test_a_lot_reads_its_rows_together(edition, laureat, publier):
     assert len(fichiers_certificats()) == 9
 
 
+def _lot_corrige_pendant(edition, laureat, monkeypatch, relance):
+    """A lot of two certificates, the laureat's second: while the first renders, its result is
+    corrected (5@) and ``relance`` runs for its row, as the re-run the correction queues."""
+    ajouter_laureats(edition, 1)
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)  # no worker here: the rows wait
+    cible = certificat_de(laureat)
+    autre = Document.objects.filter(kind=CERTIFICAT).exclude(pk=cible.pk).get()
+    rendre = certificats.certificat_pdf
+
+    def rendu(document):
+        if document.pk == autre.pk:
+            Resultat.objects.filter(pk=laureat.pk).update(niveau=5)
+            Document.objects.filter(pk=cible.pk).update(  # as palmares.apres_correction does
+                state=Document.State.ATTENTE, tentatives=0, erreur="", updated_at=timezone.now()
+            )
+            relance(cible.pk)
+        return rendre(document)
+
+    monkeypatch.setattr(certificats, "certificat_pdf", rendu)
+    fait = documents.generer_lot([autre.pk, cible.pk])
+    cible.refresh_from_db()
+    return fait, cible
+
+
+def test_a_lot_gives_up_a_row_corrected_and_generated_meanwhile(edition, laureat, monkeypatch):
+    fait, cible = _lot_corrige_pendant(edition, laureat, monkeypatch, documents.generer)
+    assert fait == 1 and cible.state == Document.State.PRET
+    assert "5 arobases" in pdf_text(cible.fichier.read())
+    assert len(fichiers_certificats()) == 2  # the lot's late file for that row is gone
+
+
+def test_a_lot_gives_up_a_row_corrected_and_claimed_again_meanwhile(edition, laureat, monkeypatch):
+    fait, cible = _lot_corrige_pendant(
+        edition, laureat, monkeypatch, lambda pk: documents._prendre(pk, timezone.now())
+    )
+    assert fait == 1 and cible.state == Document.State.EN_COURS and not cible.fichier  # the new run's
+    assert len(fichiers_certificats()) == 1
+
+
 def test_generation_interrupted_leaves_no_orphan_file(edition, laureat, publier):
     """A worker killed while writing left a partial file under the row's final name, the row
-    « en cours » pointing to nothing: the next run replaces that file."""
+    « en cours » pointing to nothing: the next run writes a whole one beside it, then removes it."""
     Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
     publication.publier(edition)  # the generation is not run (no commit in this test)
     document = certificat_de(laureat)
@@ -215,9 +255,10 @@ def test_generation_interrupted_leaves_no_orphan_file(edition, laureat, publier)
     assert generer(document.pk)
     document.refresh_from_db()
     assert document.state == Document.State.PRET
-    assert document.fichier.name == cible
-    assert partiel.read_bytes().startswith(b"%PDF-") and partiel.read_bytes().rstrip().endswith(b"%%EOF")
-    assert fichiers_certificats() == [partiel.name]
+    contenu = document.fichier.read()
+    assert contenu.startswith(b"%PDF-") and contenu.rstrip().endswith(b"%%EOF")
+    assert not partiel.exists()
+    assert fichiers_certificats() == [document.fichier.name.rsplit("/", 1)[1]]
 
 
 def test_failing_render_is_recorded_with_its_reason_then_retried(edition, laureat, publier):

@@ -108,6 +108,19 @@ def test_language_change_needs_no_token_from_the_portal(headers):
     assert '<html lang="en">' in visiteur.get(reverse("home")).content.decode()
 
 
+def test_language_change_from_a_trusted_origin(settings):
+    from django.test import Client
+
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.villes-internet.net"]
+    for origine, statut in [
+        ("https://www.villes-internet.net", 302),
+        ("https://villes-internet.net.ailleurs.example", 403),
+        ("http://www.villes-internet.net", 403),
+    ]:
+        response = Client().post(reverse("set_language"), {"language": "en"}, headers={"Origin": origine})
+        assert response.status_code == statut, origine
+
+
 def test_language_change_is_a_post():
     from django.test import Client
 

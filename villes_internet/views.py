@@ -1,9 +1,12 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.http import is_same_domain
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -57,7 +60,7 @@ def meme_site(request):
     origine = request.headers.get("Origin")
     if origine is not None:
         portail = f"{request.scheme}://{request.get_host()}"
-        return origine == portail or origine in settings.CSRF_TRUSTED_ORIGINS
+        return origine == portail or any(_de_confiance(origine, c) for c in settings.CSRF_TRUSTED_ORIGINS)
     return request.headers.get("Sec-Fetch-Site", "same-origin") in {"same-origin", "none"}
 
 
@@ -70,3 +73,10 @@ def changer_langue(request):
     if not meme_site(request):
         raise PermissionDenied
     return set_language(request)
+
+
+def _de_confiance(origine, confiance):
+    """``origine`` is ``confiance``, an entry of CSRF_TRUSTED_ORIGINS (« https://*.exemple.fr »
+    names the subdomains too), as Django's CSRF check reads them."""
+    origine, confiance = urlsplit(origine), urlsplit(confiance)
+    return origine.scheme == confiance.scheme and is_same_domain(origine.netloc, confiance.netloc.lstrip("*"))

@@ -69,7 +69,6 @@ COLONNES = [
 ]
 
 
-# A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
 def _ligne_csv(request, fiche):
     collectivite = fiche.collectivite
     services = _services_de(fiche)
