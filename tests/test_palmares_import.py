@@ -169,3 +169,14 @@ def test_import_sets_the_current_level_from_the_latest_label(tmp_path):
     call_command("import_palmares", str(fichier), verbosity=0)
     agen = Collectivite.objects.get(code="47001")
     assert (agen.niveau, agen.niveau_millesime) == (4, 2021)
+
+
+def test_import_moves_the_atlaas_cache_on(tmp_path, territoires, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from atlaas import catalogue
+
+    avant = cache.get_or_set(catalogue.VERSION, 1, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        importer(fichier(tmp_path, BON))
+    assert cache.get(catalogue.VERSION) != avant  # the « niveau » facet follows the new levels

@@ -7,14 +7,14 @@ import tempfile
 
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management import call_command
-from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from atlaas.models import Departement, Enjeu
 from jury import affectation, grille
 from jury.models import Evaluation, Jure, Jury, Note
 from label import publication
-from label.models import Candidature, Labellisation, Mention, Resultat, ResultatJournal
+from label.models import Candidature, Mention, Resultat, ResultatJournal
+from label.selectors import TEN_LABELS_5, TEN_VALIDITE, eligibilites_ten
 
 JURES = [
     ("Bernard Martin", "Université Bordeaux Montaigne (géographie)"),
@@ -157,12 +157,7 @@ def build_deliberation(rng, edition, president):
     moment = timezone.make_aware(datetime.datetime.combine(edition.jury_date, datetime.time(10)))
     score_evaluations(rng, evaluations, niveaux, lambda e: Evaluation.State.SOUMISE, moment)
     mentions = list(Mention.objects.filter(edition=edition))
-    history = {
-        row["collectivite_id"]: (row["cinq"], row["ten"])
-        for row in Labellisation.objects.filter(annee__lt=edition.annee)
-        .values("collectivite_id")
-        .annotate(cinq=Count("pk", filter=Q(niveau=5)), ten=Max("annee", filter=Q(ten=True)))
-    }
+    ten = eligibilites_ten([c.collectivite_id for c in filed], edition.annee)
     resultats = []
     for candidature in filed:
         niveau = niveaux[candidature.pk]
@@ -170,7 +165,8 @@ def build_deliberation(rng, edition, president):
             Resultat(
                 candidature=candidature,
                 niveau=niveau,
-                ten=ten_decerne(edition.annee, niveau, *history.get(candidature.collectivite_id, (0, None))),
+                ten=ten[candidature.collectivite_id].eligible(niveau)
+                and ten[candidature.collectivite_id].ten_valide_jusqu_a is None,
                 motivation="Décision conforme aux propositions du jury.",
                 decided_by=president.user,
                 decided_at=moment,
@@ -233,10 +229,10 @@ def build_evaluations(rng, edition, president):
 
 
 def ten_decerne(annee, niveau, cinq_avant, dernier_ten):
-    """The TEN (DOMAIN §2): since 2021, to a 5@ whose sixth 5@ this is at least, unless it
-    holds one still valid (three years)."""
-    valide = dernier_ten is not None and annee - dernier_ten < 3
-    return annee >= 2021 and niveau == 5 and cinq_avant >= 5 and not valide
+    """The TEN of a year of the generated history, by the rule ``label.selectors`` applies (six
+    5@, none while one is still valid), from 2021 when it was created."""
+    valide = dernier_ten is not None and annee - dernier_ten < TEN_VALIDITE
+    return annee >= 2021 and niveau == 5 and cinq_avant + 1 >= TEN_LABELS_5 and not valide
 
 
 def build_history(rng, edition):
