@@ -6,8 +6,6 @@ import datetime
 import os
 import subprocess
 import sys
-import time
-from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -16,47 +14,13 @@ from django.utils import timezone
 from label import publication, tasks
 from label.models import Document, Edition, Resultat
 from tests.factories import CandidatureFactory, EditionFactory
-from tests.worker import ROOT, database_url, wait_for, worker_queue
+from tests.worker import ROOT, celery_worker, database_url, wait_for, worker_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def certificats():
     return Document.objects.filter(kind=Document.Kind.CERTIFICAT)
-
-
-# label.tasks.generer_documents queues the documents' lots on the worker's default queue: the
-# worker of a test must have the test's queue as its default, or those tasks would go elsewhere.
-LANCEUR = (
-    "import os, sys; from villes_internet.celery import app; "
-    "app.conf.task_default_queue = os.environ['TEST_QUEUE']; app.worker_main(sys.argv[1:])"
-)
-
-
-@contextmanager
-def celery_worker(queue, log):
-    """A real worker (one process) on the test database for ``queue``; stopped on exit."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "TEST_QUEUE": queue,
-    }
-    command = [sys.executable, "-c", LANCEUR, "worker", "--pool=solo", f"--queues={queue}"]
-    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", f"--hostname={queue}@%h"]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while "ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Le worker Celery n'a pas démarré :\n{log.read_text()}")
-            time.sleep(0.2)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def edition_de(n):
@@ -109,7 +73,7 @@ def test_worker_killed_mid_batch_then_restarted_completes_the_batch(tmp_path):
     n = 40
     edition = edition_de(n)
     with worker_queue() as queue:
-        with celery_worker(queue, tmp_path / "worker-1.log") as worker:
+        with celery_worker(queue, tmp_path, "worker-1.log") as worker:
             publication.publier(edition)  # the generation is queued when the publication commits
             wait_for(lambda: prets() >= 5, timeout=120, message="premiers certificats générés")
             worker.kill()  # SIGKILL, in the middle of the batch
@@ -117,7 +81,7 @@ def test_worker_killed_mid_batch_then_restarted_completes_the_batch(tmp_path):
         assert prets() < n
         assert_aucun_fichier_partiel()
 
-        with celery_worker(queue, tmp_path / "worker-2.log"):
+        with celery_worker(queue, tmp_path, "worker-2.log"):
             # The lots still queued are taken by the restarted worker.
             wait_for(lambda: prets() >= n - tasks.LOT, timeout=120, message="lots restants générés")
             # The lot being rendered when the worker died went with it: its row « en cours »
@@ -137,7 +101,7 @@ def test_worker_down_at_publication_then_started(tmp_path):
     n = 8
     edition = edition_de(n)
     with worker_queue() as queue:
-        with celery_worker(queue, tmp_path / "worker-1.log"):
+        with celery_worker(queue, tmp_path, "worker-1.log"):
             pass  # the worker ran, then stopped
         publication.publier(edition)  # succeeds without any worker
         edition.refresh_from_db()
@@ -145,7 +109,7 @@ def test_worker_down_at_publication_then_started(tmp_path):
         assert certificats().filter(state=Document.State.ATTENTE).count() == n
         assert fichiers() == []
 
-        with celery_worker(queue, tmp_path / "worker-2.log"):
+        with celery_worker(queue, tmp_path, "worker-2.log"):
             tasks.generer_documents.delay(edition.pk)  # as the beat run does
             wait_for(lambda: prets() == n, timeout=120, message="certificats générés")
 
@@ -182,7 +146,7 @@ def test_redis_down_at_publication_then_back(tmp_path):
     assert edition.est_publiee
     assert certificats().filter(state=Document.State.ATTENTE).count() == n
 
-    with worker_queue() as queue, celery_worker(queue, tmp_path / "worker.log"):
+    with worker_queue() as queue, celery_worker(queue, tmp_path):
         tasks.generer_documents.delay(edition.pk)  # as the beat run does
         wait_for(lambda: prets() == n, timeout=120, message="certificats générés")
     assert_un_fichier_par_laureat(n)

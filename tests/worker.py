@@ -40,10 +40,17 @@ def worker_queue():
         celery_app.conf.task_default_queue = previous
 
 
+# The worker's own default queue is the test's: the tasks it queues itself stay on that queue.
+LANCEUR = (
+    "import os, sys; from villes_internet.celery import app; "
+    "app.conf.task_default_queue = os.environ['TEST_QUEUE']; app.worker_main(sys.argv[1:])"
+)
+
+
 @contextmanager
-def celery_worker(queue, tmp_path, **extra_env):
-    """Start ``celery worker`` on the test database for ``queue``; stop it on exit."""
-    log = tmp_path / "worker.log"
+def celery_worker(queue, tmp_path, log="worker.log", **extra_env):
+    """Start a real worker (one process) on the test database for ``queue``; stop it on exit."""
+    log = tmp_path / log
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -51,22 +58,11 @@ def celery_worker(queue, tmp_path, **extra_env):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mails"),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "TEST_QUEUE": queue,
         **extra_env,
     }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "villes_internet",
-        "worker",
-        "--pool=solo",
-        f"--queues={queue}",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        f"--hostname={queue}@%h",
-    ]
+    command = [sys.executable, "-c", LANCEUR, "worker", "--pool=solo", f"--queues={queue}"]
+    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", f"--hostname={queue}@%h"]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
