@@ -421,6 +421,30 @@ def test_the_codes_are_written_at_publication_and_with_a_revision(taxonomie):
     }
 
 
+def page_enjeu(enjeu, categorie, services):
+    """The admin page of an enjeu, posted as it stands but for its catégorie, with its services inline."""
+    data = {
+        "categorie": categorie.pk,
+        "nom": enjeu.nom,
+        "slug": enjeu.slug,
+        "ordre": 0,
+        "services-TOTAL_FORMS": len(services),
+        "services-INITIAL_FORMS": len(services),
+        "services-MIN_NUM_FORMS": 0,
+        "services-MAX_NUM_FORMS": 1000,
+    }
+    for n, service in enumerate(services):
+        data |= {
+            f"services-{n}-id": service.pk,
+            f"services-{n}-enjeu": enjeu.pk,
+            f"services-{n}-nom": service.nom,
+            f"services-{n}-slug": service.slug,
+            f"services-{n}-ordre": 0,
+            f"services-{n}-actif": "on",
+        }
+    return data
+
+
 def test_moving_a_service_or_an_enjeu_in_the_admin_moves_its_fiches_counts(client, admin_client, taxonomie):
     t = taxonomie
     both = publiee("Café et ateliers", services=[t["ateliers"], t["cafe"]])
@@ -442,25 +466,7 @@ def test_moving_a_service_or_an_enjeu_in_the_admin_moves_its_fiches_counts(clien
 
     mediation = t["mediation"]  # Vivre ensemble → Territoire, with its services unchanged
     services = list(mediation.services.order_by("pk"))
-    data = {
-        "categorie": t["territoire"].pk,
-        "nom": mediation.nom,
-        "slug": mediation.slug,
-        "ordre": 0,
-        "services-TOTAL_FORMS": len(services),
-        "services-INITIAL_FORMS": len(services),
-        "services-MIN_NUM_FORMS": 0,
-        "services-MAX_NUM_FORMS": 1000,
-    }
-    for n, service in enumerate(services):
-        data |= {
-            f"services-{n}-id": service.pk,
-            f"services-{n}-enjeu": mediation.pk,
-            f"services-{n}-nom": service.nom,
-            f"services-{n}-slug": service.slug,
-            f"services-{n}-ordre": 0,
-            f"services-{n}-actif": "on",
-        }
+    data = page_enjeu(mediation, t["territoire"], services)
     response = admin_client.post(reverse("admin:atlaas_enjeu_change", args=[mediation.pk]), data)
     assert response.status_code == 302
     assert comptes(client)["categorie"] == {"territoire": 2}
@@ -475,25 +481,7 @@ def test_a_service_deleted_from_its_enjeu_page_leaves_the_counts(client, admin_c
     publiee("Conseillers", services=[t["conseillers"]])
     assert comptes(client)["enjeu"] == {"mediation": 2, "lien-social": 1}
     mediation = t["mediation"]
-    data = {
-        "categorie": t["vivre"].pk,
-        "nom": mediation.nom,
-        "slug": mediation.slug,
-        "ordre": 0,
-        "services-TOTAL_FORMS": 2,
-        "services-INITIAL_FORMS": 2,
-        "services-MIN_NUM_FORMS": 0,
-        "services-MAX_NUM_FORMS": 1000,
-    }
-    for n, service in enumerate([t["ateliers"], t["conseillers"]]):
-        data |= {
-            f"services-{n}-id": service.pk,
-            f"services-{n}-enjeu": mediation.pk,
-            f"services-{n}-nom": service.nom,
-            f"services-{n}-slug": service.slug,
-            f"services-{n}-ordre": 0,
-            f"services-{n}-actif": "on",
-        }
+    data = page_enjeu(mediation, t["vivre"], [t["ateliers"], t["conseillers"]])
     data["services-0-DELETE"] = "on"  # « Ateliers », in an inline: saved after the enjeu itself
     response = admin_client.post(reverse("admin:atlaas_enjeu_change", args=[mediation.pk]), data)
     assert response.status_code == 302
