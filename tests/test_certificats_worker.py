@@ -14,7 +14,7 @@ from django.utils import timezone
 from label import publication, tasks
 from label.models import Document, Edition, Resultat
 from tests.factories import CandidatureFactory, EditionFactory
-from tests.worker import ROOT, celery_worker, database_url, wait_for, worker_queue
+from tests.worker import ROOT, celery_worker, database_url, require_full_mode, wait_for, worker_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -120,6 +120,7 @@ def test_worker_down_at_publication_then_started(tmp_path):
 def test_redis_down_at_publication_then_back(tmp_path):
     """Broker and cache unreachable: the publication is written all the same, its files wait
     « en attente », and the beat run has them generated once Redis and the worker are back."""
+    require_full_mode()
     n = 3
     edition = edition_de(n)
     env = {
