@@ -9,8 +9,10 @@ The index is written when a fiche is published (``workflow.set_fiche_state``) an
 ``manage.py index_atlaas``. Only published fiches are ever searched. On PostgreSQL it also holds
 each fiche's services, enjeux and catégories as codes (``TAXONOMIE``), from which the facets are
 counted and the taxonomy's filters read without joining the taxonomy; a change of the taxonomy
-rewrites them (``invalider``). A search weighs at most ``PLAFOND`` fiches, the most recent of its
-matches, so that its cost stops growing with the Atlaas.
+rewrites them (``invalider``). A trigger copies both, with the few other columns a search reads,
+into the narrow rows of ``FicheRecherche`` (migration 0005), which the search reads instead of
+the fiches. A search weighs at most ``PLAFOND`` fiches, the most recent of its matches, so that
+its cost stops growing with the Atlaas.
 """
 
 import dataclasses
@@ -20,6 +22,7 @@ import hashlib
 import re
 import time
 from collections import Counter, defaultdict
+from contextlib import nullcontext
 
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -28,13 +31,12 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, F, FloatField, OuterRef, Prefetch, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import ExtractYear
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import francais
-from .models import Categorie, Collectivite, Departement, Enjeu, FicheAction, Region, Service
+from .models import Categorie, Collectivite, Departement, Enjeu, FicheAction, FicheRecherche, Region, Service
 
 CONFIG = "french_unaccent"
 MAX_QUERY_LENGTH = 200
@@ -218,14 +220,23 @@ def _collectivites(**conditions):
     many fiches read through the index, not the whole table). For a région, a département or a
     level: few collectivités, found at once; a type or a population stratum takes most of them,
     where the join is right and finding the list would cost a pass over the référentiel."""
-    publiees = FicheAction.objects.published().filter(collectivite=OuterRef("pk"))
+    publiees = _publiees().filter(collectivite=OuterRef("pk"))
     collectivites = Collectivite.objects.filter(Exists(publiees), **conditions).order_by("pk")
     return list(collectivites.values_list("pk", flat=True))
 
 
+def _publiees():
+    """What a search reads: on PostgreSQL the narrow copy of the published fiches (its pk is the
+    fiche's), on SQLite the fiches themselves. Both have the columns the filters name."""
+    if connection.vendor == "postgresql":
+        return FicheRecherche.objects.all()
+    return FicheAction.objects.published()
+
+
 def filtrer(filtres):
-    """The published fiches matching ``filtres`` (``RechercheForm.filtres()``), in no order."""
-    qs = FicheAction.objects.published()
+    """The published fiches matching ``filtres`` (``RechercheForm.filtres()``), in no order: a
+    query of their ids (``pk``), not of the fiches (``fiches()`` reads them)."""
+    qs = _publiees()
     for facette in _TAXONOMIE_FILTRES:
         if facette in filtres:
             qs = _taxonomie(qs, facette, filtres[facette])
@@ -329,6 +340,13 @@ EN_CACHE = 1000  # ids kept in the cache per search: the first fifty pages
 # then says « au moins » and that its counts are those of these fiches; the CSV export keeps
 # every match. Above the Atlaas' size today (15,000 fiches): its searches are all exact.
 PLAFOND = 20_000
+# PostgreSQL's settings for the facets' query: room to sort the PLAFOND most recent matches in
+# memory (the default 4 MB spill them to disk); and the cost of reading a page at random, which
+# the default (4, for disks) puts far above a page read in sequence, where the narrow copy of the
+# fiches and its indexes are read from memory (the default made it read the whole copy rather
+# than the index that holds the columns a search counts).
+REGLAGES = {"work_mem": "16MB", "random_page_cost": "1.1"}
+_REGLAGES_SQL = "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(REGLAGES))
 
 
 def rechercher(filtres, page=1, par_page=PAR_PAGE):
@@ -384,13 +402,14 @@ class Valeur:
 
 
 # The matching fiches are read once (m). Their collectivités' facets are counted over one row per
-# collectivité (c), not one per fiche. The taxonomy's, on PostgreSQL, from each fiche's array of
-# codes (``TAXONOMIE``): the fiches are grouped by their array first (about a thousand distinct
-# ones, whatever the number of fiches: t), which is then unnested, and a code counts a fiche once
-# with COUNT(*) or SUM since each array holds distinct codes. No table is joined. On SQLite, over
-# one row per fiche and service (t), with COUNT(DISTINCT) for the enjeux and catégories.
+# collectivité (c), not one per fiche; the years over one row per date. The taxonomy's, on
+# PostgreSQL, from each fiche's array of codes (``TAXONOMIE``): the fiches are grouped by their
+# array first (about a thousand distinct ones, whatever the number of fiches: t), which is then
+# unnested, and a code counts a fiche once with COUNT(*) or SUM since each array holds distinct
+# codes. No table is joined. On SQLite, over one row per fiche and service (t), with
+# COUNT(DISTINCT) for the enjeux and catégories.
 _FACETTES_SQL = """
-WITH m (id, annee, collectivite, publiee, rang{taxonomie_m}) AS MATERIALIZED ({fiches}),
+WITH m (id, debut, collectivite, publiee, rang{taxonomie_m}) AS MATERIALIZED ({fiches}),
 c (n, nature, population, niveau, dep, reg) AS MATERIALIZED (
     SELECT g.n, c.nature, c.population, c.niveau, d.code, r.code
     FROM (SELECT collectivite, COUNT(*) AS n FROM m GROUP BY collectivite) g
@@ -399,7 +418,8 @@ c (n, nature, population, niveau, dep, reg) AS MATERIALIZED (
     LEFT JOIN {regions} r ON r.id = c.region_id
 ),
 {t}
-SELECT 'annee', CAST(annee AS TEXT), COUNT(*) FROM m GROUP BY annee
+SELECT 'annee', CAST({annee} AS TEXT) AS k, CAST(SUM(n) AS BIGINT)
+    FROM (SELECT debut, COUNT(*) AS n FROM m GROUP BY debut) AS j GROUP BY k
 UNION ALL SELECT 'type', CASE WHEN nature = %s THEN 'territoire' WHEN population < %s THEN 'village'
     ELSE 'ville' END AS k, CAST(SUM(n) AS BIGINT) FROM c GROUP BY k
 UNION ALL SELECT 'strate', CASE {strates} END AS k, CAST(SUM(n) AS BIGINT) FROM c GROUP BY k
@@ -426,7 +446,7 @@ UNION ALL SELECT 'categorie', CAST(categorie AS TEXT), COUNT(DISTINCT id) FROM t
 """
 # PostgreSQL also returns the first ids in the results' order, so the search runs once in all:
 # sorted from m; or for the whole Atlaas (no text, no facet), the newest fiches read in that order
-# from the index fiche_catalogue (migration 0004), which stops at the first ones instead of
+# from the index fiche_recherche_recentes (migration 0005), which stops at the first ones instead of
 # sorting every fiche (with a filter, reading the index in order would run the filter again).
 _IDS_SQL = """UNION ALL SELECT 'ids', array_to_string(ARRAY({premiers}), ','), NULL
 """
@@ -451,22 +471,20 @@ def _comptes(qs, filtres=None, limite=0):
         qs = _pertinence(qs, filtres["q"])
     else:
         qs = qs.annotate(rank=Value(0.0, output_field=FloatField()))
-    colonnes = ["pk", "annee_debut", "collectivite", "published_at", "rank"]
+    colonnes = ["pk", "date_debut", "collectivite", "published_at", "rank"]
     fiches = qs
     if postgresql:  # the column of migration 0004, outside the model
         colonnes.append(TAXONOMIE)
-        fiches = qs.annotate(**{TAXONOMIE: RawSQL(f'"{FicheAction._meta.db_table}"."{TAXONOMIE}"', ())})
-    fiches = (
-        fiches.annotate(annee_debut=ExtractYear("date_debut"))
-        .values(*colonnes)
-        .order_by("-published_at", "-pk")[:PLAFOND]
-    )
+        fiches = qs.annotate(**{TAXONOMIE: RawSQL(f'"{qs.model._meta.db_table}"."{TAXONOMIE}"', ())})
+    fiches = fiches.values(*colonnes).order_by("-published_at", "-pk")[:PLAFOND]
     try:
         sql_fiches, params = fiches.query.sql_with_params()
     except EmptyResultSet:  # a filter that nothing can meet (no collectivité of that kind)
         return {name: {} for name in RechercheForm.FACETTES} | ({"ids": []} if avec_ids else {})
+    # The years from the dates grouped first: a few thousand of them, not a year per fiche.
+    annee, params_annee = connection.ops.date_extract_sql("year", "debut", ())
     strates = []
-    params = [*params, Collectivite.Nature.EPCI, SEUIL_VILLAGE]
+    params = [*params, *params_annee, Collectivite.Nature.EPCI, SEUIL_VILLAGE]
     for key, (_label, _bas, haut) in STRATES.items():
         if haut is None:
             strates.append(f"ELSE '{key}'")
@@ -490,6 +508,7 @@ def _comptes(qs, filtres=None, limite=0):
     )
     sql = _FACETTES_SQL.format(
         fiches=sql_fiches,
+        annee=annee,
         taxonomie_m=", taxonomie" if postgresql else "",
         collectivites=Collectivite._meta.db_table,
         departements=Departement._meta.db_table,
@@ -500,13 +519,19 @@ def _comptes(qs, filtres=None, limite=0):
         ids=ids,
     )
     comptes = {name: {} for name in RechercheForm.FACETTES}
-    with connection.cursor() as cursor:
+    # PostgreSQL: the settings of this query, for its transaction only (no savepoint when there is
+    # one already). SQLite: no transaction (the embedded mode's are IMMEDIATE: the write lock).
+    atomique = transaction.atomic(savepoint=False) if postgresql else nullcontext()
+    with connection.cursor() as cursor, atomique:
+        if postgresql:
+            cursor.execute(_REGLAGES_SQL, [value for pair in REGLAGES.items() for value in pair])
         cursor.execute(sql, params)
-        for facette, key, nombre in cursor.fetchall():
-            if facette == "ids":
-                comptes["ids"] = [int(pk) for pk in key.split(",")] if key else []
-            elif key is not None:
-                comptes[facette][key] = nombre
+        lignes = cursor.fetchall()
+    for facette, key, nombre in lignes:
+        if facette == "ids":
+            comptes["ids"] = [int(pk) for pk in key.split(",")] if key else []
+        elif key is not None:
+            comptes[facette][key] = nombre
     return comptes
 
 
@@ -715,9 +740,9 @@ def suggestion(q):
 # --- The index ------------------------------------------------------------------------------
 
 # PostgreSQL: each published fiche's services, enjeux and catégories, in one column outside the
-# model (migration 0004) for the facets: the sorted array of their distinct codes 4 × id + 1 for
-# a service, + 2 for an enjeu, + 3 for a catégorie. One array is grouped and unnested faster than
-# three.
+# model (migration 0004, copied into FicheRecherche) for the facets: the sorted array of their
+# distinct codes 4 × id + 1 for a service, + 2 for an enjeu, + 3 for a catégorie. One array is
+# grouped and unnested faster than three.
 TAXONOMIE = "taxonomie_ids"
 _PG_CODES = """
 SELECT l.ficheaction_id AS fiche, v.code

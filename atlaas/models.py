@@ -420,6 +420,28 @@ class FicheAction(models.Model):
         return None
 
 
+class FicheRecherche(models.Model):
+    """PostgreSQL: the columns the catalogue searches, and only those, of a published fiche once
+    indexed, copied by a trigger on each write of the fiche (migration 0005). A search reads these
+    narrow rows, which stay in PostgreSQL's memory, instead of the fiches with their long texts.
+    Read only; the table stays empty on SQLite, whose search reads the fiches."""
+
+    fiche = models.OneToOneField(
+        FicheAction, models.DO_NOTHING, primary_key=True, db_column="id", related_name="+"
+    )
+    collectivite = models.ForeignKey(Collectivite, models.DO_NOTHING, related_name="+")
+    published_at = models.DateTimeField(null=True)
+    date_debut = models.DateField()
+    search_vector = SearchVectorField(null=True)
+    # And taxonomie_ids, outside the model as on the fiche (see atlaas/catalogue.py).
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.pk)
+
+
 def two_years_before(day):
     try:
         return day.replace(year=day.year - 2)

@@ -815,16 +815,77 @@ def test_htmx_gets_only_the_results_with_their_title(client, atlaas):
 
 
 def test_the_index_holds_exactly_the_published_fiches(atlaas):
-    """The index's SQL repeats the rule of ``published()``: they must agree."""
+    """The index's SQL and its copy's trigger repeat the rule of ``published()``: they must agree."""
     catalogue.indexer()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT id FROM atlaas_ficheaction WHERE search_vector IS NOT NULL")
+            cursor.execute("SELECT id FROM atlaas_ficherecherche")  # what the search reads
         else:
             cursor.execute("SELECT rowid FROM atlaas_fiche_fts")
         indexed = {pk for (pk,) in cursor.fetchall()}
     assert indexed == set(FicheAction.objects.published().values_list("pk", flat=True))
     assert len(indexed) == 7
+
+
+def copie_de_recherche():
+    """The rows of the copy the search reads, and the same columns of the published fiches."""
+    colonnes = f"id, collectivite_id, published_at, date_debut, search_vector::text, {catalogue.TAXONOMIE}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {colonnes} FROM atlaas_ficherecherche ORDER BY id")
+        copie = cursor.fetchall()
+        cursor.execute(
+            f"SELECT {colonnes} FROM atlaas_ficheaction "
+            "WHERE state = 'publiee' AND revision_of_id IS NULL ORDER BY id"
+        )
+        return copie, cursor.fetchall()
+
+
+@POSTGRESQL
+def test_the_copy_the_search_reads_follows_every_write_of_the_fiches(client, atlaas, admin_client):
+    def conforme():
+        copie, publiees = copie_de_recherche()
+        assert copie == publiees
+        return {pk for pk, *_colonnes in copie}
+
+    assert conforme() == ids_de(*atlaas.values())
+    # Deleted: out of the copy, found no more.
+    atlaas["wifi"].delete()
+    assert atlaas["wifi"].pk not in conforme() and titres(client, q="wifi") == []
+    # A revision published: the fiche's new words; the revision itself never enters the copy.
+    revision = revision_for_edit(atlaas["fibre"], by=None)
+    revision.titre = "Fibre optique et wifi dans les hameaux"
+    revision.save()
+    set_fiche_state(revision, State.SOUMISE, by=None)
+    assert revision.pk not in conforme()
+    set_fiche_state(revision, State.PUBLIEE, by=None)
+    conforme()
+    assert titres(client, q="wifi") == ["Fibre optique et wifi dans les hameaux"]
+    # Moved to another collectivité, from an instance read before its indexing (its words unknown,
+    # written empty): it keeps its row, listed, and is found again once indexed. Then unpublished
+    # by a bulk update, and deleted in the admin.
+    fiche = atlaas["budget"]
+    fiche.collectivite = atlaas["seniors_titre"].collectivite
+    fiche.save()
+    assert fiche.pk in conforme() and "Budget participatif en ligne" in titres(client, type="village")
+    catalogue.indexer([fiche.pk])
+    assert titres(client, q="budget en ligne") == ["Budget participatif en ligne"]
+    FicheAction.objects.filter(pk=atlaas["ecoles"].pk).update(state=State.BROUILLON)
+    assert (
+        admin_client.post(
+            reverse("admin:atlaas_ficheaction_delete", args=[atlaas["seniors_corps"].pk]), {"post": "yes"}
+        ).status_code
+        == 302
+    )
+    assert conforme() == ids_de(
+        atlaas["seniors_titre"], atlaas["budget"], atlaas["budget_separe"], atlaas["fibre"]
+    )
+    # A save that changes none of the copied columns leaves its row as it was.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM atlaas_ficherecherche WHERE id = %s", [fiche.pk])
+        avant = cursor.fetchone()
+        FicheAction.objects.get(pk=fiche.pk).save()
+        cursor.execute("SELECT xmin::text FROM atlaas_ficherecherche WHERE id = %s", [fiche.pk])
+        assert cursor.fetchone() == avant
 
 
 def test_long_facets_show_their_first_values_and_a_link_to_all(client):

@@ -18,13 +18,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             catalogue.indexer()
         if connection.vendor == "postgresql":
-            # VACUUM (outside a transaction only) also clears the rows the rebuild replaced and
-            # marks the pages all-visible, for the catalogue's index-only scan.
+            # VACUUM (outside a transaction only) also clears the rows the rebuild replaced, in the
+            # fiches and in the copy the search reads, and marks the pages all-visible, for the
+            # catalogue's index-only scan.
+            vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
             with connection.cursor() as cursor:
-                if connection.in_atomic_block:
-                    cursor.execute("ANALYZE atlaas_ficheaction")
-                else:
-                    cursor.execute("VACUUM (ANALYZE) atlaas_ficheaction")
+                cursor.execute(f"{vacuum} atlaas_ficheaction, atlaas_ficherecherche")
         count = FicheAction.objects.published().count()
         self.stdout.write(
             self.style.SUCCESS(
