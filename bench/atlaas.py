@@ -96,9 +96,10 @@ def main():
 
 
 def mesurer(runs, fichier):
-    import django
+    import importlib
 
-    django.setup()
+    # Set up as a web worker is (gunicorn loads this module), its garbage collector's settings included.
+    importlib.import_module("villes_internet.wsgi")
 
     from django.core.cache import cache, caches
     from django.db import connection
