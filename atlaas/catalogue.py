@@ -519,11 +519,11 @@ def _comptes(qs, filtres=None, limite=0):
         ids=ids,
     )
     comptes = {name: {} for name in RechercheForm.FACETTES}
-    # PostgreSQL: the settings of this query, for its transaction only (no savepoint when there is
-    # one already). SQLite: no transaction (the embedded mode's are IMMEDIATE: the write lock).
-    atomique = transaction.atomic(savepoint=False) if postgresql else nullcontext()
-    with connection.cursor() as cursor, atomique:
-        if postgresql:
+    # PostgreSQL: the settings of this query, in a transaction of its own. Inside another one
+    # (a test) they would last until its end: the query runs without them.
+    reglages = postgresql and not connection.in_atomic_block
+    with connection.cursor() as cursor, transaction.atomic() if reglages else nullcontext():
+        if reglages:
             cursor.execute(_REGLAGES_SQL, [value for pair in REGLAGES.items() for value in pair])
         cursor.execute(sql, params)
         lignes = cursor.fetchall()
@@ -762,6 +762,14 @@ UPDATE atlaas_ficheaction AS f SET search_vector =
 FROM atlaas_collectivite AS c
 WHERE c.id = f.collectivite_id AND f.state = 'publiee' AND f.revision_of_id IS NULL
 """
+# A full rebuild also removes what the search's copy (FicheRecherche) would hold beyond the
+# published fiches, whatever left it there (its trigger disabled for a restore, say).
+_PG_COPIE_EN_TROP = """
+DELETE FROM atlaas_ficherecherche AS r WHERE NOT EXISTS (
+    SELECT 1 FROM atlaas_ficheaction AS f
+    WHERE f.id = r.id AND f.state = 'publiee' AND f.revision_of_id IS NULL
+)
+"""
 # After a change of the taxonomy (a service moved to another enjeu, an enjeu to another
 # catégorie, a service deleted): the published fiches whose codes change, and only those.
 _PG_TAXONOMIE = f"""
@@ -820,7 +828,8 @@ def indexer(ids=None):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             if ids is None:
-                cursor.execute(_PG_INDEX)
+                cursor.execute(_PG_INDEX)  # its trigger writes the copy's missing rows again
+                cursor.execute(_PG_COPIE_EN_TROP)
             else:
                 cursor.execute(_PG_INDEX + " AND f.id = ANY(%s)", [ids])
             return

@@ -879,12 +879,44 @@ def test_the_copy_the_search_reads_follows_every_write_of_the_fiches(client, atl
     assert conforme() == ids_de(
         atlaas["seniors_titre"], atlaas["budget"], atlaas["budget_separe"], atlaas["fibre"]
     )
-    # A save that changes none of the copied columns leaves its row as it was.
+    # A save that changes none of the copied columns leaves its row as it was (a rewritten row
+    # would have a new place, ctid, even within this test's transaction).
     with connection.cursor() as cursor:
-        cursor.execute("SELECT xmin::text FROM atlaas_ficherecherche WHERE id = %s", [fiche.pk])
+        cursor.execute("SELECT ctid::text FROM atlaas_ficherecherche WHERE id = %s", [fiche.pk])
         avant = cursor.fetchone()
         FicheAction.objects.get(pk=fiche.pk).save()
-        cursor.execute("SELECT xmin::text FROM atlaas_ficherecherche WHERE id = %s", [fiche.pk])
+        cursor.execute("SELECT ctid::text FROM atlaas_ficherecherche WHERE id = %s", [fiche.pk])
+        assert cursor.fetchone() == avant
+        catalogue.indexer([fiche.pk])
+        cursor.execute("SELECT ctid::text FROM atlaas_ficherecherche WHERE id = %s", [fiche.pk])
+        assert cursor.fetchone() == avant  # indexed again, the same words and codes
+
+
+@POSTGRESQL
+def test_the_index_command_repairs_the_copy_the_search_reads(atlaas):
+    from django.core.management import call_command
+
+    with connection.cursor() as cursor:  # as after a restore with the trigger disabled
+        cursor.execute("DELETE FROM atlaas_ficherecherche WHERE id = %s", [atlaas["wifi"].pk])
+        cursor.execute(
+            "INSERT INTO atlaas_ficherecherche (id, collectivite_id, published_at, date_debut) "
+            "SELECT id, collectivite_id, now(), date_debut FROM atlaas_ficheaction WHERE state <> 'publiee'"
+        )
+    call_command("index_atlaas", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    copie, publiees = copie_de_recherche()
+    assert copie == publiees and len(copie) == 7
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's settings")
+@pytest.mark.django_db(transaction=True)
+def test_the_facet_query_settings_last_for_its_own_transaction_only(atlaas):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        avant = cursor.fetchone()
+        with CaptureQueriesContext(connection) as requetes:
+            catalogue.rechercher({"q": "médiation"})
+        assert any("set_config" in requete["sql"] for requete in requetes.captured_queries)
+        cursor.execute("SHOW work_mem")
         assert cursor.fetchone() == avant
 
 
