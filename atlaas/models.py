@@ -426,10 +426,17 @@ class FicheRecherche(models.Model):
     narrow rows, which stay in PostgreSQL's memory, instead of the fiches with their long texts.
     Read only; the table stays empty on SQLite, whose search reads the fiches."""
 
+    # No foreign key constraints: the trigger keeps the rows in step with the fiches, and checking
+    # them would lock the fiche's and the collectivité's rows at every copy written.
     fiche = models.OneToOneField(
-        FicheAction, models.DO_NOTHING, primary_key=True, db_column="id", related_name="+"
+        FicheAction,
+        models.DO_NOTHING,
+        primary_key=True,
+        db_column="id",
+        related_name="+",
+        db_constraint=False,
     )
-    collectivite = models.ForeignKey(Collectivite, models.DO_NOTHING, related_name="+")
+    collectivite = models.ForeignKey(Collectivite, models.DO_NOTHING, related_name="+", db_constraint=False)
     published_at = models.DateTimeField(null=True)
     date_debut = models.DateField()
     search_vector = SearchVectorField(null=True)

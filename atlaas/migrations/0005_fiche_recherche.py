@@ -87,6 +87,7 @@ class Migration(migrations.Migration):
                     "fiche",
                     models.OneToOneField(
                         db_column="id",
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,
                         primary_key=True,
                         related_name="+",
@@ -100,6 +101,7 @@ class Migration(migrations.Migration):
                 (
                     "collectivite",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="+",
                         to="atlaas.collectivite",
