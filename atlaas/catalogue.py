@@ -195,8 +195,11 @@ def _avec_service(condition):
 
 
 # Each taxonomy facet: its lookup through the services (SQLite), its rank in the codes (PostgreSQL).
-_TAXONOMIE_FILTRES = {"categorie": ("service__enjeu__categorie", 3), "enjeu": ("service__enjeu", 2)}
-_TAXONOMIE_FILTRES["service"] = ("service", 1)
+_TAXONOMIE_FILTRES = {
+    "categorie": ("service__enjeu__categorie", 3),
+    "enjeu": ("service__enjeu", 2),
+    "service": ("service", 1),
+}
 
 
 def _taxonomie(qs, facette, valeur):
@@ -346,7 +349,9 @@ PLAFOND = 20_000
 # fiches and its indexes are read from memory (the default made it read the whole copy rather
 # than the index that holds the columns a search counts).
 REGLAGES = {"work_mem": "16MB", "random_page_cost": "1.1"}
-_REGLAGES_SQL = "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(REGLAGES))
+_REGLAGES_SQL = "SELECT " + ", ".join(
+    f"set_config('{nom}', '{valeur}', true)" for nom, valeur in REGLAGES.items()
+)
 
 
 def rechercher(filtres, page=1, par_page=PAR_PAGE):
@@ -358,25 +363,29 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     if trouve is None:
         qs = filtrer(filtres)
         comptes = _comptes(qs, filtres, limite=EN_CACHE)
-        if "ids" in comptes:
-            ids = comptes.pop("ids")
-        else:
-            ids = ids_ordonnes(_plafonner(qs, comptes), filtres, limite=EN_CACHE)
+        ids = comptes.pop("ids", None)  # PostgreSQL's, read with the counts
+        if ids is None:
+            ids = ids_ordonnes(_plafonner(qs, _total(comptes)), filtres, limite=EN_CACHE)
         trouve = (comptes, ids)
         cache.set(cle, trouve, 3600)
     comptes, ids = trouve
-    total = sum(comptes["annee"].values())
+    total = _total(comptes)
     pages = max(1, -(-total // par_page))
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):
-        ids = ids_ordonnes(_plafonner(filtrer(filtres), comptes), filtres, limite=debut + par_page)
+        ids = ids_ordonnes(_plafonner(filtrer(filtres), total), filtres, limite=debut + par_page)
     return Resultats(total, comptes, fiches(ids[debut : debut + par_page]), page, pages, cle)
 
 
-def _plafonner(qs, comptes):
+def _total(comptes):
+    """The number of fiches a search weighs (every fiche has a year)."""
+    return sum(comptes["annee"].values())
+
+
+def _plafonner(qs, total):
     """``qs`` kept to the fiches its counts are about: the PLAFOND most recent, when it reached it."""
-    if sum(comptes["annee"].values()) < PLAFOND:
+    if total < PLAFOND:
         return qs
     return qs.filter(pk__in=qs.order_by("-published_at", "-pk").values("pk")[:PLAFOND])
 
@@ -524,7 +533,7 @@ def _comptes(qs, filtres=None, limite=0):
     reglages = postgresql and not connection.in_atomic_block
     with connection.cursor() as cursor, transaction.atomic() if reglages else nullcontext():
         if reglages:
-            cursor.execute(_REGLAGES_SQL, [value for pair in REGLAGES.items() for value in pair])
+            cursor.execute(_REGLAGES_SQL)
         cursor.execute(sql, params)
         lignes = cursor.fetchall()
     for facette, key, nombre in lignes:
