@@ -35,6 +35,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from outbox import envois
+
 from . import francais
 from .models import Categorie, Collectivite, Departement, Enjeu, FicheAction, FicheRecherche, Region, Service
 
@@ -824,12 +826,10 @@ def indexer_taxonomie():
 
 def indexer(ids=None):
     """Write the search index of the published fiches ``ids`` (all of them when None)."""
-    from .tasks import preparer_catalogue  # tasks import this module
-
     invalider()
     transaction.on_commit(invalider)  # again: a search made meanwhile may have cached the old state
     if cache.add("atlaas:preparer", 1, 10):  # once for a batch of publications
-        transaction.on_commit(lambda: preparer_catalogue.apply_async(countdown=10), robust=True)
+        envois.tache("atlaas.tasks.preparer_catalogue")
     if ids is not None:
         ids = list(ids)
         if not ids:

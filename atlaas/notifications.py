@@ -1,12 +1,11 @@
-"""E-mails of the directory: rendered in French, sent by a Celery worker after commit."""
+"""E-mails of the directory: rendered in French, owed in the outbox, sent by a worker after commit."""
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.tasks import send_email
+from outbox import envois
 
 from .selectors import active_member_emails
 
@@ -22,10 +21,7 @@ def send_templated_mail(template, to, context):
         body = render_to_string(f"atlaas/emails/{template}.txt", context)
     subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject
     for address in to:
-        # robust: a mail server that is away never turns a committed change into an error page.
-        transaction.on_commit(
-            lambda a=address: send_email.delay(subject=subject, body=body, to=[a]), robust=True
-        )
+        envois.courriel(address, subject, body)
 
 
 def _membres_url(collectivite):

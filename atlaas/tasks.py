@@ -20,3 +20,9 @@ def construire_vocabulaire():
     """Celery beat, every three hours: the words of the spelling suggestions, rebuilt before
     the cached ones expire, so that no search waits for them."""
     catalogue.vocabulaire(reconstruire=True)
+
+
+@shared_task
+def invalider_catalogue():
+    """Move the Atlaas' cache on (after a publication of the palmarès: the « niveau » facet)."""
+    catalogue.invalider()

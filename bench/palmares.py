@@ -61,11 +61,12 @@ def preparer(n):
     from django.utils import timezone
 
     from atlaas.models import Collectivite, Departement, Region, Zone
+    from outbox import envois
     from label import publication
     from label.models import Candidature, Edition, Labellisation, Mention, Resultat
 
     rng = random.Random(2026)
-    publication._apres_publication = lambda edition_id: None  # files and e-mails: not measured here
+    envois.remettre = lambda ids: 0  # files and e-mails: owed in the outbox, not measured here
     regions = [Region.objects.create(code=f"{10 + i}", nom=f"Région {i}") for i in range(13)] + [
         Region.objects.create(code=f"0{i}", nom=f"Région d'outre-mer {i}", zone=Zone.DROM) for i in (1, 4)
     ]

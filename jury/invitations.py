@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.tasks import send_email
+from outbox import envois
 
 from .context_processors import cle_jure
 from .models import Jure
@@ -36,7 +36,7 @@ def lien(jure, request_or_base_url=None):
 
 
 def inviter(jure, request_or_base_url=None):
-    """E-mail the invitation (after commit) and note when it was sent. A juror who has already
+    """Owe the invitation e-mail (sent after commit) and note when it was sent. A juror who has already
     accepted is not invited again."""
     if jure.accepted_at is not None:
         raise InvitationError(_("%(nom)s a déjà accepté l'invitation.") % {"nom": jure.nom})
@@ -45,16 +45,16 @@ def inviter(jure, request_or_base_url=None):
         subject = " ".join(render_to_string("jury/emails/invitation_subject.txt", context).split())
         body = render_to_string("jury/emails/invitation_message.txt", context)
         html = render_to_string("jury/emails/invitation_message.html", context)
-    kwargs = {
-        "subject": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
-        "body": body,
-        "html": html,
-        "to": [jure.email],
-    }
-    jure.invited_at = timezone.now()
-    Jure.objects.filter(pk=jure.pk).update(invited_at=jure.invited_at)
-    # robust: a mail server that is away never turns a committed change into an error page.
-    transaction.on_commit(lambda: send_email.delay(**kwargs), robust=True)
+    with transaction.atomic():
+        jure.invited_at = timezone.now()
+        Jure.objects.filter(pk=jure.pk).update(invited_at=jure.invited_at)
+        envois.courriel(
+            jure.email,
+            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+            body,
+            html=html,
+            key=f"invitation-jure:{jure.pk}:{jure.invited_at.isoformat()}",
+        )
     return jure
 
 

@@ -1,7 +1,7 @@
 """Reminders to jurors with unfinished evaluations: sent by the president from the steering page,
 and automatically 7 and 2 days before the jury meeting (once each per juror).
 
-A reminder is a ``RappelJure`` row claimed in a transaction; its e-mail leaves after commit.
+A reminder is a ``RappelJure`` row claimed in a transaction, with its e-mail owed in the outbox.
 """
 
 import datetime
@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.tasks import send_email
 from label.models import Candidature, Edition
+from outbox import envois
 
 from .models import Evaluation, Jure, Jury, RappelJure
 
@@ -56,7 +56,7 @@ def seuil(edition, now=None):
     return min(reached) if reached else None
 
 
-def rappeler(jures, by=None, jours=None, now=None, queue=None):
+def rappeler(jures, by=None, jours=None, now=None):
     """Remind each juror who still has dossiers to evaluate, and record it. ``jours`` set: the
     automatic reminder of that threshold, claimed once per juror (unique constraint); unset: a
     reminder by ``by``, skipped for a juror reminded by hand within the last hour."""
@@ -79,12 +79,8 @@ def rappeler(jures, by=None, jours=None, now=None, queue=None):
                     if recent.exists():
                         envoi.deja_rappeles.append(jure)
                         continue
-                RappelJure.objects.create(jure=jure, jours=jours, by=by, sent_at=now)
-                message = _message(jure, count)
-                transaction.on_commit(
-                    lambda message=message: send_email.apply_async(kwargs=message, queue=queue),
-                    robust=True,
-                )
+                rappel = RappelJure.objects.create(jure=jure, jours=jours, by=by, sent_at=now)
+                envois.courriel(**_message(jure, count), key=f"rappel-jure:{rappel.pk}")
         except IntegrityError:
             envoi.deja_rappeles.append(jure)  # this threshold was claimed by another run
             continue
@@ -92,7 +88,7 @@ def rappeler(jures, by=None, jours=None, now=None, queue=None):
     return envoi
 
 
-def rappels_automatiques(now=None, queue=None):
+def rappels_automatiques(now=None):
     """For each edition whose jury still evaluates and meets in 7 days or less, remind every
     juror with unfinished work once per threshold (7, then 2 days; a missed run is caught up
     by the next one). Returns the number of reminders sent."""
@@ -109,12 +105,12 @@ def rappels_automatiques(now=None, queue=None):
         if days is None:
             continue
         jures = Jure.objects.filter(edition=edition, user__isnull=False).exclude(rappels__jours=days)
-        sent += len(rappeler(jures, jours=days, now=now, queue=queue).envoyes)
+        sent += len(rappeler(jures, jours=days, now=now).envoyes)
     return sent
 
 
 def _message(jure, count):
-    """The reminder e-mail (keyword arguments of ``accounts.tasks.send_email``)."""
+    """The reminder e-mail (keyword arguments of ``outbox.envois.courriel``)."""
     edition = jure.edition
     context = {
         "jure": jure,
@@ -131,5 +127,5 @@ def _message(jure, count):
         "subject": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
         "body": body,
         "html": html,
-        "to": [jure.user.email if jure.user_id else jure.email],
+        "to": jure.user.email if jure.user_id else jure.email,
     }

@@ -8,9 +8,8 @@ from celery import shared_task
 from .rappels import rappels_automatiques
 
 
-@shared_task(bind=True)
-def rappeler_jures(self):
+@shared_task
+def rappeler_jures():
     """Celery beat, hourly: remind jurors with unfinished evaluations 7 and 2 days before the
-    jury meeting, once each. The e-mails go on the queue this task came from."""
-    queue = (self.request.delivery_info or {}).get("routing_key")
-    return rappels_automatiques(queue=queue)
+    jury meeting, once each."""
+    return rappels_automatiques()

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import publication, workflow
+from . import documents, publication, workflow
 from .models import (
     Candidature,
     CandidatureTransition,
@@ -228,7 +228,7 @@ class DocumentAdmin(admin.ModelAdmin):
     def relancer(self, request, queryset):
         """Failed rows, and rows « en cours » for too long (a killed worker), go back to
         « en attente »; the generation of their editions is queued after commit."""
-        bloque = timezone.now() - publication.BLOQUE_APRES
+        bloque = timezone.now() - documents.BLOQUE_APRES
         with transaction.atomic():
             a_relancer = queryset.filter(
                 Q(state=Document.State.ECHEC) | Q(state=Document.State.EN_COURS, updated_at__lt=bloque)
@@ -238,7 +238,7 @@ class DocumentAdmin(admin.ModelAdmin):
                 state=Document.State.ATTENTE, tentatives=0, erreur="", updated_at=timezone.now()
             )
             for edition_id in editions:
-                transaction.on_commit(lambda pk=edition_id: _generer_documents(pk), robust=True)
+                documents.queue_generation(edition_id)
         self.message_user(
             request,
             ngettext(
@@ -248,9 +248,3 @@ class DocumentAdmin(admin.ModelAdmin):
             )
             % {"n": n},
         )
-
-
-def _generer_documents(edition_id):
-    from . import tasks  # tasks import the publication, which imports the models
-
-    tasks.generer_documents.delay(edition_id)

@@ -1,8 +1,8 @@
 """The results e-mail sent to each laureate's members at publication.
 
-Each result is claimed by a conditional UPDATE of ``Resultat.annonce_at`` before its e-mails are
-queued, in one transaction: a task run twice, or two workers at once, announce a result once. If
-queuing fails (broker away) the claim is rolled back and the next run sends it.
+Each result is claimed by a conditional UPDATE of ``Resultat.annonce_at`` and its e-mails are owed
+in the outbox in the same transaction: a task run twice, or two workers at once, announce a result
+once, and an e-mail owed is sent even if the broker is away at that moment.
 """
 
 from django.conf import settings
@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.tasks import send_email
 from atlaas.models import Membership
+from outbox import envois
 
 from .models import Edition, Resultat
 from .publication import resultats
@@ -31,7 +31,7 @@ def membres_actifs():
 
 
 def message(resultat):
-    """The e-mail of a result, without its recipient (keyword arguments of ``send_email``)."""
+    """The e-mail of a result, without its recipient (keyword arguments of ``envois.courriel``)."""
     candidature = resultat.candidature
     edition = candidature.edition
     context = {
@@ -52,7 +52,7 @@ def message(resultat):
 def annoncer_resultats(edition_id, now=None):
     """E-mail each laureate's active members their level, mentions and TEN, with links to the
     palmarès and to their feedback page; each result once. Nothing for an unpublished edition.
-    Returns the number of e-mails queued."""
+    Returns the number of e-mails owed."""
     edition = Edition.objects.filter(pk=edition_id, publie_at__isnull=False).first()
     if edition is None:
         return 0
@@ -68,6 +68,8 @@ def annoncer_resultats(edition_id, now=None):
             if membres:
                 kwargs = message(resultat)
                 for membre in membres:
-                    send_email.delay(to=[membre.user.email], **kwargs)
+                    envois.courriel(
+                        membre.user.email, **kwargs, key=f"resultat:{resultat.pk}:{membre.user_id}"
+                    )
             envoyes += len(membres)
     return envoyes

@@ -9,6 +9,7 @@ kind of document has its renderer, a function ``(document) -> (name, bytes)`` na
 ``RENDUS``, given the row as ``lecture`` reads it.
 """
 
+import datetime
 import logging
 
 from django.core.files.base import ContentFile
@@ -16,10 +17,12 @@ from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from outbox import envois
+
 from .models import Document, Mention
-from .publication import BLOQUE_APRES
 
 logger = logging.getLogger(__name__)
+BLOQUE_APRES = datetime.timedelta(minutes=15)  # a document « en cours » longer than this was interrupted
 
 RENDUS = {
     Document.Kind.CERTIFICAT: "label.certificats.certificat_pdf",
@@ -27,6 +30,12 @@ RENDUS = {
     Document.Kind.PALMARES_JSON: "label.palmares.palmares_json",
     Document.Kind.PALMARES_PDF: "label.palmares.palmares_pdf",
 }
+
+
+def queue_generation(edition_id):
+    """Owe a run of the generation of the edition's waiting documents, after commit (the outbox
+    hands it to a worker, and again until it ran)."""
+    return envois.tache("label.tasks.generer_documents", edition_id)
 
 
 def generer(document_id, now=None):

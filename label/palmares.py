@@ -23,7 +23,6 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
-from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -33,8 +32,10 @@ from django.utils.translation import ngettext, pgettext_lazy
 from atlaas import catalogue
 from atlaas.francais import sans_accents, words
 from atlaas.models import Collectivite, FicheAction
+from outbox import envois
 from villes_internet.tableur import cellule
 
+from .documents import queue_generation
 from .models import Candidature, Document, Edition, Labellisation, Resultat, TypeCandidature
 from .publication import resultats
 
@@ -779,8 +780,8 @@ def apres_correction(resultat, now=None):
         Q(edition=edition, candidature__isnull=True, kind__in=FICHIERS)
         | Q(candidature=candidature, kind=Document.Kind.CERTIFICAT)
     ).update(state=Document.State.ATTENTE, tentatives=0, erreur="", updated_at=now)
-    transaction.on_commit(lambda: invalider(edition.pk), robust=True)
-    transaction.on_commit(lambda: _regenerer(edition.pk), robust=True)
+    envois.tache("label.tasks.invalider_palmares", edition.pk)
+    queue_generation(edition.pk)
 
 
 def invalider(edition_id):
@@ -789,9 +790,3 @@ def invalider(edition_id):
     cache.set(_cle_version(edition.annee), version_en_base(edition).isoformat(), None)
     oublier()
     catalogue.invalider()  # the Atlaas' « niveau » facet counts the collectivités' levels
-
-
-def _regenerer(edition_id):
-    from . import tasks  # tasks import publication, which this module imports
-
-    tasks.generer_documents.delay(edition_id)

@@ -2,28 +2,23 @@
 
 Before ``Edition.publie_at`` is set nothing of the edition's results is public. Publishing writes,
 in one transaction, the laureates' line of label history (``Labellisation``), their current level
-on the collectivité, and the rows of the files to generate (certificates, palmarès files); the
-generation and the e-mails are queued after commit. If Redis (the broker, the cache) is down the
-publication still succeeds: the rows wait « en attente » and the beat run of
-``tasks.generer_documents`` queues them again.
+on the collectivité, the rows of the files to generate (certificates, palmarès files), and in the
+outbox the generation, the results e-mails and the Atlaas' cache move: if Redis (the broker, the
+cache) is down the publication still succeeds, and the outbox hands them to the workers once it
+is back.
 """
-
-import datetime
-import logging
 
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atlaas import catalogue
 from atlaas.models import Collectivite
+from outbox import envois
 
+from .documents import BLOQUE_APRES, queue_generation
 from .models import Candidature, Document, Edition, Labellisation, Mention, Resultat
 from .workflow import TransitionError
-
-logger = logging.getLogger(__name__)
-BLOQUE_APRES = datetime.timedelta(minutes=15)  # a document « en cours » longer than this was interrupted
 
 
 def resultats(edition):
@@ -87,18 +82,11 @@ def publier(edition, now=None):
         )
         edition.publie_at = now
         edition.save(update_fields=["publie_at"])
-        # After commit (a search meanwhile would cache the old levels under the new version), each
-        # on its own: Redis down, the publication is written all the same, and logged.
-        transaction.on_commit(catalogue.invalider, robust=True)  # the Atlaas' « niveau » facet
-        transaction.on_commit(lambda: _apres_publication(edition.pk), robust=True)
+        # Done after commit (a search meanwhile would cache the old levels under the new version).
+        envois.tache("atlaas.tasks.invalider_catalogue")  # the Atlaas' « niveau » facet
+        queue_generation(edition.pk)
+        envois.tache("label.tasks.envoyer_resultats", edition.pk, key=f"resultats:{edition.pk}")
     return edition
-
-
-def _apres_publication(edition_id):
-    from . import tasks  # tasks import this module
-
-    tasks.generer_documents.delay(edition_id)
-    tasks.envoyer_resultats.delay(edition_id)
 
 
 def publier_prevues(now=None):

@@ -1,8 +1,6 @@
 """The receipt of a submitted candidature: a PDF summary of the dossier, e-mailed to its members."""
 
 from django.conf import settings
-from django.core.cache import cache
-from django.core.mail import EmailMessage, get_connection
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -11,13 +9,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from atlaas.models import Membership, Service
+from outbox import envois
 
 from . import selectors
 from .models import Candidature, Question
 from .submission import last_submission
-
-# How long the "receipt sent to this member for this submission" marks are kept.
-RECEIPT_MARK_SECONDS = 60 * 60 * 24 * 30
 
 
 def receipt_context(candidature):
@@ -78,16 +74,11 @@ def receipt_filename(candidature):
     return f"recapitulatif-{slugify(candidature.collectivite.nom)}-{candidature.edition.annee}.pdf"
 
 
-def send_receipt_emails(candidature_id):
-    """E-mail the receipt with its PDF to every active member of the collectivité, one message
-    each. A member already sent the receipt of this submission is skipped (a mark in the cache,
-    set before sending and removed if sending fails), so a retried task does not send twice.
-    Returns the number of e-mails sent."""
-    candidature = (
-        Candidature.objects.select_related("edition", "collectivite").filter(pk=candidature_id).first()
-    )
-    if candidature is None or candidature.state != Candidature.State.DEPOSEE:
-        return 0  # reopened or withdrawn before the receipt left: nothing to acknowledge
+def owe_receipts(candidature):
+    """Owe the receipt of the candidature's last submission to each active member of the
+    collectivité, one e-mail each with the PDF summary attached when it is sent (called inside
+    the submission's transaction: the e-mails exist if and only if the submission does). A
+    second call for the same submission owes nothing more. Returns the number of receipts owed."""
     submission = last_submission(candidature)
     members = list(
         Membership.objects.filter(
@@ -97,22 +88,6 @@ def send_receipt_emails(candidature_id):
         .select_related("user")
         .order_by("user__email")
     )
-    marks = {member.user_id: f"label:recu:{submission.pk}:{member.user_id}" for member in members}
-    to_send = [member for member in members if cache.add(marks[member.user_id], 1, RECEIPT_MARK_SECONDS)]
-    sent = []
-    try:
-        if to_send:
-            _send(candidature, submission, to_send, sent)
-    finally:
-        # Whatever did not leave (SMTP away, rendering failed) is released for the retry.
-        unsent = [marks[member.user_id] for member in to_send if member not in sent]
-        if unsent:
-            cache.delete_many(unsent)
-    return len(sent)
-
-
-def _send(candidature, submission, members, sent):
-    pdf = render_receipt_pdf(candidature)
     with translation.override(settings.LANGUAGE_CODE):
         subject = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "") + _(
             "Accusé de réception : candidature de %(collectivite)s au %(edition)s"
@@ -126,9 +101,18 @@ def _send(candidature, submission, members, sent):
                 "url": settings.SITE_URL + reverse("label:verification", args=[candidature.pk]),
             },
         )
-    connection = get_connection()
     for member in members:
-        message = EmailMessage(subject, body, None, [member.user.email], connection=connection)
-        message.attach(receipt_filename(candidature), pdf, "application/pdf")
-        message.send()
-        sent.append(member)
+        envois.courriel(
+            member.user.email,
+            subject,
+            body,
+            key=f"recu:{submission.pk}:{member.user_id}",
+            pieces=[("label.receipts.receipt_attachment", [candidature.pk])],
+        )
+    return len(members)
+
+
+def receipt_attachment(candidature_id):
+    """The receipt's attachment, rendered when the e-mail leaves: (file name, PDF, type)."""
+    candidature = Candidature.objects.select_related("edition", "collectivite").get(pk=candidature_id)
+    return receipt_filename(candidature), render_receipt_pdf(candidature), "application/pdf"

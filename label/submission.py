@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from atlaas.models import FicheAction
 from atlaas.selectors import active_member_emails
+from outbox import envois
 
 from .dossier import NotEditable, edition_closed_reason
 from .models import Candidature, CandidatureTransition, Edition, PieceJointe, Question, Rappel, Reponse
@@ -224,12 +225,10 @@ def reminder_threshold(edition, now=None):
     return min(reached) if reached else None
 
 
-def remind_drafts(now=None, queue=None):
+def remind_drafts(now=None):
     """For the open edition, claim the reminder due to each draft (one ``Rappel`` row per
     candidature and threshold; the unique constraint makes a second run, or a second worker,
-    skip it) and queue its e-mails once the claim is committed. Returns the number claimed."""
-    from accounts.tasks import send_email
-
+    skip it) and owe its e-mails with the claim. Returns the number claimed."""
     now = now or timezone.now()
     edition = Edition.objects.ouverte()
     if edition is None or not edition.is_open(now):
@@ -246,15 +245,10 @@ def remind_drafts(now=None, queue=None):
     for candidature in drafts:
         try:
             with transaction.atomic():
-                Rappel.objects.create(candidature=candidature, jours=days, sent_at=now)
+                rappel = Rappel.objects.create(candidature=candidature, jours=days, sent_at=now)
                 days_left = math.ceil((edition.cloture - now).total_seconds() / 86400)
-                messages = reminder_messages(candidature, days_left)
-                transaction.on_commit(
-                    lambda messages=messages: [
-                        send_email.apply_async(kwargs=message, queue=queue) for message in messages
-                    ],
-                    robust=True,
-                )
+                for message in reminder_messages(candidature, days_left):
+                    envois.courriel(**message, key=f"rappel:{rappel.pk}:{message['to']}")
         except IntegrityError:
             continue  # already claimed by another run
         claimed += 1
@@ -263,7 +257,7 @@ def remind_drafts(now=None, queue=None):
 
 def reminder_messages(candidature, days):
     """The reminder e-mails of a draft, ``days`` before closing (keyword arguments of
-    ``accounts.tasks.send_email``, one message per member)."""
+    ``outbox.envois.courriel``, one message per member)."""
     with translation.override(settings.LANGUAGE_CODE):
         subject = _subject(
             ngettext(
@@ -283,7 +277,7 @@ def reminder_messages(candidature, days):
             },
         )
     return [
-        {"subject": subject, "body": body, "to": [email]}
+        {"subject": subject, "body": body, "to": email}
         for email in active_member_emails(candidature.collectivite_id)
     ]
 

@@ -1,35 +1,29 @@
-"""Background work of the label: receipts of submitted candidatures, reminders before closing,
-the publication of the palmarès and its files.
+"""Background work of the label: reminders before closing, the publication of the palmarès, its
+files and its e-mails.
 
-Tasks are thin: primitive ids in, a domain function does the work, safe to run twice.
+Tasks are leaves: primitive ids in, a domain function does the work, safe to run twice. The
+domain never queues them itself: it owes them in the outbox (``outbox.envois``), by name.
 """
 
 from celery import shared_task
 
-from . import annonces, documents, publication
-from .receipts import send_receipt_emails
+from . import annonces, documents, palmares, publication, receipts
+from .models import Candidature
 from .submission import remind_drafts
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task
 def send_receipts(candidature_id):
-    """E-mail the receipt (PDF summary attached) to every member of a submitted candidature."""
-    return send_receipt_emails(candidature_id)
+    """Messages queued by the release before the outbox: the receipts are owed there now
+    (``receipts.owe_receipts``, once per submission and member)."""
+    candidature = Candidature.objects.filter(pk=candidature_id, state=Candidature.State.DEPOSEE).first()
+    return receipts.owe_receipts(candidature) if candidature else 0
 
 
-def queue_receipts(candidature):
-    """``on_commit`` hook of a submission: the receipts leave once the state change is saved."""
-    send_receipts.delay(candidature.pk)
-
-
-@shared_task(bind=True)
-def send_closing_reminders(self):
-    """Celery beat, hourly: remind the members of every draft 30, 7 and 1 day before closing.
-
-    The e-mails are queued on the queue this task came from, so that a worker dedicated to
-    a queue also sends them."""
-    queue = (self.request.delivery_info or {}).get("routing_key")
-    return remind_drafts(queue=queue)
+@shared_task
+def send_closing_reminders():
+    """Celery beat, hourly: remind the members of every draft 30, 7 and 1 day before closing."""
+    return remind_drafts()
 
 
 # --- Publication -----------------------------------------------------------------------------
@@ -71,5 +65,11 @@ def generer_document(document_id):
 
 @shared_task
 def envoyer_resultats(edition_id):
-    """E-mail each laureate's members their level, once."""
+    """Owe each laureate's members the e-mail of their level, once."""
     return annonces.annoncer_resultats(edition_id)
+
+
+@shared_task
+def invalider_palmares(edition_id):
+    """Move the edition's palmarès cache on after a correction: its old pages are not read again."""
+    palmares.invalider(edition_id)

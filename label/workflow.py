@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import receipts, submission
 from .dossier import edition_closed_reason
 from .models import (
     Candidature,
@@ -29,12 +30,11 @@ class TransitionError(ValueError):
     pass
 
 
-def set_candidature_state(candidature, to_state, by, now=None, on_commit=None):
+def set_candidature_state(candidature, to_state, by, now=None):
     """Move the candidature from its current state to ``to_state`` while the edition is open.
 
     The UPDATE is conditional on the state read: a double click, or two members at once,
-    moves it once; the second call raises TransitionError. ``on_commit`` (a callable taking
-    the candidature) runs after the transaction commits, e.g. to queue e-mails.
+    moves it once; the second call raises TransitionError.
     """
     now = now or timezone.now()
     from_state = candidature.state
@@ -61,9 +61,20 @@ def set_candidature_state(candidature, to_state, by, now=None, on_commit=None):
         for name, value in changes.items():
             setattr(candidature, name, value)
         candidature.version = Candidature.objects.values_list("version", flat=True).get(pk=candidature.pk)
-        if on_commit:
-            transaction.on_commit(lambda: on_commit(candidature), robust=True)
     return candidature
+
+
+def deposer(candidature, by, now=None):
+    """Submit a complete dossier, and owe each active member of the collectivité its receipt in
+    the same transaction. The row lock makes a colleague's save wait, so what was checked is
+    what is filed. Raises TransitionError (incomplete, closed, already moved). Returns the
+    number of receipts owed."""
+    with transaction.atomic():
+        Candidature.objects.select_for_update().filter(pk=candidature.pk).first()
+        if submission.missing_items(candidature):
+            raise TransitionError(_("Le dossier n'est pas complet : voyez ci-dessous ce qui manque."))
+        set_candidature_state(candidature, State.DEPOSEE, by, now=now)
+        return receipts.owe_receipts(candidature)
 
 
 # --- Editions ---------------------------------------------------------------------------------

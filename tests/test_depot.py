@@ -11,6 +11,7 @@ from atlaas.models import FicheAction, Membership
 from label.models import Candidature, CandidatureTransition, Edition, PieceJointe, Question, Reponse
 from label.submission import missing_items, renew, renewal_summary
 from label.workflow import TransitionError, set_candidature_state
+from outbox.models import Envoi
 from tests.factories import (
     CandidatureFactory,
     CommuneFactory,
@@ -170,7 +171,11 @@ def test_submit_locks_the_dossier_and_emails_each_member_a_pdf_receipt(
         contributeur.user,
     )
     page = response.content.decode()
-    assert "Candidature déposée." in page
+    # The page promises the receipts written with the submission, and no more.
+    assert "Un accusé de réception part par e-mail à chacun des 2 membres de la collectivité." in page
+    assert sorted(Envoi.objects.values_list("payload__to", flat=True)) == sorted(
+        [[referent.user.email], [contributeur.user.email]]
+    )
     assert "Déposée le" in page and f"par {contributeur.user}" in page
     assert "Déposer la candidature" not in page
 

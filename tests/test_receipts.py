@@ -1,16 +1,20 @@
 """The receipt of a submission: a PDF summary of the dossier, e-mailed once to each member."""
 
+import datetime
 import subprocess
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.mail.backends.locmem import EmailBackend
+from django.utils import timezone
 
 from atlaas.models import Membership
 from label.models import Candidature, PieceJointe, Question, Reponse
-from label.receipts import render_receipt_pdf
+from label.receipts import owe_receipts, render_receipt_pdf
 from label.tasks import send_receipts
 from label.workflow import set_candidature_state
+from outbox import envois
+from outbox.models import Envoi
 from tests.factories import (
     CandidatureFactory,
     CommuneFactory,
@@ -109,21 +113,37 @@ def test_receipt_pdf_embeds_only_the_named_font(submitted, tmp_path):
     assert fonts and all("DejaVu-Sans" in font for font in fonts)
 
 
-def test_send_receipts_twice_sends_one_email_per_member(submitted, mailoutbox):
-    assert send_receipts.delay(submitted.pk).get() == 2
-    assert send_receipts.delay(submitted.pk).get() == 0
+def test_owe_receipts_twice_sends_one_email_per_member(
+    submitted, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owe_receipts(submitted) == 2
+        assert owe_receipts(submitted) == 2  # the same two rows: nothing more owed
+    assert Envoi.objects.count() == 2
     assert len(mailoutbox) == 2
     assert all(len(message.attachments) == 1 for message in mailoutbox)
+    assert mailoutbox[0].attachments[0][0] == "recapitulatif-agen-2027.pdf"
 
 
-def test_a_new_submission_after_reopening_sends_a_new_receipt(submitted, mailoutbox):
-    send_receipts(submitted.pk)
-    referent = submitted.collectivite.memberships.get(role=Membership.Role.REFERENT).user
-    set_candidature_state(submitted, State.BROUILLON, referent)
-    assert send_receipts(submitted.pk) == 0  # no longer submitted: nothing to acknowledge
-    set_candidature_state(submitted, State.DEPOSEE, referent)
-    send_receipts(submitted.pk)
+def test_a_new_submission_after_reopening_sends_a_new_receipt(
+    submitted, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        owe_receipts(submitted)
+        referent = submitted.collectivite.memberships.get(role=Membership.Role.REFERENT).user
+        set_candidature_state(submitted, State.BROUILLON, referent)
+        set_candidature_state(submitted, State.DEPOSEE, referent)
+        owe_receipts(submitted)
     assert len(mailoutbox) == 4
+
+
+def test_receipts_queued_by_the_previous_release_are_owed_once(
+    submitted, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_receipts.delay(submitted.pk).get() == 2
+        assert send_receipts.delay(submitted.pk).get() == 2
+    assert len(mailoutbox) == 2
 
 
 class FlakyBackend(EmailBackend):
@@ -138,13 +158,16 @@ class FlakyBackend(EmailBackend):
         return super().send_messages(messages)
 
 
-def test_receipts_that_did_not_leave_are_sent_by_the_retry(submitted, mailoutbox, settings):
+def test_receipts_that_did_not_leave_are_sent_by_the_retry(
+    submitted, mailoutbox, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "tests.test_receipts.FlakyBackend"
     FlakyBackend.calls = 0
-    from label.receipts import send_receipt_emails
-
-    with pytest.raises(OSError):
-        send_receipt_emails(submitted.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        owe_receipts(submitted)
     assert len(mailoutbox) == 1
-    assert send_receipt_emails(submitted.pk) == 1  # only the one that failed
+    echec = Envoi.objects.get(state=Envoi.State.ATTENTE)
+    assert echec.error == "OSError : connexion refusée"
+    envois.relancer(now=timezone.now() + datetime.timedelta(minutes=5))  # the beat, later on
     assert len({message.to[0] for message in mailoutbox}) == 2
+    assert set(Envoi.objects.values_list("state", flat=True)) == {Envoi.State.FAIT}

@@ -248,14 +248,18 @@ def test_no_results_email_before_publication(close, agen, membres, mailoutbox):
     assert not Resultat.objects.filter(annonce_at__isnull=False).exists()
 
 
-def test_a_result_already_claimed_is_not_announced_again(publiee, agen, membres, mailoutbox):
+def test_a_result_already_claimed_is_not_announced_again(
+    publiee, agen, membres, mailoutbox, django_capture_on_commit_callbacks
+):
     nerac = Candidature.objects.get(edition=publiee, collectivite__nom="Nérac")
     autre = MembershipFactory(collectivite=nerac.collectivite).user
     # Another run claimed Agen's result a moment ago.
     Resultat.objects.filter(candidature=agen).update(annonce_at=timezone.now())
-    assert annoncer_resultats(publiee.pk) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert annoncer_resultats(publiee.pk) == 1
     assert [m.to for m in mailoutbox] == [[autre.email]]
-    assert annoncer_resultats(publiee.pk) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert annoncer_resultats(publiee.pk) == 0
     assert len(mailoutbox) == 1
 
 

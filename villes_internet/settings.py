@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "villes_internet",
+    "outbox",
     "accounts",
     "atlaas",
     "label",
@@ -191,6 +192,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
+    # What is owed and not done (broker away at commit, worker killed, SMTP failing) is handed
+    # again to the workers.
+    "envois-en-attente": {
+        "task": "outbox.tasks.relancer",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
     # Members of draft candidatures are reminded 30, 7 and 1 day before closing, once each.
     "rappels-avant-cloture": {
         "task": "label.tasks.send_closing_reminders",

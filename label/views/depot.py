@@ -2,11 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from atlaas.rules import active_membership, membership_or_404
@@ -14,8 +14,8 @@ from label import submission
 from label.dossier import edition_closed_reason
 from label.models import Candidature, CandidatureTransition, Edition
 from label.rules import candidature_or_404
-from label.tasks import queue_receipts
 from label.workflow import TransitionError, set_candidature_state
+from label.workflow import deposer as deposer_candidature
 
 State = Candidature.State
 
@@ -76,13 +76,7 @@ def deposer(request, pk):
         messages.error(request, _("Cette candidature est retirée : un référent doit d'abord la rouvrir."))
         return back
     try:
-        with transaction.atomic():
-            # The row lock makes a colleague's save wait, so what was checked is what is filed.
-            Candidature.objects.select_for_update().filter(pk=candidature.pk).first()
-            if submission.missing_items(candidature):
-                messages.error(request, _("Le dossier n'est pas complet : voyez ci-dessous ce qui manque."))
-                return back
-            set_candidature_state(candidature, State.DEPOSEE, request.user, on_commit=queue_receipts)
+        receipts = deposer_candidature(candidature, request.user)
     except TransitionError as error:
         candidature.refresh_from_db(fields=["state"])
         if candidature.state == State.DEPOSEE:
@@ -90,9 +84,18 @@ def deposer(request, pk):
         else:
             messages.error(request, str(error))
         return back
+    # The receipts promised are the e-mails written with the submission.
     messages.success(
         request,
-        _("Candidature déposée. Chaque membre de la collectivité va recevoir un accusé de réception."),
+        ngettext(
+            "Candidature déposée. Un accusé de réception part par e-mail au membre de la collectivité.",
+            "Candidature déposée. Un accusé de réception part par e-mail à chacun des %(count)d membres "
+            "de la collectivité.",
+            receipts,
+        )
+        % {"count": receipts}
+        if receipts
+        else _("Candidature déposée."),
     )
     return back
 

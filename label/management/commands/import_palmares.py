@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atlaas import catalogue
 from atlaas.models import Collectivite
 from label.models import Edition, Labellisation
+from outbox import envois
 
 PREMIERE_ANNEE = 1999
 COLONNES = ("annee", "code", "niveau", "mentions", "ten")
@@ -178,7 +178,7 @@ def importer(rows):
         Collectivite.objects.filter(pk__in=pks).filter(
             Q(niveau_millesime__isnull=True) | Q(niveau_millesime__lte=annee)
         ).update(niveau=niveau, niveau_millesime=annee)
-    transaction.on_commit(catalogue.invalider, robust=True)  # the Atlaas' « niveau » facet
+    envois.tache("atlaas.tasks.invalider_catalogue")  # the Atlaas' « niveau » facet
     return len(nouvelles), len(modifiees), len(rows) - len(nouvelles) - len(modifiees)
 
 
