@@ -61,9 +61,9 @@ def preparer(n):
     from django.utils import timezone
 
     from atlaas.models import Collectivite, Departement, Region, Zone
-    from outbox import envois
     from label import publication
     from label.models import Candidature, Edition, Labellisation, Mention, Resultat
+    from outbox import envois
 
     rng = random.Random(2026)
     envois.remettre = lambda ids: 0  # files and e-mails: owed in the outbox, not measured here

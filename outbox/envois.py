@@ -80,8 +80,10 @@ def remettre(ids):
     for pk in ids:
         try:
             executer.apply_async((pk,))
-        except Exception:  # noqa: BLE001 - the row waits; the beat hands it again
-            logger.warning("Envoi %s : le broker ne répond pas, il attend la prochaine relance.", pk)
+        except Exception as exc:  # noqa: BLE001 - the row waits; the beat hands it again
+            logger.warning(
+                "Envoi %s : le broker ne répond pas (%s), il attend la prochaine relance.", pk, exc
+            )
             break
         handed += 1
     return handed
