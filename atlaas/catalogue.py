@@ -25,12 +25,15 @@ from collections import Counter, defaultdict
 from contextlib import nullcontext
 
 from django import forms
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, F, FloatField, OuterRef, Prefetch, Value
 from django.db.models.expressions import RawSQL
+from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -43,15 +46,24 @@ from .models import Categorie, Collectivite, Departement, Enjeu, FicheAction, Fi
 CONFIG = "french_unaccent"
 MAX_QUERY_LENGTH = 200
 PAR_PAGE = 20
-SEUIL_VILLAGE = 3000  # the label's default threshold between village and ville (DOMAIN.md §1)
 
 
+def _libelle_village():
+    return _("Village (moins de %(seuil)s habitants)") % {
+        "seuil": number_format(settings.SEUIL_VILLAGE, force_grouping=True)
+    }
+
+
+# The type of a collectivité. The Atlaas knows no edition: a village is a commune of fewer
+# inhabitants than settings.SEUIL_VILLAGE, the default threshold of the label's editions, and
+# the filter's label says which.
 TYPES = {
-    "village": _("Village"),
+    "village": lazy(_libelle_village, str)(),
     "ville": _("Ville"),
     "territoire": _("Territoire (intercommunalité)"),
 }
 # Population strata of the label's statistics (DOMAIN.md §6): (label, lowest, highest excluded).
+# Fixed by the association's published figures, they do not follow settings.SEUIL_VILLAGE.
 STRATES = {
     "moins-3000": (_("Moins de 3 000 habitants"), 0, 3_000),
     "3000-20000": (_("De 3 000 à 20 000 habitants"), 3_000, 20_000),
@@ -268,7 +280,7 @@ def type_de(collectivite):
     """village, ville or territoire, as the ``type`` facet counts it."""
     if collectivite.nature == Collectivite.Nature.EPCI:
         return "territoire"
-    return "village" if collectivite.population < SEUIL_VILLAGE else "ville"
+    return "village" if collectivite.population < settings.SEUIL_VILLAGE else "ville"
 
 
 def condition_type(value, vers=""):
@@ -277,9 +289,9 @@ def condition_type(value, vers=""):
     if value == "territoire":
         condition = {"nature": Collectivite.Nature.EPCI}
     elif value == "village":
-        condition = {"nature": Collectivite.Nature.COMMUNE, "population__lt": SEUIL_VILLAGE}
+        condition = {"nature": Collectivite.Nature.COMMUNE, "population__lt": settings.SEUIL_VILLAGE}
     else:
-        condition = {"nature": Collectivite.Nature.COMMUNE, "population__gte": SEUIL_VILLAGE}
+        condition = {"nature": Collectivite.Nature.COMMUNE, "population__gte": settings.SEUIL_VILLAGE}
     return {vers + cle: valeur for cle, valeur in condition.items()}
 
 
@@ -393,13 +405,14 @@ def _plafonner(qs, total):
 
 
 def _cle(filtres):
-    """The cache key of a search: the index version and the filters, page apart."""
+    """The cache key of a search: the index version, the village threshold (the ``type``
+    facet's) and the filters, page apart."""
     version = cache.get_or_set(VERSION, time.time_ns, None)
     valeurs = sorted(
         (name, str(getattr(value, "pk", value))) for name, value in filtres.items() if name != "page"
     )
     empreinte = hashlib.sha256(repr(valeurs).encode()).hexdigest()[:32]
-    return f"atlaas:recherche:{version}:{empreinte}"
+    return f"atlaas:recherche:{version}:{settings.SEUIL_VILLAGE}:{empreinte}"
 
 
 # --- Facets ---------------------------------------------------------------------------------
@@ -495,7 +508,7 @@ def _comptes(qs, filtres=None, limite=0):
     # The years from the dates grouped first: a few thousand of them, not a year per fiche.
     annee, params_annee = connection.ops.date_extract_sql("year", "debut", ())
     strates = []
-    params = [*params, *params_annee, Collectivite.Nature.EPCI, SEUIL_VILLAGE]
+    params = [*params, *params_annee, Collectivite.Nature.EPCI, settings.SEUIL_VILLAGE]
     for key, (_label, _bas, haut) in STRATES.items():
         if haut is None:
             strates.append(f"ELSE '{key}'")

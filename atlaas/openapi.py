@@ -5,6 +5,7 @@ to the catalogue is documented here without a second list to keep in step.
 """
 
 from django import forms
+from django.conf import settings
 
 from . import catalogue
 
@@ -29,8 +30,6 @@ DESCRIPTIONS = {
     "categorie": "Slug d'une catégorie du référentiel des services.",
     "enjeu": "Slug d'un enjeu.",
     "service": "Slug d'un service.",
-    "type": "Type de la collectivité : village (commune de moins de 3 000 habitants), ville, "
-    "territoire (intercommunalité).",
     "region": "Code INSEE de la région.",
     "departement": "Code INSEE du département.",
     "strate": "Strate de population de la collectivité.",
@@ -40,6 +39,16 @@ DESCRIPTIONS = {
     "de publication.",
     "page": PAGE["description"],
 }
+
+
+def description_type():
+    """The ``type`` filter and field, with the threshold they use: the Atlaas knows no edition of
+    the label, so a village is a commune under settings.SEUIL_VILLAGE inhabitants."""
+    return (
+        f"Type de la collectivité : village (commune de moins de {settings.SEUIL_VILLAGE} habitants, "
+        "seuil du portail ; le type d'une candidature au label suit celui de son édition), ville "
+        "(toute autre commune), territoire (intercommunalité)."
+    )
 
 
 def _schema_du_champ(champ):
@@ -67,7 +76,9 @@ def parametres_fiches():
             "name": nom,
             "in": "query",
             "required": False,
-            "description": DESCRIPTIONS.get(nom, str(champ.label or nom)),
+            "description": description_type()
+            if nom == "type"
+            else DESCRIPTIONS.get(nom, str(champ.label or nom)),
             "schema": _schema_du_champ(champ),
         }
         for nom, champ in catalogue.RechercheForm.base_fields.items()
@@ -86,7 +97,7 @@ def parametres_collectivites():
             "Nom (accents et tirets indifférents), code INSEE, SIREN ou code postal ; 2 caractères au moins.",
             {"type": "string", "minLength": 2},
         ),
-        _parametre("type", DESCRIPTIONS["type"], {"type": "string", "enum": list(catalogue.TYPES)}),
+        _parametre("type", description_type(), {"type": "string", "enum": list(catalogue.TYPES)}),
         _parametre("departement", DESCRIPTIONS["departement"], {"type": "string"}),
         _parametre("region", DESCRIPTIONS["region"], {"type": "string"}),
         _parametre("niveau", DESCRIPTIONS["niveau"], {"type": "integer", "enum": NIVEAUX}),
@@ -118,7 +129,6 @@ DATE = {"type": "string", "format": "date"}
 CODE_NOM = _objet({"code": CHAINE, "nom": CHAINE})
 SLUG_NOM = _objet({"slug": CHAINE, "nom": CHAINE})
 NIVEAU = _nullable({"type": "integer", "enum": NIVEAUX})
-TYPE = {"type": "string", "enum": list(catalogue.TYPES)}
 
 ERREUR_400 = _json(
     "Paramètre invalide : les messages, en français, par paramètre.", _ref("ErreursParametres")
@@ -153,6 +163,7 @@ TOTAL_EXACT = {
 
 
 def schemas():
+    type_ = {"type": "string", "enum": list(catalogue.TYPES), "description": description_type()}
     fiche = _objet(
         {
             "id": ENTIER,
@@ -186,7 +197,7 @@ def schemas():
             "siren": CHAINE,
             "nom": CHAINE,
             "nature": {"type": "string", "enum": ["commune", "epci"]},
-            "type": TYPE,
+            "type": type_,
             "type_epci": {"type": "string", "enum": ["", "CC", "CA", "CU", "METRO", "MET69"]},
             "departement": _nullable(CODE_NOM),
             "region": _nullable(CODE_NOM),
@@ -206,7 +217,7 @@ def schemas():
             {
                 "code": CHAINE,
                 "nom": CHAINE,
-                "type": TYPE,
+                "type": type_,
                 "departement": _nullable(CODE_NOM),
                 "region": _nullable(CODE_NOM),
                 "niveau": NIVEAU,

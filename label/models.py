@@ -15,6 +15,11 @@ class TypeCandidature(models.TextChoices):
     TERRITOIRE = "territoire", _("Territoire")
 
 
+def seuil_village_par_defaut():
+    """The portal's threshold between village and ville (settings.SEUIL_VILLAGE)."""
+    return settings.SEUIL_VILLAGE
+
+
 class EditionQuerySet(models.QuerySet):
     def ouverte(self):
         """The edition open for applications, or None."""
@@ -41,7 +46,12 @@ class Edition(models.Model):
     ceremonie_lieu = models.CharField(_("lieu de la cérémonie"), max_length=150, blank=True)
     publication_at = models.DateTimeField(_("publication du palmarès"), null=True, blank=True)
     seuil_village = models.PositiveIntegerField(
-        _("seuil des villages"), default=3000, help_text=_("Une commune de moins d'habitants est un village.")
+        _("seuil des villages"),
+        default=seuil_village_par_defaut,
+        help_text=_(
+            "Une commune de moins d'habitants que ce seuil est un village. Par défaut, le réglage "
+            "SEUIL_VILLAGE, celui du filtre « Village » de l'Atlaas."
+        ),
     )
     note_adhesion = models.TextField(_("note sur l'adhésion"), blank=True)
     publie_at = models.DateTimeField(

@@ -245,20 +245,53 @@ class Exemple:
     collectivite_code: str
 
 
-TEN_LABELS_5 = 6  # six 5@ labels in total, this year's included
-TEN_VALIDITE = 3  # years
+TEN_DEPUIS = 2021  # the first year the distinction was awarded
+TEN_LABELS_5 = 6  # 5@ labels in earlier years: this year's 5@ is the seventh
+TEN_VALIDITE = 3  # years, the year of award included
+
+
+def ten_valable_jusqu_a(annee_ten):
+    """The last year a TEN awarded in ``annee_ten`` is valid: awarded 2022 → valid 2022–2024."""
+    return annee_ten + TEN_VALIDITE - 1
 
 
 @dataclass(frozen=True)
 class EligibiliteTen:
-    """Whether a collectivité may be named Territoire d'excellence numérique this year: 5@ this
-    year and six 5@ labels counting its history. The decision stays the jury's."""
+    """Whether a collectivité may be named Territoire d'excellence numérique in ``annee``: the
+    association awards it to a collectivité at 5@ this year « après avoir obtenu six fois une
+    labellisation de 5@ », and for three years.
 
-    labels_5: int  # 5@ labels before this year
-    ten_valide_jusqu_a: int | None  # last year of a TEN obtained earlier and still valid
+    The one home of the rule, for the deliberation, its what-if and the demo's history:
+
+    - 5@ this year, from 2021 when the distinction was created;
+    - six 5@ labels in earlier years (this year's is then the seventh). « Six fois » does not
+      say « in a row »: the six are counted over the whole history, consecutive or not, and a
+      5@ year counted for an earlier TEN counts again for the next one;
+    - no TEN of its own still valid this year: one awarded in 2022 is valid 2022–2024, so the
+      holder may receive it again from 2025, if the other conditions hold.
+
+    Checked on real histories: Fleury-sur-Orne, 5@ 2016–2021 → TEN 2022; Trilport, 5@
+    2019–2024 → TEN 2025. The decision stays the jury's.
+    """
+
+    annee: int
+    labels_5: int  # 5@ labels before ``annee``
+    dernier_ten: int | None = None  # the year of its latest TEN before ``annee``
+
+    @property
+    def ten_valide_jusqu_a(self):
+        """The last year of validity of a TEN obtained earlier and still valid in ``annee``."""
+        if self.dernier_ten is None or ten_valable_jusqu_a(self.dernier_ten) < self.annee:
+            return None
+        return ten_valable_jusqu_a(self.dernier_ten)
 
     def eligible(self, niveau):
-        return niveau == 5 and self.labels_5 + 1 >= TEN_LABELS_5
+        return (
+            niveau == 5
+            and self.annee >= TEN_DEPUIS
+            and self.labels_5 >= TEN_LABELS_5
+            and self.ten_valide_jusqu_a is None
+        )
 
 
 def eligibilites_ten(collectivite_ids, annee):
@@ -273,10 +306,11 @@ def eligibilites_ten(collectivite_ids, annee):
         )
     )
     found = {r["collectivite_id"]: r for r in rows}
-    result = {}
-    for pk in collectivite_ids:
-        row = found.get(pk, {})
-        dernier = row.get("dernier_ten")
-        valide = dernier + TEN_VALIDITE - 1 if dernier and dernier + TEN_VALIDITE - 1 >= annee else None
-        result[pk] = EligibiliteTen(labels_5=row.get("labels_5", 0), ten_valide_jusqu_a=valide)
-    return result
+    return {
+        pk: EligibiliteTen(
+            annee=annee,
+            labels_5=found.get(pk, {}).get("labels_5", 0),
+            dernier_ten=found.get(pk, {}).get("dernier_ten"),
+        )
+        for pk in collectivite_ids
+    }

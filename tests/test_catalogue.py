@@ -9,6 +9,7 @@ import datetime
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -229,6 +230,20 @@ def test_a_territoire_is_its_own_type(client, atlaas):
     publiee("Covoiturage intercommunal", collectivite=EpciFactory(population=45_000))
     assert titres(client, type="territoire") == ["Covoiturage intercommunal"]
     assert titres(client, type="territoire", strate="20000-100000") == ["Covoiturage intercommunal"]
+
+
+def test_village_facet_says_its_threshold_the_portal_s(client, atlaas):
+    """The Atlaas knows no edition: its villages are the communes under settings.SEUIL_VILLAGE,
+    and the facet's label says so."""
+    page = client.get(URL, {"q": "seniors"}).content.decode().replace("\xa0", " ")
+    assert "Village (moins de 3 000 habitants)" in page
+    with override_settings(SEUIL_VILLAGE=2_000):  # Saint-Jean-de-Védas has 2,400 inhabitants
+        response = client.get(URL, {"q": "seniors"})
+        counts = {v.valeur: v.nombre for v in response.context["resultats"].facettes["type"]}
+        assert counts == {"village": 1, "ville": 1}
+        assert "Village (moins de 2 000 habitants)" in response.content.decode().replace("\xa0", " ")
+        assert titres(client, q="seniors", type="village") == ["Ateliers à la médiathèque"]
+        assert titres(client, q="seniors", type="ville") == ["Médiation numérique pour les seniors"]
 
 
 def test_facet_links_toggle_their_value_and_keep_the_rest(client, atlaas):
@@ -714,7 +729,7 @@ def test_facet_names_follow_the_visitors_language(client, atlaas):
     client.get(URL)  # the referential's names are now in the cache
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     facettes = client.get(URL).context["resultats"].facettes
-    assert [v.libelle for v in facettes["type"]] == ["Village", "Town"]
+    assert [v.libelle for v in facettes["type"]] == ["Village (fewer than 3,000 inhabitants)", "Town"]
     assert facettes["strate"][0].libelle == "Under 3,000 inhabitants"
     assert facettes["niveau"][0].libelle == "@@@@ (level 4)"
 

@@ -80,7 +80,7 @@ def test_search_refine_with_two_facets_open_a_fiche_and_follow_its_breadcrumb(pa
     expect(resultats).to_contain_text("2 actions trouvées")
     # The link followed is gone with the old results: the focus goes to the new ones.
     expect(page.locator("#resultats")).to_be_focused()
-    facettes.get_by_role("link", name=re.compile(r"^Village 1 action")).click()
+    facettes.get_by_role("link", name=re.compile(r"^Village \(moins de 3\s000 habitants\) 1 action")).click()
     expect(resultats).to_contain_text("1 action trouvée")
     expect(page).to_have_url(re.compile(r"enjeu=mediation"))
     expect(page).to_have_url(re.compile(r"type=village"))
@@ -110,7 +110,7 @@ def test_the_catalogue_works_without_javascript(browser, live_server, atlaas):
     page = context.new_page()
     page.goto(live_server.url + reverse("atlaas:catalogue") + "?q=médiation")
     expect(page.locator("#resultats-titre")).to_contain_text("3 actions trouvées")
-    page.get_by_role("link", name=re.compile(r"^Village 2 actions")).click()
+    page.get_by_role("link", name=re.compile(r"^Village \(moins de 3\s000 habitants\) 2 actions")).click()
     expect(page.locator("#resultats-titre")).to_contain_text("2 actions trouvées")
     expect(page).to_have_url(re.compile(r"type=village"))
     page.get_by_label("Rechercher une action").fill("budget")

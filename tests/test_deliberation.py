@@ -352,16 +352,31 @@ def test_session_page_shows_the_current_decision_and_the_count(client, president
     assert "4 arobases" in page
 
 
-def test_session_page_shows_ten_eligibility(client, president, session):
-    agen = session["agen"].collectivite
+def six_5(collectivite, depuis=2020):
+    """Six 5@ labels in a row from ``depuis``: with a 5@ in 2027, eligible to the TEN."""
     Labellisation.objects.bulk_create(
-        Labellisation(collectivite=agen, annee=annee, niveau=5) for annee in range(2020, 2025)
+        Labellisation(collectivite=collectivite, annee=annee, niveau=5) for annee in range(depuis, depuis + 6)
     )
+
+
+def test_session_page_shows_ten_eligibility(client, president, session):
+    six_5(session["agen"].collectivite)
     Labellisation.objects.create(collectivite=session["nerac"].collectivite, annee=2025, niveau=5, ten=True)
     connecter(client, president.user)
     page = texte(client.get(session_url()))
-    assert "éligible (6e 5@)" in page
+    assert page.count("éligible (7e 5@)") == 1  # Agen; Nérac's TEN of 2025 runs to 2027
     assert "TEN valable jusqu'en 2027" in page
+
+
+def test_session_page_what_if_counts_the_ten_its_5_would_meet_the_conditions_of(client, president, session):
+    six_5(session["agen"].collectivite)  # scored 62
+    six_5(session["nerac"].collectivite, depuis=2019)  # scored 88
+    six_5(session["marmande"].collectivite, depuis=2022)  # scored 40; 2027 is this year: five before
+    connecter(client, president.user)
+    page = texte(client.get(session_url(), {"s2": 30, "s3": 50, "s4": 70, "s5": 80}))
+    assert "Territoire d'excellence numérique : 1 dossier de la simulation en remplirait" in page
+    page = texte(client.get(session_url(), {"s2": 10, "s3": 20, "s4": 30, "s5": 35}))
+    assert "Territoire d'excellence numérique : 2 dossiers de la simulation en rempliraient" in page
 
 
 def test_session_page_hides_the_scores_of_a_conflicted_dossier(client, president, session):

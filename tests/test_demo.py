@@ -111,3 +111,23 @@ def test_demo_has_a_jury_with_mfa_a_closed_deliberation_and_evaluations_in_every
     states = set(Evaluation.objects.filter(candidature__edition__annee=2027).values_list("state", flat=True))
     assert states == {"a_faire", "brouillon", "soumise"}
     assert Labellisation.objects.filter(annee=2026).count() == filed.count()
+
+
+def test_demo_history_gives_the_ten_by_the_rule_of_the_deliberation(referential):
+    """Each year of the demo's palmarès (the generated history and the 2026 deliberation) has
+    the TEN exactly where ``EligibiliteTen`` gives it: six 5@ in earlier years, none still valid."""
+    from label.selectors import EligibiliteTen
+
+    demo.build(small=True, today=TODAY)
+    labels = Labellisation.objects.order_by("collectivite_id", "annee").values_list(
+        "collectivite_id", "annee", "niveau", "ten"
+    )
+    attendus, trouves, suivi = [], [], {}
+    for collectivite_id, annee, niveau, ten in labels:
+        cinq, dernier_ten = suivi.get(collectivite_id, (0, None))
+        regle = EligibiliteTen(annee, labels_5=cinq, dernier_ten=dernier_ten).eligible(niveau)
+        attendus.append((collectivite_id, annee, regle))
+        trouves.append((collectivite_id, annee, ten))
+        suivi[collectivite_id] = (cinq + (niveau == 5), annee if ten else dernier_ten)
+    assert trouves == attendus
+    assert any(ten for _c, _a, ten in trouves)

@@ -476,6 +476,22 @@ def test_api_collectivites_filters_the_active_referential(client, territoire):
     assert codes(client, departement="33") == []
 
 
+def test_api_type_village_follows_the_portal_threshold_which_the_schema_states(client, territoire, settings):
+    """The API knows no edition: a village is a commune under settings.SEUIL_VILLAGE."""
+    doc = document(SITE)
+    parametres = doc["paths"]["/api/collectivites/"]["get"]["parameters"]
+    description = next(p["description"] for p in parametres if p["name"] == "type")
+    assert "village (commune de moins de 3000 habitants, seuil du portail" in description
+    assert doc["components"]["schemas"]["Collectivite"]["properties"]["type"]["description"] == description
+
+    settings.SEUIL_VILLAGE = 6_000  # Boé has 5,800 inhabitants
+    assert codes(client, type="village") == ["47031", "40250"]
+    _response, data = get_json(client, "api_collectivite", "47031")
+    assert data["type"] == "village"
+    fiches = document(SITE)["paths"]["/api/fiches/"]["get"]["parameters"]
+    assert "moins de 6000 habitants" in next(p["description"] for p in fiches if p["name"] == "type")
+
+
 def test_api_collectivites_items(client, territoire):
     _response, data = get_json(client, "api_collectivites", q="agen")
     agen, epci = data["resultats"]

@@ -44,11 +44,22 @@ def test_edition_states_follow_the_allowed_moves_and_one_is_open_at_a_time():
         workflow.set_edition_state(next_one, Edition.State.PREPARATION)
 
 
-def test_edition_type_of_candidature_from_referential_and_threshold():
-    edition = EditionFactory(seuil_village=3000)
-    assert edition.type_for(CommuneFactory(population=2999)) == TypeCandidature.VILLAGE
-    assert edition.type_for(CommuneFactory(population=3000)) == TypeCandidature.VILLE
+def test_edition_type_of_candidature_from_referential_and_threshold(settings):
+    edition = EditionFactory()
+    assert edition.seuil_village == settings.SEUIL_VILLAGE  # the Atlaas's threshold, by default
+    seuil = edition.seuil_village
+    assert edition.type_for(CommuneFactory(population=seuil - 1)) == TypeCandidature.VILLAGE
+    assert edition.type_for(CommuneFactory(population=seuil)) == TypeCandidature.VILLE
     assert edition.type_for(EpciFactory(population=1500)) == TypeCandidature.TERRITOIRE
+
+
+def test_edition_keeps_its_own_threshold_when_the_portal_s_changes(settings):
+    settings.SEUIL_VILLAGE = 2_500
+    edition = EditionFactory(annee=2030, numero=31)
+    assert edition.seuil_village == 2_500
+    settings.SEUIL_VILLAGE = 3_500
+    edition.refresh_from_db()
+    assert edition.type_for(CommuneFactory(population=2_600)) == TypeCandidature.VILLE
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def test_fiche_page_omits_empty_fields(client):
 @pytest.mark.parametrize(
     "collectivite, label",
     [
-        (lambda: CommuneFactory(population=2999), "Village"),
+        (lambda: CommuneFactory(population=2999), "Village (moins de 3\xa0000 habitants)"),
         (lambda: CommuneFactory(population=3000), "Ville"),
         (lambda: EpciFactory(population=80000), "Territoire (intercommunalité)"),
     ],

@@ -14,7 +14,7 @@ from jury import affectation, grille
 from jury.models import Evaluation, Jure, Jury, Note
 from label import publication
 from label.models import Candidature, Mention, Resultat, ResultatJournal
-from label.selectors import TEN_LABELS_5, TEN_VALIDITE, eligibilites_ten
+from label.selectors import EligibiliteTen, eligibilites_ten
 
 JURES = [
     ("Bernard Martin", "Université Bordeaux Montaigne (géographie)"),
@@ -165,8 +165,7 @@ def build_deliberation(rng, edition, president):
             Resultat(
                 candidature=candidature,
                 niveau=niveau,
-                ten=ten[candidature.collectivite_id].eligible(niveau)
-                and ten[candidature.collectivite_id].ten_valide_jusqu_a is None,
+                ten=ten[candidature.collectivite_id].eligible(niveau),
                 motivation="Décision conforme aux propositions du jury.",
                 decided_by=president.user,
                 decided_at=moment,
@@ -228,18 +227,11 @@ def build_evaluations(rng, edition, president):
     score_evaluations(rng, evaluations, niveaux, lambda e: cycle[e.pk % 3], timezone.now())
 
 
-def ten_decerne(annee, niveau, cinq_avant, dernier_ten):
-    """The TEN of a year of the generated history, by the rule ``label.selectors`` applies (six
-    5@, none while one is still valid), from 2021 when it was created."""
-    valide = dernier_ten is not None and annee - dernier_ten < TEN_VALIDITE
-    return annee >= 2021 and niveau == 5 and cinq_avant + 1 >= TEN_LABELS_5 and not valide
-
-
 def build_history(rng, edition):
     """The label history of the published edition's laureates, loaded as a past palmarès is:
     their years since 2009 through ``import_palmares``, the level drifting by at most one
-    arobase a year away from this year's (5@ collectivités mostly stay there), the TEN where the
-    rule gives it (``ten_decerne``)."""
+    arobase a year away from this year's (5@ collectivités mostly stay there), the TEN where
+    ``label.selectors.EligibiliteTen`` gives it, year after year as a jury would have."""
     lignes = ["annee;code;niveau;mentions;ten"]
     filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
         "collectivite"
@@ -254,7 +246,7 @@ def build_history(rng, edition):
             annees.append((annee, niveau))
         cinq, dernier_ten = 0, None
         for annee, niveau in reversed(annees):
-            ten = ten_decerne(annee, niveau, cinq, dernier_ten)
+            ten = EligibiliteTen(annee, labels_5=cinq, dernier_ten=dernier_ten).eligible(niveau)
             cinq += niveau == 5
             dernier_ten = annee if ten else dernier_ten
             lignes.append(f"{annee};{candidature.collectivite.code};{niveau};;{'oui' if ten else ''}")

@@ -317,6 +317,14 @@ STORAGES = {
     },
 }
 
+# --- The label ------------------------------------------------------------------------
+# A commune of fewer inhabitants is a village (DOMAIN.md §1). Each edition of the label keeps
+# its own threshold (Edition.seuil_village, this value by default); the Atlaas's type filter
+# and its API, which know no edition, use this one and say so.
+SEUIL_VILLAGE = env_int("SEUIL_VILLAGE", 3000)
+if SEUIL_VILLAGE < 1:
+    raise ImproperlyConfigured(f"SEUIL_VILLAGE={SEUIL_VILLAGE} : un nombre d'habitants positif est attendu.")
+
 # --- Security -------------------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from label.models import Candidature, Mention, Resultat, ResultatJournal
-from label.selectors import TEN_LABELS_5, EligibiliteTen, eligibilites_ten
+from label.selectors import TEN_DEPUIS, TEN_LABELS_5, EligibiliteTen, eligibilites_ten
 
 from .. import deliberation as domaine
 from .. import rules
@@ -170,6 +170,8 @@ def deliberation(request, annee):
             (niveau, simulation.repartition[niveau], decisions[niveau]) for niveau in range(5, 0, -1)
         ],
         "decidees": sum(decisions.values()),
+        # The TEN rule applied to the simulated levels: how many 5@ of the what-if could get it.
+        "ten_simulees": sum(1 for ligne in visibles if ligne.eligibilite.eligible(ligne.simule)),
         "comptes": len(visibles),
         "masques": len(lignes) - len(visibles),
         "sans_decision": [ligne for ligne in lignes if ligne.resultat is None],
@@ -218,20 +220,27 @@ def clore(request, annee):
 def eligibilite_texte(eligibilite):
     """The TEN conditions as they stand for this collectivité, next to the TEN checkbox."""
     if eligibilite.eligible(5):
-        texte = _("Éligible avec 5@ : ce serait son %(rang)de label 5@.") % {"rang": eligibilite.labels_5 + 1}
+        return _("Éligible avec 5@ : ce serait son %(rang)de label 5@.") % {"rang": eligibilite.labels_5 + 1}
+    if eligibilite.ten_valide_jusqu_a:
+        texte = _(
+            "Non éligible : sa TEN de %(annee)s est valable jusqu'en %(fin)s ; elle peut lui être "
+            "décernée de nouveau à partir de %(suivante)s."
+        ) % {
+            "annee": eligibilite.dernier_ten,
+            "fin": eligibilite.ten_valide_jusqu_a,
+            "suivante": eligibilite.ten_valide_jusqu_a + 1,
+        }
+    elif eligibilite.annee < TEN_DEPUIS:
+        texte = _("Non éligible : la TEN est décernée depuis %(annee)s.") % {"annee": TEN_DEPUIS}
     else:
         texte = ngettext(
-            "Non éligible : %(n)d label 5@ avant cette année ; il en faut %(total)d au total avec "
-            "celui de cette année. La décision reste celle du jury.",
-            "Non éligible : %(n)d labels 5@ avant cette année ; il en faut %(total)d au total avec "
-            "celui de cette année. La décision reste celle du jury.",
+            "Non éligible : %(n)d label 5@ les années précédentes ; il en faut %(total)d, "
+            "consécutifs ou non, avant un 5@ cette année.",
+            "Non éligible : %(n)d labels 5@ les années précédentes ; il en faut %(total)d, "
+            "consécutifs ou non, avant un 5@ cette année.",
             eligibilite.labels_5,
         ) % {"n": eligibilite.labels_5, "total": TEN_LABELS_5}
-    if eligibilite.ten_valide_jusqu_a:
-        texte += " " + _("Une TEN obtenue plus tôt est valable jusqu'en %(annee)s.") % {
-            "annee": eligibilite.ten_valide_jusqu_a
-        }
-    return texte
+    return texte + " " + _("La décision reste celle du jury.")
 
 
 class DecisionForm(forms.Form):
@@ -385,8 +394,9 @@ def decider(request, annee, pk):
                     messages.warning(
                         request,
                         _(
-                            "TEN attribuée hors des conditions habituelles (5@ cette année et six "
-                            "labels 5@ au total) : c'est la décision du jury."
+                            "TEN attribuée hors des conditions habituelles (5@ cette année après "
+                            "six labels 5@ les années précédentes, pas de TEN encore valable) : "
+                            "c'est la décision du jury."
                         ),
                     )
                 return redirect(_suivant(annee, lignes, candidature))

@@ -13,7 +13,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from label.models import Labellisation
-from label.selectors import TEN_VALIDITE
+from label.selectors import ten_valable_jusqu_a
 
 register = template.Library()
 
@@ -105,8 +105,8 @@ def historique_label(collectivite):
     tens = [
         Ten(
             annee=label.annee,
-            jusqu_a=label.annee + TEN_VALIDITE - 1,
-            en_cours=label.annee <= annee_courante <= label.annee + TEN_VALIDITE - 1,
+            jusqu_a=ten_valable_jusqu_a(label.annee),
+            en_cours=label.annee <= annee_courante <= ten_valable_jusqu_a(label.annee),
         )
         for label in reversed(labels)
         if label.ten
