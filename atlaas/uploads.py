@@ -1,5 +1,7 @@
 """Uploaded files are checked by their content (magic bytes), never by their name."""
 
+import errno
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -9,11 +11,14 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+logger = logging.getLogger(__name__)
+
 SIGNATURES = [
     (b"%PDF-", "application/pdf", ".pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 ]
+NOT_STORED = 503  # the status of a page telling that a file could not be stored
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 ALL_TYPES = IMAGE_TYPES | {"application/pdf"}
 
@@ -72,3 +77,22 @@ def file_response(stored, *, inline=False):
     response["X-Content-Type-Options"] = "nosniff"
     patch_cache_control(response, private=True)
     return response
+
+
+def storage_failure(error):
+    """Log for staff an OSError met while storing a file; return, in French, why it failed."""
+    logger.error("Fichier non enregistré : %s", error, exc_info=error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _("le serveur manque de place")
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return _("le serveur n'a pas le droit d'écrire dans son dossier de fichiers")
+    return _("une erreur d'écriture est survenue sur le serveur")
+
+
+def not_stored_message(error):
+    """The message shown next to a file field whose file could not be stored."""
+    return _(
+        "Le fichier n'a pas pu être enregistré : %(reason)s. Vos autres saisies sont restées "
+        "dans le formulaire ; choisissez de nouveau le fichier, puis réessayez plus tard ou "
+        "prévenez l'équipe de Villes Internet."
+    ) % {"reason": storage_failure(error)}

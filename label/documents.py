@@ -82,8 +82,13 @@ def _generer(document, pris_le):
     a_moi = Document.objects.filter(
         pk=document.pk, state=Document.State.EN_COURS, tentatives=document.tentatives, updated_at=pris_le
     )
+    ancien = document.fichier.name
+    storage = document.fichier.storage
     try:
         nom, contenu = import_string(RENDUS[document.kind])(document)
+        cible = document.fichier.field.generate_filename(document, nom)
+        # A full disk raises OSError here and leaves no file: the row says why, like any failure.
+        document.fichier.save(nom, ContentFile(contenu), save=False)
     except Exception as exc:  # any failure is shown to staff with its reason, and retried
         logger.exception("Échec de la génération du document %s", document.pk)
         a_moi.update(
@@ -92,10 +97,6 @@ def _generer(document, pris_le):
             updated_at=timezone.now(),
         )
         return False
-    ancien = document.fichier.name
-    storage = document.fichier.storage
-    cible = document.fichier.field.generate_filename(document, nom)
-    document.fichier.save(nom, ContentFile(contenu), save=False)
     if not a_moi.update(
         fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()
     ):

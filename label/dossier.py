@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atlaas.storage import atomic_with_files
 from atlaas.uploads import original_name
 
 from .models import Candidature, Edition, PieceJointe, Reponse
@@ -166,7 +167,8 @@ def save_answers(candidature, expected_version, data, user, files=None, now=None
     questions given are written, the others keep their stored answer. ``files`` maps question
     ids of file questions to ``(uploaded_file, content_type, extension)`` already checked.
     Returns ``Saved`` or, when someone else saved meanwhile, a ``Conflict`` (nothing written);
-    raises ``NotEditable`` when the candidature can't change. A save that changes nothing writes
+    raises ``NotEditable`` when the candidature can't change, and ``OSError`` when a file could
+    not be stored (then nothing is written, no file is left). A save that changes nothing writes
     nothing and reports no conflict; the page keeps its version, so that its next real change
     still meets any save made meanwhile.
     """
@@ -176,7 +178,7 @@ def save_answers(candidature, expected_version, data, user, files=None, now=None
     allowed = set(questions_for(candidature).values_list("pk", flat=True))
     data = {int(qid): value for qid, value in data.items() if int(qid) in allowed}
     files = {int(qid): upload for qid, upload in files.items() if int(qid) in allowed}
-    with transaction.atomic():
+    with atomic_with_files():
         stored = {
             r.question_id: r for r in Reponse.objects.filter(candidature=candidature, question_id__in=data)
         }
@@ -277,9 +279,10 @@ def _claim_draft(candidature, user):
 
 
 def add_piece(candidature, uploaded, content_type, extension, user, description=""):
-    """Attach an already checked file to the dossier; raises ``NotEditable``."""
+    """Attach an already checked file to the dossier; raises ``NotEditable``, or ``OSError``
+    when the file could not be stored (then nothing is written, no file is left)."""
     check_editable(candidature)
-    with transaction.atomic():
+    with atomic_with_files():
         _claim_draft(candidature, user)
         return _store_piece(candidature, uploaded, content_type, extension, user, description=description)
 

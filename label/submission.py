@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from atlaas.models import FicheAction
 from atlaas.selectors import active_member_emails
+from atlaas.storage import atomic_with_files
 from outbox import envois
 
 from .dossier import NotEditable, edition_closed_reason
@@ -113,14 +114,15 @@ def _reference_date(previous):
     return previous.submitted_at or previous.updated_at
 
 
-@transaction.atomic
+@atomic_with_files()
 def renew(previous, edition, user):
     """Start the collectivité's candidature to ``edition`` from ``previous``: answers to the
     questions asked again (same wording, same type) are copied, file answers included; the
     fiches of the previous selection that are still eligible are carried over, and fiches
     created since the previous submission are added when eligible (the default selection).
-    Raises IntegrityError when the collectivité already has a candidature to this edition, and
-    NotEditable once the edition is closed."""
+    Raises IntegrityError when the collectivité already has a candidature to this edition,
+    NotEditable once the edition is closed, and OSError when a file could not be copied (then
+    nothing is written, no file is left)."""
     reason = edition_closed_reason(edition)
     if reason:
         raise NotEditable(reason)

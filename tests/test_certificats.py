@@ -2,7 +2,9 @@
 on a public page through their QR code, downloaded by the collectivité's members only."""
 
 import datetime
+import errno
 import io
+import os
 import subprocess
 
 import pytest
@@ -15,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from atlaas.storage import AtomicFileSystemStorage
 from jury.context_processors import cle_jure
 from label import certificats, documents, publication, tasks
 from label.certificats import badge_svg, code_integration, url_verification
@@ -280,6 +283,27 @@ def test_failing_render_is_recorded_with_its_reason_then_retried(edition, laurea
     document.refresh_from_db()
     assert (document.state, document.tentatives, document.erreur) == (Document.State.PRET, 2, "")
     assert len(fichiers_certificats()) == 1
+
+
+def test_full_disk_is_recorded_as_a_failure_with_no_file_then_retried(edition, laureat, monkeypatch):
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    real_open = AtomicFileSystemStorage._open_temporary
+
+    def disk_full(storage, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+    monkeypatch.setattr(AtomicFileSystemStorage, "_open_temporary", disk_full)
+    tasks.generer_documents(edition.pk)
+    document = Document.objects.get(kind=CERTIFICAT, candidature=laureat.candidature)
+    assert document.state == Document.State.ECHEC
+    assert document.erreur.startswith("OSError : [Errno 28] No space left on device")
+    assert not document.fichier and fichiers_certificats() == []
+
+    monkeypatch.setattr(AtomicFileSystemStorage, "_open_temporary", real_open)
+    tasks.generer_documents(edition.pk)  # failed rows are taken again
+    document.refresh_from_db()
+    assert document.state == Document.State.PRET and len(fichiers_certificats()) == 1
 
 
 # --- The public verification page -----------------------------------------------------------

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from atlaas.rules import membership_or_404
-from atlaas.uploads import file_response
+from atlaas.uploads import NOT_STORED, file_response, not_stored_message
 
 from .. import selectors
 from ..dossier import (
@@ -168,6 +168,12 @@ def questionnaire(request, pk):
                     )
                 except NotEditable:
                     status = CLOSED
+                except OSError as error:  # nothing was written: every file sent must come again
+                    status = NOT_STORED
+                    message = not_stored_message(error)
+                    for name in form.file_field_names():
+                        if isinstance(form.cleaned_data.get(name), tuple):
+                            form.add_error(name, message)
                 else:
                     if isinstance(result, Conflict):
                         status = CONFLICT
@@ -312,6 +318,9 @@ def pieces(request, pk):
         )
     except NotEditable as refusal:
         return _pieces_page(request, candidature, form, CLOSED, str(refusal))
+    except OSError as error:  # a full disk, a folder that refuses writes: nothing was kept
+        form.add_error("fichier", not_stored_message(error))
+        return _pieces_page(request, candidature, form, NOT_STORED)
     messages.success(request, _("« %(nom)s » est ajouté au dossier.") % {"nom": piece.nom})
     return redirect("label:pieces", candidature.pk)
 

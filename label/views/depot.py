@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from atlaas.rules import active_membership, membership_or_404
+from atlaas.uploads import storage_failure
 from label import submission
 from label.dossier import edition_closed_reason
 from label.models import Candidature, CandidatureTransition, Edition
@@ -217,6 +218,17 @@ def reprendre(request, code):
             existing = Candidature.objects.get(edition=edition, collectivite=collectivite)
             messages.info(request, _("La collectivité a déjà une candidature à cette édition."))
             return redirect("label:verification", pk=existing.pk)
+        except OSError as error:  # its files could not be copied: nothing was kept
+            messages.error(
+                request,
+                _(
+                    "La candidature n'a pas pu être reprise : les fichiers du dossier précédent "
+                    "n'ont pas pu être copiés, %(reason)s. Réessayez plus tard ou prévenez "
+                    "l'équipe de Villes Internet."
+                )
+                % {"reason": storage_failure(error)},
+            )
+            return redirect("label:reprendre", code=collectivite.code)
         messages.success(
             request,
             _("La candidature au %(edition)s reprend celle au %(previous)s.")
