@@ -8,13 +8,16 @@ ENV DEBUG=false \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# WeasyPrint needs Pango, HarfBuzz (font subsetting) and at least one font.
+# WeasyPrint needs Pango, HarfBuzz (font subsetting) and at least one font; the backups
+# (manage.py sauvegarder / restaurer) need pg_dump and pg_restore: bookworm's client is
+# PostgreSQL 15, the version of the compose database (pg_dump refuses a newer server).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \
         libharfbuzz-subset0 \
         fonts-dejavu-core \
+        postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 # A writable home lets fontconfig keep its cache (WeasyPrint).

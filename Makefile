@@ -5,9 +5,13 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 # Debian packages: WeasyPrint (pango, harfbuzz, fonts), PDF checks (poppler-utils), browser tests (chromium).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) poppler-utils chromium
+# postgresql-client: pg_dump and pg_restore for the backup tests in full mode.
+TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) poppler-utils chromium postgresql-client
+# Backups (docs/deployment.md): `make sauvegarde [SAUVEGARDES=dossier] [GARDER=7]`,
+# `make restauration DOSSIER=sauvegardes/2026-12-06T031502Z [ECRASER=1]`.
+GARDER ?= 7
 
-.PHONY: run setup test lint fmt system-packages test-system-packages messages clean
+.PHONY: run setup test lint fmt system-packages test-system-packages messages clean sauvegarde restauration
 
 run: setup
 	$(PY) manage.py runserver $(HOST)
@@ -20,6 +24,13 @@ setup: $(VENV)/.installed system-packages
 
 test: $(VENV)/.installed-dev test-system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+sauvegarde: $(VENV)/.installed
+	$(PY) manage.py sauvegarder --garder $(GARDER) $(if $(SAUVEGARDES),--dossier $(SAUVEGARDES))
+
+restauration: $(VENV)/.installed
+	@test -n "$(DOSSIER)" || { echo "Indiquez la sauvegarde : make restauration DOSSIER=sauvegardes/2026-…Z" >&2; exit 2; }
+	$(PY) manage.py restaurer $(DOSSIER) $(if $(ECRASER),--ecraser)
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
