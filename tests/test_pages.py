@@ -69,6 +69,16 @@ def test_health_reports_database_and_cache(client):
     assert response.json()["cache"] == "ok"
 
 
+def test_health_is_503_without_the_database(client, django_db_blocker):
+    """Only the database takes an instance out of service; without Redis it answers 200
+    (tests/test_redis_panne.py)."""
+    with django_db_blocker.block():
+        response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json()["database"].startswith("erreur")
+    assert response.json()["cache"] == "ok"
+
+
 def test_english_is_available(client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("home")).content.decode()
