@@ -5,6 +5,8 @@ Tasks are thin and safe to run twice.
 
 from celery import shared_task
 
+from outbox import envois
+
 from . import catalogue
 
 
@@ -24,5 +26,7 @@ def construire_vocabulaire():
 
 @shared_task
 def invalider_catalogue():
-    """Move the Atlaas' cache on (after a publication of the palmarès: the « niveau » facet)."""
+    """Move the Atlaas' cache on (after a publication of the palmarès: the « niveau » facet);
+    tried again while the cache does not answer."""
     catalogue.invalider()
+    envois.exiger_cache()

@@ -7,6 +7,8 @@ domain never queues them itself: it owes them in the outbox (``outbox.envois``),
 
 from celery import shared_task
 
+from outbox import envois
+
 from . import annonces, documents, palmares, publication, receipts
 from .models import Candidature
 from .submission import remind_drafts
@@ -71,5 +73,7 @@ def envoyer_resultats(edition_id):
 
 @shared_task
 def invalider_palmares(edition_id):
-    """Move the edition's palmarès cache on after a correction: its old pages are not read again."""
+    """Move the edition's palmarès cache on after a correction: its old pages are not read again;
+    tried again while the cache does not answer."""
     palmares.invalider(edition_id)
+    envois.exiger_cache()

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Min, Q
@@ -122,11 +123,26 @@ def executer(pk, now=None):
     return True
 
 
+class CacheIndisponible(ConnectionError):
+    pass
+
+
+def exiger_cache():
+    """For a task that moves the cache: raise if the cache does not answer (Redis away, its
+    errors ignored), so that the outbox tries the task again instead of marking it done."""
+    probe = f"outbox:sonde:{uuid.uuid4().hex}"
+    cache.set(probe, 1, 30)
+    if cache.get(probe) != 1:
+        raise CacheIndisponible("Le cache ne répond pas : la tâche sera refaite.")
+    cache.delete(probe)
+
+
 def _tache(name):
     """The Celery task registered under ``name``: the apps' tasks modules are found by
-    autodiscovery, which a web process runs only when asked."""
+    autodiscovery, which a web process runs only when asked (imports only: the worker's loader
+    would set Django up again)."""
     if name not in current_app.tasks:
-        current_app.loader.import_default_modules()
+        current_app.autodiscover_tasks(force=True)
     return current_app.tasks[name]
 
 

@@ -1,12 +1,15 @@
 """Public pages: home, a collectivité of the referential, health, errors; weight and queries."""
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from django.utils import timezone
 
+from outbox.models import Envoi
 from tests.factories import CommuneFactory, EpciFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +69,27 @@ def test_health_reports_database_and_cache(client):
     response = client.get(reverse("health"))
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+    assert response.json()["cache"] == "ok"
+    assert response.json()["envois"] == {"en_attente": 0, "echecs": 0, "plus_ancien_s": 0}
+
+
+def test_health_reports_the_age_of_the_oldest_row_owed(client):
+    Envoi.objects.create(
+        key="recu:1:1", kind=Envoi.Kind.COURRIEL, created_at=timezone.now() - datetime.timedelta(minutes=12)
+    )
+    Envoi.objects.create(key="k", kind=Envoi.Kind.TACHE, task="x", state=Envoi.State.ECHEC)
+    response = client.get(reverse("health"))
+    assert response.status_code == 200  # a late outbox is a page for the team, not for the balancer
+    assert response.json()["envois"] == {"en_attente": 1, "echecs": 1, "plus_ancien_s": 720}
+
+
+def test_health_is_503_without_the_database(client, django_db_blocker):
+    """Only the database takes an instance out of service; without Redis it answers 200
+    (tests/test_redis_panne.py)."""
+    with django_db_blocker.block():
+        response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json()["database"].startswith("erreur")
     assert response.json()["cache"] == "ok"
 
 

@@ -162,21 +162,36 @@ REDIS_CACHE_URL = env("REDIS_CACHE_URL")
 for _name, _url in [("REDIS_URL", REDIS_URL), ("REDIS_CACHE_URL", REDIS_CACHE_URL)]:
     if _url and not _url.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured(f"{_name}={_url!r} : une adresse redis:// est attendue.")
+# Redis not answering is a cache miss, logged once a minute (villes_internet/cache.py): pages are
+# built from the database, sessions read from it; a cache call waits half a second at most.
+REDIS_CACHE_OPTIONS = {
+    "IGNORE_EXCEPTIONS": True,
+    "SOCKET_CONNECT_TIMEOUT": 0.5,
+    "SOCKET_TIMEOUT": 0.5,
+    # Counters and claims, kept in the process' memory while Redis does not answer (a miss would
+    # lift a limit or lock everyone out): allauth's rate limits and their locks, the Atlaas'
+    # contact reveals, the catalogue's warm-up claim.
+    "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:", "atlaas:contacts:", "atlaas:preparer"],
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "villes_internet.cache"
 if REDIS_URL:
     if not REDIS_CACHE_URL:
         _base, _slash, _db = REDIS_URL.rpartition("/")
         REDIS_CACHE_URL = f"{_base}/{int(_db) + 1}" if _base.count("/") == 2 and _db.isdigit() else REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "villes_internet.cache.RedisCache",
             "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "vi"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions are rows in the database, read through the cache (Redis in full mode).
+# Sessions are rows in the database, read through the cache (Redis in full mode); without Redis,
+# from the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Celery ---------------------------------------------------------------------------
@@ -190,6 +205,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Broker down, ``.delay()`` raises within two seconds (two tries of a second; at once when the
+# connection is refused) instead of hanging: the request that queued work answers and the error
+# is logged by ``transaction.on_commit(..., robust=True)`` (bench/redis_panne.py measures it).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
     # What is owed and not done (broker away at commit, worker killed, SMTP failing) is handed
@@ -260,7 +285,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Villes Internet] "
 ACCOUNT_PREVENT_ENUMERATION = True
-# allauth's limits, stored in the cache; failed logins: 10 a minute per IP, 5 in 5 minutes per account.
+# allauth's limits, stored in the cache (in each process' memory while Redis does not answer);
+# failed logins: 10 a minute per IP, 5 in 5 minutes per account.
 ACCOUNT_RATE_LIMITS = {"login_failed": env("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key")}
 # Behind a reverse proxy, rate limits per IP need the client's address from X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -359,9 +385,12 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"once_a_minute": {"()": "villes_internet.cache.OncePerPeriod", "seconds": 60}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Redis not answering: logged once a minute per process, not at each cache call.
+        "villes_internet.cache": {"filters": ["once_a_minute"]},
         "django.db.backends": {"level": "INFO"},
         # WeasyPrint logs each step of every render at INFO: seven lines per certificate.
         "weasyprint": {"level": "WARNING"},
