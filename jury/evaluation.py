@@ -1,9 +1,19 @@
 """A juror's evaluation of a dossier: save the draft, submit it, reopen it, find the next one.
 
-One juror writes one evaluation, but maybe from two tabs: each save states the version it was
-made from and the UPDATE that bumps ``Evaluation.version`` only matches that version, so a
-stale tab gets a ``Conflit`` instead of overwriting. Scores change only while the jury's phase
-is « évaluation » and the evaluation is not submitted; the conditional UPDATEs check both.
+One juror writes one evaluation, but maybe from two tabs, and a tab may autosave while another
+submits. Each save states the version it was made from. It first locks the evaluation's row
+(``SELECT … FOR UPDATE``, as the submit does), then checks on the row as it is now that the
+evaluation may still change and is still at that version, and only then writes: a stale tab
+gets a ``Conflit``, a save that comes after the submit a ``DejaSoumise``, and nothing is
+written. One lock for the whole evaluation (scores, comments, level, mentions): the form sends
+all of it at once, so any save made meanwhile is a conflict.
+
+The lock is what makes the check hold: a conditional UPDATE whose condition goes through a join
+(the jury's phase) is run by Django as ``WHERE id IN (SELECT …)`` on PostgreSQL, and a row
+updated meanwhile by another transaction is not checked again against that subquery, so two
+saves from one version were both acknowledged, and a save after the submit turned the
+submitted evaluation back into a draft. Scores change only while the jury's phase is
+« évaluation » and the evaluation is not submitted.
 """
 
 from dataclasses import dataclass
@@ -122,13 +132,14 @@ def _verifier(evaluation, data, criteres):
             raise Refus(_("Un commentaire dépasse %(max)s caractères.") % {"max": TEXTE_MAX})
 
 
-def _apres_echec(evaluation):
-    """After a conditional UPDATE matched nothing: why (a refusal), or the conflict."""
-    current = Evaluation.objects.get(pk=evaluation.pk)
+def _verrouiller(evaluation):
+    """Inside a transaction: lock the evaluation's row until commit and return it as it is now;
+    ``Refus`` (``DejaSoumise`` when it is submitted) when it can't change any more."""
+    current = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
     reason = raison_fermee(current, jury_de(evaluation))
     if reason:
         raise DejaSoumise(reason) if current.state == State.SOUMISE else Refus(reason)
-    return Conflit(version=current.version, at=current.updated_at)
+    return current
 
 
 def enregistrer(evaluation, data, version, by, now=None):
@@ -146,13 +157,12 @@ def enregistrer(evaluation, data, version, by, now=None):
     _verifier(evaluation, data, criteres)
     fields = {name: data[name] for name in ("niveau_propose", *TEXTES) if name in data}
     with transaction.atomic():
-        updated = (
-            _ouverte(evaluation)
-            .filter(version=version)
-            .update(state=State.BROUILLON, version=version + 1, updated_at=now, **fields)
+        current = _verrouiller(evaluation)
+        if current.version != version:
+            return Conflit(version=current.version, at=current.updated_at)
+        Evaluation.objects.filter(pk=evaluation.pk).update(
+            state=State.BROUILLON, version=version + 1, updated_at=now, **fields
         )
-        if not updated:
-            return _apres_echec(evaluation)
         notes = data.get("notes", {})
         if notes:
             Note.objects.bulk_create(

@@ -1,10 +1,26 @@
 """Writing a candidature's dossier: start it, save answers and the selection of fiches under an
 optimistic lock, add and remove attachments.
 
-Several members of a collectivité may edit one dossier at once. Each save states the version it
-was made from; the UPDATE that bumps ``Candidature.version`` only matches that version, in the
-same transaction as the writes. When someone else saved in between, nothing is written and the
-caller gets a ``Conflict`` carrying both versions, so that no edit is ever silently overwritten.
+Several members of a collectivité may edit one dossier at once, from pages opened at some
+version of it. Each save states the version it was made from, and is decided under a lock:
+
+- it first locks the candidature's row (``SELECT … FOR UPDATE``), so the saves of one dossier
+  take turns, each one reading what the previous one committed. Only then does it compare: the
+  candidature's version, and for answers the version that wrote each one (``Reponse.version``).
+  Comparing before the lock, even with a conditional UPDATE after it, lets a save judge on
+  answers read before the other save committed, and overwrite it;
+- when someone else saved since the page's version and wrote something this save changes (one
+  of its answers, the selection of fiches, any file question), nothing is written and the
+  caller gets a ``Conflict`` carrying both versions (the conflict screen, « Garder ma version »
+  then saves again from the version it showed). Answers the others did not touch are written:
+  both edits stand;
+- a cleared answer keeps its row, empty, with the version that cleared it, so that a page that
+  still shows the old text meets the clearing as a conflict instead of silently writing it back.
+
+One lock per candidature rather than per answer: a save takes milliseconds, the members of a
+collectivité are few, and one row to lock keeps the version, the state (a filed dossier takes
+the same lock) and the answers consistent together. On SQLite, transactions start with
+``BEGIN IMMEDIATE`` (settings), which gives the same turns.
 """
 
 from dataclasses import dataclass
@@ -138,39 +154,46 @@ def start_candidature(edition, collectivite, user):
     return candidature, True
 
 
-def _claim(candidature, expected_version, user, now):
-    """The optimistic lock: bump the version if it is still the expected one (1 row) or not (0)."""
-    return Candidature.objects.filter(
-        pk=candidature.pk, version=expected_version, state=Candidature.State.BROUILLON
-    ).update(version=expected_version + 1, updated_by=user, updated_at=now)
-
-
-def _lost(candidature):
-    """After a failed claim: the row as it is now; NotEditable if it changed state."""
-    current = Candidature.objects.select_related("updated_by", "edition").get(pk=candidature.pk)
+def _lock(candidature):
+    """Inside a transaction: lock the candidature's row until commit and return it as it is
+    now; ``NotEditable`` when it is no longer a draft (filed or withdrawn meanwhile)."""
+    current = (
+        Candidature.objects.select_for_update(of=("self",))
+        .select_related("updated_by", "edition")
+        .get(pk=candidature.pk)
+    )
     if current.state != Candidature.State.BROUILLON:
         raise NotEditable(closed_reason(current))
     return current
 
 
-def _claimed(candidature, version, user, now):
+def _bump(candidature, version, user, now):
+    """Under the lock: record the save (new version, who, when), in the database and the object."""
+    Candidature.objects.filter(pk=candidature.pk).update(version=version, updated_by=user, updated_at=now)
     candidature.version = version
     candidature.updated_by = user
     candidature.updated_at = now
     return Saved(version=version, at=now)
 
 
+def _conflict(current, theirs, mine):
+    return Conflict(
+        by=current.updated_by, at=current.updated_at, version=current.version, theirs=theirs, mine=mine
+    )
+
+
 def save_answers(candidature, expected_version, data, user, files=None, now=None):
     """Save questionnaire answers made from ``expected_version``.
 
-    ``data`` maps question ids to text values (an empty value removes the answer); only the
+    ``data`` maps question ids to text values (an empty value clears the answer); only the
     questions given are written, the others keep their stored answer. ``files`` maps question
     ids of file questions to ``(uploaded_file, content_type, extension)`` already checked.
-    Returns ``Saved`` or, when someone else saved meanwhile, a ``Conflict`` (nothing written);
-    raises ``NotEditable`` when the candidature can't change, and ``OSError`` when a file could
-    not be stored (then nothing is written, no file is left). A save that changes nothing writes
-    nothing and reports no conflict; the page keeps its version, so that its next real change
-    still meets any save made meanwhile.
+    Returns ``Saved`` or, when someone else saved meanwhile an answer this save changes (or
+    anything, when it sends a file), a ``Conflict`` (nothing written); raises ``NotEditable``
+    when the candidature can't change, and ``OSError`` when a file could not be stored (then
+    nothing is written, no file is left). A save that changes nothing writes nothing and reports
+    no conflict; the page keeps its version, so that its next real change still meets any save
+    made meanwhile.
     """
     now = now or timezone.now()
     files = files or {}
@@ -179,33 +202,22 @@ def save_answers(candidature, expected_version, data, user, files=None, now=None
     data = {int(qid): value for qid, value in data.items() if int(qid) in allowed}
     files = {int(qid): upload for qid, upload in files.items() if int(qid) in allowed}
     with atomic_with_files():
+        current = _lock(candidature)
         stored = {
             r.question_id: r for r in Reponse.objects.filter(candidature=candidature, question_id__in=data)
         }
         changes = _answer_changes(stored, data)
         if not files and not changes:
             return Saved(version=expected_version, at=now)
-        version = expected_version + 1
-        if not _claim(candidature, expected_version, user, now):
-            # Someone saved meanwhile. It is a conflict only if they wrote one of the answers
-            # this page changes (or a file question it sends); otherwise both edits stand.
-            current = _lost(candidature)
-            theirs = [
-                qid for qid in [*changes, *files] if qid in stored and stored[qid].version > expected_version
-            ]
-            if theirs or files or not _claim(candidature, current.version, user, now):
-                return Conflict(
-                    by=current.updated_by,
-                    at=current.updated_at,
-                    version=current.version,
-                    theirs=answers_of(candidature),
-                    mine=data,
-                )
-            version = current.version + 1
-        _write_answers(candidature, stored, data, version)
+        if current.version != expected_version:
+            theirs = [qid for qid in changes if qid in stored and stored[qid].version > expected_version]
+            if theirs or files:
+                return _conflict(current, answers_of(candidature), data)
+        saved = _bump(candidature, current.version + 1, user, now)
+        _write_answers(candidature, stored, changes, saved.version)
         for qid, (uploaded, content_type, extension) in files.items():
-            _replace_question_file(candidature, qid, uploaded, content_type, extension, user, version)
-    return _claimed(candidature, version, user, now)
+            _replace_question_file(candidature, qid, uploaded, content_type, extension, user, saved.version)
+    return saved
 
 
 def _answer_changes(stored, data):
@@ -214,20 +226,18 @@ def _answer_changes(stored, data):
     }
 
 
-def _write_answers(candidature, stored, data, version):
-    to_create, to_update, to_delete = [], [], []
-    for qid, value in _answer_changes(stored, data).items():
+def _write_answers(candidature, stored, changes, version):
+    """Write the changed answers with the version that writes them; a cleared answer stays as
+    an empty row, so that the clearing has a version too."""
+    to_create, to_update = [], []
+    for qid, value in changes.items():
         reponse = stored.get(qid)
-        if not value:
-            to_delete.append(reponse.pk)
-        elif reponse is None:
+        if reponse is None:
             to_create.append(Reponse(candidature=candidature, question_id=qid, valeur=value, version=version))
         else:
             reponse.valeur = value
             reponse.version = version
             to_update.append(reponse)
-    if to_delete:
-        Reponse.objects.filter(pk__in=to_delete).delete()
     if to_update:
         Reponse.objects.bulk_update(to_update, ["valeur", "version"])
     if to_create:
@@ -247,25 +257,22 @@ def _replace_question_file(candidature, qid, uploaded, content_type, extension, 
 
 def save_fiches(candidature, expected_version, fiche_ids, user, now=None):
     """Replace the selection of fiches, made from ``expected_version``. The ids must already be
-    the collectivité's eligible fiches (the form checks them). Returns ``Saved`` or a
-    ``Conflict`` whose theirs/mine are sets of fiche ids; raises ``NotEditable``."""
+    the collectivité's eligible fiches (the form checks them). Returns ``Saved`` or, when someone
+    else saved the dossier meanwhile, a ``Conflict`` whose theirs/mine are sets of fiche ids;
+    raises ``NotEditable``."""
     now = now or timezone.now()
     check_editable(candidature, now)
     fiche_ids = set(fiche_ids)
     with transaction.atomic():
-        if selected_ids(candidature) == fiche_ids:
+        current = _lock(candidature)
+        stored = selected_ids(candidature)
+        if stored == fiche_ids:
             return Saved(version=expected_version, at=now)
-        if not _claim(candidature, expected_version, user, now):
-            current = _lost(candidature)
-            return Conflict(
-                by=current.updated_by,
-                at=current.updated_at,
-                version=current.version,
-                theirs=selected_ids(candidature),
-                mine=fiche_ids,
-            )
+        if current.version != expected_version:
+            return _conflict(current, stored, fiche_ids)
+        saved = _bump(candidature, expected_version + 1, user, now)
         candidature.fiches.set(fiche_ids)
-    return _claimed(candidature, expected_version + 1, user, now)
+    return saved
 
 
 def _claim_draft(candidature, user):

@@ -64,8 +64,10 @@ def ordered_questions(candidature):
 
 
 def answers_of(candidature):
-    """{question id: stored value} of the candidature (one query)."""
-    return dict(Reponse.objects.filter(candidature=candidature).values_list("question_id", "valeur"))
+    """{question id: stored value} of the candidature's answers (one query); a cleared answer
+    (an empty row, see ``label.dossier``) is not one."""
+    answers = Reponse.objects.filter(candidature=candidature).exclude(valeur="")
+    return dict(answers.values_list("question_id", "valeur"))
 
 
 def fiches_of(candidature):

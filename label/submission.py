@@ -198,7 +198,7 @@ def renewal_summary(candidature):
     for fiche in fiches:
         fiche.selected = fiche.pk in selected_ids
         fiche.reason = fiche.ineligibility_reason(closing)
-    answered = set(candidature.reponses.values_list("question_id", flat=True)) | set(
+    answered = set(candidature.reponses.exclude(valeur="").values_list("question_id", flat=True)) | set(
         candidature.pieces.filter(question__isnull=False).values_list("question_id", flat=True)
     )
     return {

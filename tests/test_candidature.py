@@ -239,6 +239,19 @@ def test_a_save_that_changes_nothing_writes_nothing_and_does_not_conflict(
     assert candidature.version == 2 and candidature.updated_by == referent
 
 
+def test_a_cleared_answer_meets_a_page_that_still_shows_it_as_a_conflict(
+    candidature, questions, referent, member
+):
+    texte = questions["texte"].pk
+    save_answers(candidature, 1, {texte: "Mme Martin"}, referent)
+    stale = Candidature.objects.get(pk=candidature.pk)  # the colleague's page shows « Mme Martin »
+    assert save_answers(candidature, 2, {texte: ""}, referent).ok  # the référente clears it
+    result = save_answers(stale, 2, {texte: "Mme Martin, adjointe"}, member)
+    assert isinstance(result, Conflict) and result.by == referent and result.theirs == {}
+    assert selectors.answers_of(candidature) == {}
+    assert selectors.progress(candidature).answered == 0
+
+
 def test_save_answers_ignores_questions_of_other_types_and_editions(candidature, questions, member):
     territoire = QuestionFactory(
         section=SectionFactory(edition=candidature.edition, type_candidature="territoire")
