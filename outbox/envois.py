@@ -16,6 +16,7 @@ sending, would lose the e-mail in the same crash, which is the promise this modu
 import datetime
 import hashlib
 import logging
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ EXECUTER = "outbox.tasks.executer"  # the worker's task, found by name: the doma
 BAIL = datetime.timedelta(minutes=5)  # a claim older than this was interrupted (worker killed)
 RELANCE = datetime.timedelta(minutes=2)  # a row due this long ago and still waiting was not taken
 ESSAIS = [1, 5, 15, 60, 180, 360]  # minutes before the next attempt after each failure
+PAUSE_BROKER = 10  # seconds without after-commit hand-overs once the broker refused one
 CONSERVATION = datetime.timedelta(days=30)  # done rows are deleted after this (personal data)
 
 State = Envoi.State
@@ -69,19 +71,29 @@ def _ecrire(key, kind, task, payload):
         key=key[:200], defaults={"kind": kind, "task": task, "payload": payload}
     )
     if created:
-        transaction.on_commit(lambda: remettre([envoi.pk]), robust=True)
+        transaction.on_commit(lambda: remettre([envoi.pk], apres_commit=True), robust=True)
     return envoi
 
 
-def remettre(ids):
+_broker_absent_until = 0.0  # this process' clock: after-commit hand-overs wait for the beat until then
+
+
+def remettre(ids, apres_commit=False):
     """Hand rows to the workers (in embedded mode, do them now). A broker that is away is logged:
-    the rows stay waiting for the beat run. Returns the number handed."""
+    the rows stay waiting for the beat run, and for ``PAUSE_BROKER`` the hand-overs after commit
+    of this process do not try it again (each refusal costs Celery's publishing retries, a
+    fraction of a second, to a request that owes an e-mail per member); the beat's run always
+    tries. Returns the number handed."""
+    global _broker_absent_until
+    if apres_commit and time.monotonic() < _broker_absent_until:
+        return 0
     executer = _tache(EXECUTER)
     handed = 0
     for pk in ids:
         try:
             executer.apply_async((pk,))
         except Exception as exc:  # noqa: BLE001 - the row waits; the beat hands it again
+            _broker_absent_until = time.monotonic() + PAUSE_BROKER
             logger.warning(
                 "Envoi %s : le broker ne répond pas (%s), il attend la prochaine relance.", pk, exc
             )

@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
+from outbox import envois
 from villes_internet.celery import app as celery_app
 
 # Playwright drives the browser from a thread of its own; Django's live server tests need this.
@@ -18,6 +19,7 @@ def _isolated(request, settings, tmp_path):
     """Each test starts with an empty cache (rate limits) and runs Celery tasks eagerly,
     except the tests marked ``worker`` that go through a real worker process."""
     cache.clear()
+    envois._broker_absent_until = 0.0  # a broker refused by a previous test is not this one's
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
     eager = "worker" not in request.keywords
