@@ -23,6 +23,7 @@ from .palmares.filtres import PAR, Q_MAX, niveau_lu
 ACCEPT = "application/pdf,image/png,image/jpeg,image/webp"
 YES_NO = [("oui", gettext_lazy("Oui")), ("non", gettext_lazy("Non"))]
 RADIO_MAX_CHOICES = 5
+NON_APPLICABLES = "filtres-non-applicables"  # id of the palmarès' notice on its disabled filters
 
 
 class Draft:
@@ -266,7 +267,10 @@ class PieceForm(forms.Form):
 
 
 class FiltresForm(forms.Form):
-    """The palmarès' query string. An unknown value is shown as an error and ignored."""
+    """The palmarès' query string. An unknown value is shown as an error and ignored. On a year
+    of imported history type and population are not known: their filters are disabled, described
+    by the notice whose id is ``NON_APPLICABLES``, and what the query string says of them is
+    ignored."""
 
     niveau = forms.TypedChoiceField(
         label=gettext_lazy("Niveau"), coerce=int, required=False, empty_value=None
@@ -294,8 +298,11 @@ class FiltresForm(forms.Form):
         self.fields["departement"].choices = tous + [
             (code, f"{code} — {nom}") for code, nom in sorted(departements.items())
         ]
-        if palmares.historique:  # type and population of that year are not known
-            del self.fields["type"], self.fields["strate"]
+        if palmares.historique:  # type and population of that year are not known: shown, disabled
+            for nom, choix in (("type", tous), ("strate", toutes)):
+                self.fields[nom].choices = choix
+                self.fields[nom].disabled = True
+                self.fields[nom].widget.attrs["aria-describedby"] = NON_APPLICABLES
         else:
             self.fields["type"].choices = tous + list(TypeCandidature.choices)
             self.fields["strate"].choices = toutes + [(k, v[0]) for k, v in catalogue.STRATES.items()]

@@ -73,3 +73,10 @@ def envoyer_resultats(edition_id):
 def invalider_palmares(edition_id):
     """Move the edition's palmarès cache on after a correction: its old pages are not read again."""
     palmares.invalider(edition_id)
+
+
+@shared_task
+def invalider_historique():
+    """Move every year's palmarès cache on after the label history changed (an import, a year
+    declared complete)."""
+    palmares.invalider_historique()

@@ -16,6 +16,7 @@ from .cache import (
     DONNEES_TTL,
     ETAT_SECONDES,
     HISTORIQUE,
+    VERSION_HISTORIQUE,
     Etat,
     Palmares,
     a_la_une,
@@ -24,10 +25,11 @@ from .cache import (
     construire,
     etat,
     invalider,
+    invalider_historique,
     oublier,
     version_en_base,
 )
-from .chiffres import Chiffres, ParType, chiffres_cles, couverture
+from .chiffres import Chiffres, ParType, chiffres_cles, couverture, couverture_importee
 from .fichiers import COLONNES, SCHEMA_VERSION, donnees_json, palmares_csv, palmares_json, palmares_pdf
 from .filtres import FILTRES, FORMES, PAR, Q_MAX, Groupe, cle_filtres, filtrer, grouper, niveau_lu
 from .laureats import Laureat, laureats_edition, laureats_historique
@@ -44,6 +46,7 @@ __all__ = [
     "PAR",
     "Q_MAX",
     "SCHEMA_VERSION",
+    "VERSION_HISTORIQUE",
     "Chiffres",
     "Etat",
     "Groupe",
@@ -57,11 +60,13 @@ __all__ = [
     "cle_filtres",
     "construire",
     "couverture",
+    "couverture_importee",
     "donnees_json",
     "etat",
     "filtrer",
     "grouper",
     "invalider",
+    "invalider_historique",
     "laureats_edition",
     "laureats_historique",
     "niveau_lu",

@@ -3,7 +3,9 @@
 The laureates and key figures of a year are kept under a *version* of that year, the moment of
 its last change (publication or the latest decision): ``publication.apres_correction`` owes
 ``invalider``, which writes the new one after a staff correction, so that every page and file
-built on the old one is dropped.
+built on the old one is dropped. Every year is also kept under the version of the label history
+(``VERSION_HISTORIQUE``): an import or a year declared complete changes the figures of imported
+years and the first participations of the years after, and owes ``invalider_historique``.
 """
 
 import datetime
@@ -18,6 +20,7 @@ from django.db.models import Max
 from atlaas import catalogue
 
 from ..models import Edition, Labellisation, Resultat
+from ..selectors import annees_completes
 from .chiffres import Chiffres, chiffres_cles
 from .laureats import laureats_edition, laureats_historique
 
@@ -25,6 +28,7 @@ ANNEES = "palmares:annees"
 ANNEES_TTL = 60  # a new publication shows in the other years' navigation within a minute
 DONNEES_TTL = 24 * 3600
 HISTORIQUE = "historique"  # the version of a year of imported history (its pages expire)
+VERSION_HISTORIQUE = "palmares:historique"  # the version of the label history, for every year
 
 
 @dataclass
@@ -92,10 +96,16 @@ class Etat:
     version: str
     annees: list
     jeton: str  # changes with the list of years (see _annees_en_base)
+    historique: str  # the version of the label history (VERSION_HISTORIQUE)
 
     @property
     def modifie(self):
         return datetime.datetime.fromisoformat(self.version) if self.edition_id else None
+
+    @property
+    def cle(self):
+        """What the year's data and pages are kept under: its version and the history's."""
+        return f"{self.version}:{self.historique}"
 
 
 ETAT_SECONDES = 1.0  # how long a web process trusts its own copy of a year's Etat
@@ -125,32 +135,47 @@ setting_changed.connect(oublier, dispatch_uid="label.palmares.oublier")
 
 
 def _etat(annee):
-    valeurs = cache.get_many([ANNEES, catalogue.VERSION, _cle_version(annee)])
+    valeurs = cache.get_many([ANNEES, catalogue.VERSION, _cle_version(annee), VERSION_HISTORIQUE])
     publiques, jeton = _annees(valeurs)
     if annee not in publiques:
         return None
+    historique = valeurs.get(VERSION_HISTORIQUE) or cache.get_or_set(
+        VERSION_HISTORIQUE, _nouvelle_version, None
+    )
     edition_id = publiques[annee]
     if edition_id is None:
-        return Etat(None, HISTORIQUE, list(publiques), jeton)
+        return Etat(None, HISTORIQUE, list(publiques), jeton, historique)
     version = valeurs.get(_cle_version(annee))
     if version is None:
         version = version_en_base(Edition.objects.get(pk=edition_id)).isoformat()
         cache.add(_cle_version(annee), version, None)  # a correction's newer value wins
-    return Etat(edition_id, version, list(publiques), jeton)
+    return Etat(edition_id, version, list(publiques), jeton, historique)
+
+
+def _nouvelle_version():
+    return uuid.uuid4().hex
+
+
+def invalider_historique():
+    """The label history changed: every year's data and pages built on the old one are dropped
+    (at once in this process, within a second in the others)."""
+    cache.set(VERSION_HISTORIQUE, _nouvelle_version(), None)
+    oublier()
 
 
 def construire(annee, edition=None):
     """The palmarès of a public year, read from the database."""
+    completes = annees_completes()
     if edition is not None:
-        laureats = laureats_edition(edition)
+        laureats = laureats_edition(edition, completes)
         if laureats or not Labellisation.objects.filter(annee=annee).exists():
             return Palmares(annee, edition, False, laureats, chiffres_cles(laureats, edition))
-    laureats = laureats_historique(annee)
+    laureats = laureats_historique(annee, completes)
     return Palmares(annee, edition, True, laureats, chiffres_cles(laureats))
 
 
 def charger(annee, edition_id, version):
-    """The palmarès of a public year from the cache, built on a miss."""
+    """The palmarès of a public year from the cache, built on a miss; ``version``: ``Etat.cle``."""
     cle = f"palmares:donnees:{annee}:{version}"
     palmares = cache.get(cle)
     if palmares is None:
@@ -172,10 +197,10 @@ def a_la_une():
     etat_ = etat(annee)
     if etat_ is None:
         return None
-    cle = f"palmares:une:{annee}:{etat_.version}"
+    cle = f"palmares:une:{annee}:{etat_.cle}"
     une = cache.get(cle)
     if une is None:
-        chiffres = charger(annee, etat_.edition_id, etat_.version).chiffres
+        chiffres = charger(annee, etat_.edition_id, etat_.cle).chiffres
         une = {
             "annee": annee,
             "laureats": chiffres.laureats,

@@ -1,5 +1,13 @@
 """The laureates of a public year: one line each, from an edition's results or from the imported
-label history, with the previous level and the progression."""
+label history, with the previous level and the progression.
+
+« Première participation » is said only where the history supports it: the laureate has no
+earlier label and no earlier submitted candidature, **and** the portal holds every palmarès from
+the label's first one to the year before (``selectors.historique_complet_avant``: published
+editions, and the imported years declared complete). Otherwise it is not known (``None``): a
+collectivité missing from a year that was not fully imported may well have taken part. A TEN
+laureate is never a first participant (six earlier 5@ labels), imported or not.
+"""
 
 from dataclasses import dataclass, field
 
@@ -12,6 +20,7 @@ from atlaas.francais import sans_accents, words
 
 from ..models import Candidature, Labellisation, TypeCandidature
 from ..publication import resultats
+from ..selectors import annees_completes, historique_complet_avant
 
 
 @dataclass
@@ -27,15 +36,16 @@ class Laureat:
     region_code: str
     region: str
     outre_mer: bool
-    population: int
+    population: int | None  # the year's when imported, None if the import did not give it
     type: str  # TypeCandidature value; "" for imported history
     niveau: int
     niveau_precedent: int | None
     annee_precedente: int | None
-    premiere: bool  # no earlier label and no earlier submitted candidature
+    premiere: bool | None  # first participation; None: not known (incomplete history)
     ten: bool
     mentions: list = field(default_factory=list)
     candidature_id: int | None = None
+    communes: int | None = None  # imported territoire: its member communes that year
 
     @property
     def ecart(self):
@@ -69,6 +79,8 @@ class Laureat:
 
     @property
     def strate(self):
+        if self.population is None:
+            return ""
         for cle, (_libelle, bas, haut) in catalogue.STRATES.items():
             if self.population >= bas and (haut is None or self.population < haut):
                 return cle
@@ -92,8 +104,17 @@ def _deja_candidate(annee, vers):
     )
 
 
+def _premiere(niveau_precedent, deja_candidate, ten, connue):
+    """True, False, or None when the history before the year is not complete. A TEN laureate
+    took part before, whatever was imported: the TEN crowns six earlier 5@ labels."""
+    if niveau_precedent is not None or deja_candidate or ten:
+        return False
+    return True if connue else None
+
+
 def _laureat(collectivite, **valeurs):
     departement, region = collectivite.departement, collectivite.region
+    valeurs.setdefault("population", collectivite.population)
     return Laureat(
         collectivite_id=collectivite.pk,
         code=collectivite.code,
@@ -104,7 +125,6 @@ def _laureat(collectivite, **valeurs):
         region_code=region.code if region else "",
         region=region.nom if region else "",
         outre_mer=collectivite.outre_mer,
-        population=collectivite.population,
         **valeurs,
     )
 
@@ -113,9 +133,13 @@ def _ordre(laureat):
     return (sans_accents(laureat.nom), laureat.nom, laureat.code)
 
 
-def laureats_edition(edition):
-    """The laureates of a published edition, by name (two queries)."""
+def laureats_edition(edition, completes=None):
+    """The laureates of a published edition, by name (two queries, three without ``completes``,
+    the ``annees_completes()``)."""
     annee = edition.annee
+    if completes is None:
+        completes = annees_completes()
+    connue = historique_complet_avant(annee, completes)
     precedent = _precedent(annee, "candidature__collectivite")
     lignes = resultats(edition).annotate(
         niveau_precedent=Subquery(precedent.values("niveau")[:1]),
@@ -129,7 +153,7 @@ def laureats_edition(edition):
             niveau=r.niveau,
             niveau_precedent=r.niveau_precedent,
             annee_precedente=r.annee_precedente,
-            premiere=r.niveau_precedent is None and not r.deja_candidate,
+            premiere=_premiere(r.niveau_precedent, r.deja_candidate, r.ten, connue),
             ten=r.ten,
             mentions=[m.nom for m in r.mentions.all()],
             candidature_id=r.candidature_id,
@@ -139,8 +163,12 @@ def laureats_edition(edition):
     return sorted(laureats, key=_ordre)
 
 
-def laureats_historique(annee):
-    """The laureates of a year of imported history (one query): no type, their mentions as typed."""
+def laureats_historique(annee, completes=None):
+    """The laureates of a year of imported history (one query, two without ``completes``): no
+    type, their mentions as typed, the year's population and member communes when imported."""
+    if completes is None:
+        completes = annees_completes()
+    connue = historique_complet_avant(annee, completes)
     precedent = _precedent(annee, "collectivite")
     lignes = (
         Labellisation.objects.filter(annee=annee)
@@ -158,9 +186,11 @@ def laureats_historique(annee):
             niveau=row.niveau,
             niveau_precedent=row.niveau_precedent,
             annee_precedente=row.annee_precedente,
-            premiere=row.niveau_precedent is None and not row.deja_candidate,
+            premiere=_premiere(row.niveau_precedent, row.deja_candidate, row.ten, connue),
             ten=row.ten,
             mentions=[ligne.strip() for ligne in row.mentions.splitlines() if ligne.strip()],
+            population=row.population,
+            communes=row.communes,
         )
         for row in lignes
     ]

@@ -68,7 +68,7 @@ class _Page:
             [
                 "palmares:page",
                 str(annee),
-                self.etat.version,
+                self.etat.cle,
                 _empreinte(self.etat.annees),
                 translation.get_language(),
                 _empreinte(filtres if self.en_cache else request.GET.urlencode()),
@@ -105,7 +105,7 @@ def _contenu(request, annee, page):
     """The page's own part: the same for everyone, cached per filters and language."""
     html = cache.get(page.cle) if page.en_cache else None
     if html is None:
-        palmares = domaine.charger(annee, page.etat.edition_id, page.etat.version)
+        palmares = domaine.charger(annee, page.etat.edition_id, page.etat.cle)
         form = FiltresForm(request.GET, palmares)
         filtres = form.filtres()
         laureats = domaine.filtrer(palmares.laureats, filtres)
