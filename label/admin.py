@@ -7,12 +7,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from outbox import envois
+
 from . import documents, publication, workflow
 from .models import (
     Candidature,
     CandidatureTransition,
     Document,
     Edition,
+    HistoriqueComplet,
     Mention,
     PieceJointe,
     Question,
@@ -190,6 +193,30 @@ class PieceJointeAdmin(admin.ModelAdmin):
     list_filter = ["content_type"]
     search_fields = ["nom", "candidature__collectivite__nom"]
     raw_id_fields = ["candidature", "question"]
+
+
+@admin.register(HistoriqueComplet)
+class HistoriqueCompletAdmin(admin.ModelAdmin):
+    """The years whose whole palmarès is loaded (see ``import_palmares --complet``): the palmarès
+    and the collectivités' pages say « première participation » and « pas de label » only on
+    them. Each change moves the palmarès cache on."""
+
+    list_display = ["annee", "declare_at"]
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            envois.tache("label.tasks.invalider_historique")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            envois.tache("label.tasks.invalider_historique")
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            envois.tache("label.tasks.invalider_historique")
 
 
 @admin.register(Rappel)

@@ -1,5 +1,5 @@
 """Forms of a candidature's dossier: the edition's questionnaire, the selection of fiches, the
-attachments."""
+attachments; and the filters of the public palmarès."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -11,15 +11,19 @@ from django.urls import reverse
 from django.utils.html import format_html, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from atlaas import catalogue
+from atlaas.francais import sans_accents
 from atlaas.uploads import ALL_TYPES, check_upload
 
-from .models import Question
+from .models import Question, TypeCandidature
+from .palmares.filtres import PAR, Q_MAX, niveau_lu
 
 ACCEPT = "application/pdf,image/png,image/jpeg,image/webp"
 YES_NO = [("oui", gettext_lazy("Oui")), ("non", gettext_lazy("Non"))]
 RADIO_MAX_CHOICES = 5
+NON_APPLICABLES = "filtres-non-applicables"  # id of the palmarès' notice on its disabled filters
 
 
 class Draft:
@@ -260,3 +264,57 @@ class PieceForm(forms.Form):
         check_dossier_room(self.used_bytes, uploaded.size)
         self.checked = (content_type, extension)
         return uploaded
+
+
+class FiltresForm(forms.Form):
+    """The palmarès' query string. An unknown value is shown as an error and ignored. On a year
+    of imported history type and population are not known: their filters are disabled, described
+    by the notice whose id is ``NON_APPLICABLES``, and what the query string says of them is
+    ignored."""
+
+    niveau = forms.TypedChoiceField(
+        label=gettext_lazy("Niveau"), coerce=int, required=False, empty_value=None
+    )
+    region = forms.ChoiceField(label=gettext_lazy("Région"), required=False)
+    departement = forms.ChoiceField(label=gettext_lazy("Département"), required=False)
+    type = forms.ChoiceField(label=gettext_lazy("Type"), required=False)
+    strate = forms.ChoiceField(label=gettext_lazy("Population"), required=False)
+    q = forms.CharField(label=gettext_lazy("Nom de la collectivité"), required=False)
+    par = forms.ChoiceField(
+        label=gettext_lazy("Regrouper par"), choices=PAR.items(), required=False, widget=forms.RadioSelect
+    )
+
+    def __init__(self, data, palmares):
+        data = data.copy()
+        data.setdefault("par", "niveau")
+        super().__init__(data)
+        tous = [("", pgettext_lazy("filtre", "Tous"))]
+        toutes = [("", pgettext_lazy("filtre", "Toutes"))]
+        laureats = palmares.laureats
+        self.fields["niveau"].choices = tous + [(n, niveau_lu(n)) for n in range(5, 0, -1)]
+        regions = {x.region_code: x.region for x in laureats if x.region_code}
+        self.fields["region"].choices = toutes + sorted(regions.items(), key=lambda c: sans_accents(c[1]))
+        departements = {x.departement: x.departement_nom for x in laureats if x.departement}
+        self.fields["departement"].choices = tous + [
+            (code, f"{code} — {nom}") for code, nom in sorted(departements.items())
+        ]
+        if palmares.historique:  # type and population of that year are not known: shown, disabled
+            for nom, choix in (("type", tous), ("strate", toutes)):
+                self.fields[nom].choices = choix
+                self.fields[nom].disabled = True
+                self.fields[nom].widget.attrs["aria-describedby"] = NON_APPLICABLES
+        else:
+            self.fields["type"].choices = tous + list(TypeCandidature.choices)
+            self.fields["strate"].choices = toutes + [(k, v[0]) for k, v in catalogue.STRATES.items()]
+
+    def clean_q(self):
+        return " ".join(self.cleaned_data["q"].split())[:Q_MAX]
+
+    def filtres(self):
+        """The valid filters that are set."""
+        self.is_valid()
+        return {nom: valeur for nom, valeur in self.cleaned_data.items() if valeur not in (None, "")}
+
+    @property
+    def actifs(self):
+        return any(nom != "par" for nom in self.filtres())

@@ -404,6 +404,22 @@ class Labellisation(models.Model):
     niveau = models.PositiveSmallIntegerField(_("niveau"), choices=NIVEAUX)
     ten = models.BooleanField(_("Territoire d'excellence numérique"), default=False)
     mentions = models.TextField(_("mentions"), blank=True, help_text=_("Une mention par ligne."))
+    # The year's own figures, given by an import (today's population and perimeters would be
+    # wrong for a past year); empty: not known. A published edition's palmarès reads today's.
+    population = models.PositiveIntegerField(
+        _("population de l'année"),
+        null=True,
+        blank=True,
+        help_text=_("Population de la collectivité cette année-là, si l'import la donne."),
+    )
+    communes = models.PositiveIntegerField(
+        _("communes membres de l'année"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Pour un territoire : nombre de ses communes membres cette année-là, si l'import le donne."
+        ),
+    )
 
     class Meta:
         verbose_name = _("label obtenu")
@@ -416,6 +432,27 @@ class Labellisation(models.Model):
 
     def __str__(self):
         return f"{self.collectivite} {self.annee} : {self.get_niveau_display()}"
+
+
+PREMIER_MILLESIME = 1999  # the label's first palmarès
+
+
+class HistoriqueComplet(models.Model):
+    """A year whose whole palmarès the label history holds: a collectivité without a label that
+    year had none. Declared by staff (admin) or by ``import_palmares --complet``; the year of a
+    published edition with results is complete without such a row (``selectors.annees_completes``).
+    A year without any palmarès is declared complete too, so that the years after it can be."""
+
+    annee = models.PositiveSmallIntegerField(_("millésime"), unique=True)
+    declare_at = models.DateTimeField(_("déclaré le"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("année d'historique complète")
+        verbose_name_plural = _("années d'historique complètes")
+        ordering = ["annee"]
+
+    def __str__(self):
+        return str(self.annee)
 
 
 def document_upload_to(instance, filename):

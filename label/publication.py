@@ -5,11 +5,12 @@ in one transaction, the laureates' line of label history (``Labellisation``), th
 on the collectivité, the rows of the files to generate (certificates, palmarès files), and in the
 outbox the generation, the results e-mails and the Atlaas' cache move: if Redis (the broker, the
 cache) is down the publication still succeeds, and the outbox hands them to the workers once it
-is back.
+is back. A staff correction after publication (``apres_correction``) rewrites the same rows for
+one laureate.
 """
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,8 @@ from outbox import envois
 from .documents import BLOQUE_APRES, queue_generation
 from .models import Candidature, Document, Edition, Labellisation, Mention, Resultat
 from .workflow import TransitionError
+
+FICHIERS = (Document.Kind.PALMARES_CSV, Document.Kind.PALMARES_JSON, Document.Kind.PALMARES_PDF)
 
 
 def resultats(edition):
@@ -70,14 +73,7 @@ def publier(edition, now=None):
                 Document(edition=edition, kind=Document.Kind.CERTIFICAT, candidature=r.candidature)
                 for r in laureats
             ]
-            + [
-                Document(edition=edition, kind=kind)
-                for kind in (
-                    Document.Kind.PALMARES_CSV,
-                    Document.Kind.PALMARES_JSON,
-                    Document.Kind.PALMARES_PDF,
-                )
-            ],
+            + [Document(edition=edition, kind=kind) for kind in FICHIERS],
             ignore_conflicts=True,
         )
         edition.publie_at = now
@@ -87,6 +83,33 @@ def publier(edition, now=None):
         queue_generation(edition.pk)
         envois.tache("label.tasks.envoyer_resultats", edition.pk, key=f"resultats:{edition.pk}")
     return edition
+
+
+def apres_correction(resultat, now=None):
+    """Staff changed a result of a published edition (``workflow.decider``, inside its
+    transaction): the label history and the collectivité's level follow, the palmarès files and
+    that laureate's certificate are generated again, the palmarès pages are dropped."""
+    now = now or timezone.now()
+    candidature = Candidature.objects.select_related("edition").get(pk=resultat.candidature_id)
+    edition = candidature.edition
+    Labellisation.objects.update_or_create(
+        collectivite_id=candidature.collectivite_id,
+        annee=edition.annee,
+        defaults={
+            "niveau": resultat.niveau,
+            "ten": resultat.ten,
+            "mentions": "\n".join(m.nom for m in resultat.mentions.order_by("ordre", "nom")),
+        },
+    )
+    Collectivite.objects.filter(pk=candidature.collectivite_id).exclude(
+        niveau_millesime__gt=edition.annee
+    ).update(niveau=resultat.niveau, niveau_millesime=edition.annee)
+    Document.objects.filter(
+        Q(edition=edition, candidature__isnull=True, kind__in=FICHIERS)
+        | Q(candidature=candidature, kind=Document.Kind.CERTIFICAT)
+    ).update(state=Document.State.ATTENTE, tentatives=0, erreur="", updated_at=now)
+    envois.tache("label.tasks.invalider_palmares", edition.pk)
+    queue_generation(edition.pk)
 
 
 def publier_prevues(now=None):

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce, RowNumber
 
 from atlaas.models import Enjeu, FicheAction, Service, two_years_before
 
-from .models import Labellisation, Question, Reponse, Section
+from .models import PREMIER_MILLESIME, Edition, HistoriqueComplet, Labellisation, Question, Reponse, Section
 
 SUGGESTIONS_PER_ENJEU = 3
 
@@ -250,6 +250,22 @@ class Exemple:
 TEN_DEPUIS = 2021  # the first year the distinction was awarded
 TEN_LABELS_5 = 6  # 5@ labels in earlier years: this year's 5@ is the seventh
 TEN_VALIDITE = 3  # years, the year of award included
+
+
+def annees_completes():
+    """The years whose whole palmarès the portal holds (one query): the published editions with
+    results (their deliberation named every laureate) and the years declared complete
+    (``HistoriqueComplet``). A year outside it is only what was imported of it."""
+    editions = Edition.objects.filter(publie_at__isnull=False, candidatures__resultat__isnull=False)
+    declarees = HistoriqueComplet.objects.order_by().values_list("annee", flat=True)
+    return set(declarees.union(editions.order_by().values_list("annee", flat=True)))
+
+
+def historique_complet_avant(annee, completes):
+    """Whether every palmarès from the label's first one to the year before ``annee`` is held
+    (``completes``: ``annees_completes()``): only then is a laureate without an earlier label
+    known to take part for the first time."""
+    return all(precedente in completes for precedente in range(PREMIER_MILLESIME, annee))
 
 
 def ten_valable_jusqu_a(annee_ten):

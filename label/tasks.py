@@ -77,3 +77,11 @@ def invalider_palmares(edition_id):
     tried again while the cache does not answer."""
     palmares.invalider(edition_id)
     envois.exiger_cache()
+
+
+@shared_task
+def invalider_historique():
+    """Move every year's palmarès cache on after the label history changed (an import, a year
+    declared complete); tried again while the cache does not answer."""
+    palmares.invalider_historique()
+    envois.exiger_cache()

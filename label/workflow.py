@@ -215,7 +215,7 @@ def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, v
             resultat=resultat, by=by, at=now, avant=avant, apres=_etat(resultat), motif=motif.strip()
         )
         if edition.publie_at:
-            from .palmares import apres_correction  # palmares imports this module (through publication)
+            from .publication import apres_correction  # publication imports this module
 
             apres_correction(resultat, now=now)
     return resultat

@@ -214,7 +214,7 @@ def _lot_corrige_pendant(edition, laureat, monkeypatch, relance):
     def rendu(document):
         if document.pk == autre.pk:
             Resultat.objects.filter(pk=laureat.pk).update(niveau=5)
-            Document.objects.filter(pk=cible.pk).update(  # as palmares.apres_correction does
+            Document.objects.filter(pk=cible.pk).update(  # as publication.apres_correction does
                 state=Document.State.ATTENTE, tentatives=0, erreur="", updated_at=timezone.now()
             )
             relance(cible.pk)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from atlaas.models import FicheAction
-from label.models import Labellisation
+from label.models import HistoriqueComplet, Labellisation
 from tests.a11y import assert_accessible
 from tests.factories import CommuneFactory, EpciFactory, FicheFactory
 
@@ -31,6 +31,7 @@ def test_visitor_reads_a_label_history_and_goes_to_the_intercommunalite(page, li
             collectivite=agen, annee=annee, niveau=niveau, ten=ten, mentions=mentions
         )
     Labellisation.objects.create(collectivite=epci, annee=2025, niveau=3)
+    HistoriqueComplet.objects.create(annee=2010)  # the whole 2010 palmarès is loaded
 
     page.goto(live_server.url + reverse("atlaas:collectivite", args=["47001"]))
     expect(page.get_by_role("heading", level=1)).to_have_text("Agen")
@@ -38,7 +39,9 @@ def test_visitor_reads_a_label_history_and_goes_to_the_intercommunalite(page, li
     expect(chart).to_be_visible()
     assert chart.bounding_box()["width"] > 300
     expect(chart.locator("rect.historique__barre")).to_have_count(5)
-    expect(chart.locator("rect.historique__absence")).to_have_count(13)
+    expect(chart.locator("rect.historique__absence")).to_have_count(1)  # 2010: no label
+    expect(chart.locator("text.historique__inconnu")).to_have_count(12)  # no data for those years
+    expect(page.get_by_text("« ? » : aucune donnée pour cette année-là")).to_be_visible()
     expect(page.locator("figcaption")).to_have_text("Label obtenu 5 fois depuis 2009, 5@ en 2026.")
     expect(page.get_by_text("Territoire d'excellence numérique 2026, valable jusqu'en 2028")).to_be_visible()
     expect(page.get_by_text("Mentions 2022 : Arobase verte, Démocratie locale")).to_be_visible()

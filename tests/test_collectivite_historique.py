@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from label import publication
-from label.models import Edition, Labellisation, Mention, Resultat
+from label.models import Edition, HistoriqueComplet, Labellisation, Mention, Resultat
 from tests.factories import CandidatureFactory, CommuneFactory, EditionFactory, EpciFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,13 +50,13 @@ def test_historique_chart_has_a_bar_per_labelled_year_and_shows_the_gaps(client)
     svg = graphique(page)
     assert 'role="img"' in svg and 'aria-labelledby="historique-graphique-titre"' in svg
     assert svg.count('class="historique__barre"') == 3
-    assert svg.count('class="historique__absence"') == 1  # 2021
+    assert svg.count('class="historique__inconnu"') == 1  # 2021: its palmarès is not known whole
     titres = [texte(t) for t in re.findall(r"<title[^>]*>(.*?)</title>", svg, re.S)]
     assert titres == [
         "Niveau du label de 2019 à 2022, de 1 à 5 arobases",
         "2019 : 3@ (niveau 3 sur 5)",
         "2020 : 4@ (niveau 4 sur 5)",
-        "2021 : pas de label",
+        "2021 : aucune donnée",
         "2022 : 5@ (niveau 5 sur 5), Territoire d'excellence numérique",
     ]
     assert [int(a) for a in re.findall(r">(\d{4})</text>", svg)] == [2019, 2020, 2021, 2022]
@@ -104,7 +104,37 @@ def test_historique_shows_the_imported_palmares(client, tmp_path):
     page = page_of(client, agen)
     assert "1999 : 2@ (niveau 2 sur 5)" in page
     assert "Label obtenu 2 fois depuis 1999, 4@ en 2005." in texte(page)
-    assert graphique(page).count('class="historique__absence"') == 5  # 2000 to 2004
+    assert graphique(page).count('class="historique__inconnu"') == 5  # 2000 to 2004: not imported
+
+
+def test_historique_says_pas_de_label_only_for_a_year_whose_whole_palmares_is_known(client, tmp_path):
+    """Agen, labelled in 2009 and 2013: 2010 was imported whole (``--complet``), 2011 is a
+    published edition of the portal, 2012 was only partly imported."""
+    agen = CommuneFactory(nom="Agen", code="47001")
+    nerac = CommuneFactory(nom="Nérac", code="47195")
+    path = tmp_path / "palmares.csv"
+    path.write_text("annee;code;niveau;mentions;ten\n2009;47001;2;;\n2010;47195;3;;\n2013;47001;3;;\n")
+    call_command("import_palmares", str(path), stdout=io.StringIO())
+    path.write_text("annee;code;niveau;mentions;ten\n2010;47195;3;;\n")
+    call_command("import_palmares", str(path), "--complet", stdout=io.StringIO())
+    Labellisation.objects.create(collectivite=nerac, annee=2012, niveau=2)
+    edition = EditionFactory(annee=2011, state=Edition.State.CLOSE, cloture=timezone.now())
+    Resultat.objects.create(
+        candidature=CandidatureFactory(edition=edition, state="deposee", collectivite=nerac), niveau=3
+    )
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+
+    page = page_of(client, agen)
+    titres = [texte(t) for t in re.findall(r"<title[^>]*>(.*?)</title>", graphique(page), re.S)]
+    assert titres[2:5] == ["2010 : pas de label", "2011 : pas de label", "2012 : aucune donnée"]
+    assert graphique(page).count('class="historique__absence"') == 2
+    assert "Trait au pied du graphique : pas de label cette année-là" in texte(page)
+    assert "« ? » : aucune donnée pour cette année-là" in texte(page)
+
+    HistoriqueComplet.objects.create(annee=2012)  # staff declare it complete
+    assert "2012 : pas de label" in page_of(client, agen)
+    assert "aucune donnée" not in page_of(client, agen)
 
 
 def test_a_result_shows_only_once_its_edition_is_published(client):

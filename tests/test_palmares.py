@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from atlaas.models import Collectivite, Zone
 from label import documents, palmares, publication, workflow
-from label.models import Document, Edition, Labellisation, Mention, Resultat
+from label.models import Document, Edition, HistoriqueComplet, Labellisation, Mention, Resultat
 from tests.factories import (
     CandidatureFactory,
     CommuneFactory,
@@ -102,8 +102,11 @@ def edition(territoires):
     - Saint-Étienne-de-Fougères, village, 1@ — nothing before: first participation;
     - Toulouse, ville, 5@, mention Arobase verte, 1 fiche — 5@ in 2024 (latest earlier): =;
     - Saint-Denis (La Réunion, overseas), ville, 2@ — 4@ in 2025: −2.
+
+    The palmarès of every year before are declared complete: first participations are known.
     """
     t = territoires
+    HistoriqueComplet.objects.bulk_create([HistoriqueComplet(annee=annee) for annee in range(1999, 2027)])
     edition = edition_close(ceremonie_date=datetime.date(2027, 1, 28), ceremonie_lieu="Agen")
     verte = Mention.objects.create(edition=edition, nom="Arobase verte", ordre=1)
     mediation = Mention.objects.create(edition=edition, nom="Médiation numérique", ordre=2)
@@ -306,7 +309,8 @@ def test_palmares_of_imported_history_shows_fewer_columns(client, publiee):
     assert noms(response) == ["Nérac", "Agen"]
     contenu = response.content.decode()
     assert "historique du label" in contenu
-    assert "Population</th>" not in contenu and 'name="type"' not in contenu
+    assert "Population</th>" not in contenu
+    assert '<select name="type" aria-describedby="filtres-non-applicables" disabled' in contenu
     assert client.get(reverse("label:palmares_csv", args=[2026])).status_code == 404
 
 

@@ -53,6 +53,11 @@ def test_public_browses_and_filters_the_palmares(page, live_server, edition):  #
         "Palmarès 2026 du label Territoires, Villes et Villages Internet"
     )
     expect(page.get_by_text("repris de l'historique du label")).to_be_visible()
+    for nom in ("Type", "Population"):  # not known for an imported year: disabled, and said why
+        expect(page.get_by_role("combobox", name=nom)).to_be_disabled()
+        expect(page.get_by_role("combobox", name=nom)).to_have_accessible_description(
+            "Type et strate ne sont pas connus pour les années importées : ces filtres ne s'appliquent pas."
+        )
     assert_accessible(page)
 
 

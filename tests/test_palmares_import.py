@@ -180,3 +180,61 @@ def test_import_moves_the_atlaas_cache_on(tmp_path, territoires, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         importer(fichier(tmp_path, BON))
     assert cache.get(catalogue.VERSION) != avant  # the « niveau » facet follows the new levels
+
+
+def chiffres():
+    return sorted(Labellisation.objects.values_list("collectivite__nom", "annee", "population", "communes"))
+
+
+def test_import_reads_the_year_population_and_member_communes(tmp_path, territoires):
+    texte = (
+        "annee;code;niveau;mentions;ten;population;communes\n"
+        "2018;47001;3;;;33 795;\n"  # spaces between thousands, as a spreadsheet writes them
+        "2018;200035459;4;;;99\u202f500;31\n"
+        "2018;01053;2;;;;\n"  # not known: left empty
+    )
+    assert "3 labels ajoutés" in importer(fichier(tmp_path, texte))
+    assert chiffres() == [
+        ("Agen", 2018, 33795, None),
+        ("Agglomération d'Agen", 2018, 99500, 31),
+        ("Bourg-en-Bresse", 2018, None, None),
+    ]
+
+
+def test_import_without_the_figures_columns_keeps_the_stored_figures(tmp_path, territoires):
+    importer(fichier(tmp_path, "annee;code;niveau;population;communes\n2018;200035459;4;99500;31\n"))
+    sortie = importer(fichier(tmp_path, "annee;code;niveau;mentions;ten\n2018;200035459;5;;\n", nom="b.csv"))
+    assert "0 labels ajoutés, 1 modifiés" in sortie
+    assert chiffres() == [("Agglomération d'Agen", 2018, 99500, 31)]
+    sortie = importer(
+        fichier(tmp_path, "annee;code;niveau;population;communes\n2018;200035459;5;;\n", nom="c.csv")
+    )
+    assert "0 labels ajoutés, 1 modifiés" in sortie  # an empty cell clears
+    assert chiffres() == [("Agglomération d'Agen", 2018, None, None)]
+
+
+def test_import_reports_wrong_figures_by_line(tmp_path, territoires):
+    texte = (
+        "annee;code;niveau;mentions;ten;population;communes\n"
+        "2018;47001;3;;;environ 30000;\n"
+        "2018;47001;3;;;30000;2\n"  # a commune has no member communes (and line 2 again)
+        "2018;200035459;4;;;99500;0\n"
+    )
+    message = refus(fichier(tmp_path, texte))
+    assert "ligne 2 : population « environ 30000 » invalide (un nombre d'habitants, ou vide)" in message
+    assert "ligne 3 : communes « 2 » pour une commune : seul un territoire a des communes membres" in message
+    assert "ligne 4 : communes « 0 » invalide (le nombre de communes membres, ou vide)" in message
+    assert not Labellisation.objects.exists()
+
+
+def test_import_complet_declares_each_year_of_the_file_complete(tmp_path, territoires):
+    from label.models import HistoriqueComplet
+
+    importer(fichier(tmp_path, BON))
+    assert not HistoriqueComplet.objects.exists()  # a file is not the whole palmarès unless said so
+    out = io.StringIO()
+    call_command("import_palmares", fichier(tmp_path, BON), "--complet", stdout=out)
+    assert "Palmarès complets déclarés : 1999, 2024, 2025." in out.getvalue()
+    assert list(HistoriqueComplet.objects.values_list("annee", flat=True)) == [1999, 2024, 2025]
+    call_command("import_palmares", fichier(tmp_path, BON), "--complet", verbosity=0)  # again: no change
+    assert HistoriqueComplet.objects.count() == 3

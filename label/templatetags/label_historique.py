@@ -2,8 +2,10 @@
 
 The atlaas template loads this library: a template dependency, so atlaas' Python code never
 imports label. Only ``Labellisation`` rows are read: they exist for imported palmarès and for
-published editions, never for a result still under embargo. Each tag runs one query at most,
-whatever the number of years or member communes.
+published editions, never for a result still under embargo. A year without a row says « pas de
+label » only when the portal holds that year's whole palmarès (``selectors.annees_completes``),
+« aucune donnée » otherwise. Each tag runs two queries at most, whatever the number of years or
+member communes.
 """
 
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from label.models import Labellisation
-from label.selectors import ten_valable_jusqu_a
+from label.selectors import annees_completes, ten_valable_jusqu_a
 
 register = template.Library()
 
@@ -28,12 +30,14 @@ ECHELLE = 1.3  # displayed size / user units, on a wide screen
 
 @dataclass
 class Colonne:
-    """One year of the chart: a bar if labelled that year, a gap mark otherwise."""
+    """One year of the chart: a bar if labelled that year, else a mark « pas de label » when the
+    year's whole palmarès is known, « aucune donnée » when it is not."""
 
     annee: int
     label: Labellisation | None
     x: int  # left of the bar
     centre: int
+    complete: bool = False  # the portal holds that year's whole palmarès
 
     @property
     def y(self):
@@ -56,21 +60,26 @@ def mentions_of(label):
 
 
 def graphique(labels):
-    """The chart's columns from the first labelled year to the last, gaps included."""
+    """The chart's columns from the first labelled year to the last, gaps included (the years
+    complete are read only when there is a gap)."""
     par_annee = {label.annee: label for label in labels}
     premiere, derniere = labels[0].annee, labels[-1].annee
+    completes = annees_completes() if len(labels) < derniere - premiere + 1 else set()
     colonnes = [
         Colonne(
             annee=annee,
             label=par_annee.get(annee),
             x=GAUCHE + i * PAS + (PAS - BARRE) // 2,
             centre=GAUCHE + i * PAS + PAS // 2,
+            complete=annee in completes,
         )
         for i, annee in enumerate(range(premiere, derniere + 1))
     ]
     base = HAUT + NIVEAU_MAX * UNITE
     return {
         "colonnes": colonnes,
+        "sans_label": any(c.label is None and c.complete for c in colonnes),
+        "sans_donnee": any(c.label is None and not c.complete for c in colonnes),
         "niveaux": [(n, base - n * UNITE) for n in range(1, NIVEAU_MAX + 1)],
         "base": base,
         "gauche": GAUCHE,
@@ -97,7 +106,8 @@ def niveau_depuis(labels):
 
 @register.inclusion_tag("label/collectivite/_historique.html")
 def historique_label(collectivite):
-    """The label history of the collectivité: chart, summary, distinctions, table (one query)."""
+    """The label history of the collectivité: chart, summary, distinctions, table (one query, two
+    when the years labelled have gaps)."""
     labels = list(Labellisation.objects.filter(collectivite_id=collectivite.pk).order_by("annee"))
     if not labels:
         return {"collectivite": collectivite, "labels": []}

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition, require_safe
 
 from label import palmares as domaine
+from label.forms import FiltresForm
 from label.models import Document
 
 PAGE_TTL = 24 * 3600
@@ -67,7 +68,7 @@ class _Page:
             [
                 "palmares:page",
                 str(annee),
-                self.etat.version,
+                self.etat.cle,
                 _empreinte(self.etat.annees),
                 translation.get_language(),
                 _empreinte(filtres if self.en_cache else request.GET.urlencode()),
@@ -104,8 +105,8 @@ def _contenu(request, annee, page):
     """The page's own part: the same for everyone, cached per filters and language."""
     html = cache.get(page.cle) if page.en_cache else None
     if html is None:
-        palmares = domaine.charger(annee, page.etat.edition_id, page.etat.version)
-        form = domaine.FiltresForm(request.GET, palmares)
+        palmares = domaine.charger(annee, page.etat.edition_id, page.etat.cle)
+        form = FiltresForm(request.GET, palmares)
         filtres = form.filtres()
         laureats = domaine.filtrer(palmares.laureats, filtres)
         metropole, outre_mer = domaine.grouper(laureats, filtres.get("par", "niveau"))
