@@ -13,7 +13,7 @@ from atlaas.models import Departement, Enjeu
 from jury import affectation, grille
 from jury.models import Evaluation, Jure, Jury, Note
 from label import publication
-from label.models import Candidature, Mention, Resultat, ResultatJournal
+from label.models import PREMIER_MILLESIME, Candidature, HistoriqueComplet, Mention, Resultat, ResultatJournal
 from label.selectors import EligibiliteTen, eligibilites_ten
 
 JURES = [
@@ -254,6 +254,12 @@ def build_history(rng, edition):
         fichier.write("\n".join(lignes) + "\n")
         fichier.flush()
         call_command("import_palmares", fichier.name, verbosity=0)
+    # The demo's world is whole: every palmarès before the published edition's is in it, so its
+    # « premières participations » can be told.
+    HistoriqueComplet.objects.bulk_create(
+        [HistoriqueComplet(annee=annee) for annee in range(PREMIER_MILLESIME, edition.annee)],
+        ignore_conflicts=True,
+    )
 
 
 def publish(edition, moment):
