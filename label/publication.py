@@ -8,7 +8,6 @@ publication still succeeds: the rows wait « en attente » and the beat run of
 ``tasks.generer_documents`` queues them again.
 """
 
-import datetime
 import logging
 
 from django.db import transaction
@@ -19,11 +18,11 @@ from django.utils.translation import gettext as _
 from atlaas import catalogue
 from atlaas.models import Collectivite
 
+from .documents import BLOQUE_APRES, a_generer  # noqa: F401 - their home is documents; read here too
 from .models import Candidature, Document, Edition, Labellisation, Mention, Resultat
 from .workflow import TransitionError
 
 logger = logging.getLogger(__name__)
-BLOQUE_APRES = datetime.timedelta(minutes=15)  # a document « en cours » longer than this was interrupted
 
 
 def resultats(edition):
@@ -114,15 +113,3 @@ def publier_prevues(now=None):
         except TransitionError:  # published meanwhile by staff
             continue
     return publiees
-
-
-def a_generer(edition_id=None, now=None):
-    """Documents waiting, or interrupted (« en cours » for too long), or failed fewer than three
-    times: what a (re)run of the generation takes."""
-    now = now or timezone.now()
-    qs = Document.objects.filter(
-        state__in=[Document.State.ATTENTE, Document.State.ECHEC], tentatives__lt=3
-    ) | Document.objects.filter(state=Document.State.EN_COURS, updated_at__lt=now - BLOQUE_APRES)
-    if edition_id:
-        qs = qs.filter(edition_id=edition_id)
-    return qs.order_by("pk")

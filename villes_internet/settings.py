@@ -189,6 +189,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message a worker took and did not acknowledge (it acknowledges when the task ends) goes back
+# to the queue after this delay: that of a worker killed outright (SIGKILL, machine lost; a pool
+# process killed gives its task back at once). Above the longest task plus the longest countdown
+# (retries: 16 s at most; a lot of documents: the palmarès PDF of 1,000 laureates, 9 s), else a
+# task still running would be run twice; short enough that a lost e-mail leaves ten minutes
+# later rather than an hour (Redis' default).
+# Documents do not wait for it: the beat run queues them again (label/documents.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 10 * 60}
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
     # Members of draft candidatures are reminded 30, 7 and 1 day before closing, once each.
@@ -210,10 +218,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Documents a killed worker left « en cours » or « en attente » are queued again within a
+    # minute of their lease (label/documents.py: BAIL, RENVOI_APRES).
     "documents-en-attente": {
         "task": "label.tasks.generer_documents",
-        "schedule": crontab(minute="2-59/10"),
-        "options": {"expires": 9 * 60},
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 50},
     },
     # The Atlaas' spelling suggestions: their words are rebuilt before the cached ones expire.
     "vocabulaire-atlaas": {
