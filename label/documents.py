@@ -1,16 +1,24 @@
-"""Generating the files of a publication, a lot of document rows at a time, safely run twice.
+"""Generating the files of a publication, one document at a time, safely run twice.
 
-``generer_lot`` claims each row with a conditional UPDATE (a second worker gets nothing to do),
-reads the claimed rows together, then for each renders the whole file in memory, stores it under
-a name free at that moment and only then points the row to it, « prêt », if the claim is still
-this run's: a worker killed on the way leaves rows « en cours » without a file, and the beat run
-of ``tasks.generer_documents`` takes them again once they are older than ``BLOQUE_APRES``. Each
-kind of document has its renderer, a function ``(document) -> (name, bytes)`` named in
+``generer_lot`` reads the waiting rows of its lot together, then claims each just before
+rendering it, with a conditional UPDATE that names the row as it was read (a second worker, or a
+correction meanwhile, and the claim gets nothing); it renders the whole file in memory, stores
+it under a name free at that moment and only then points the row to it, « prêt », if the claim
+is still this run's. A worker killed on the way leaves at most the row it was rendering « en
+cours », without a file, and the rest of its lot « en attente ».
+
+Nothing waits for the broker to give a killed worker's message back: every minute the beat run
+of ``tasks.generer_documents`` (``a_envoyer``) sets back « en attente » the claims older than
+their kind's lease (``BAIL``) and queues again the waiting rows whose last message is older than
+``RENVOI_APRES``. For a waiting row, ``updated_at`` is the moment it was last queued or changed.
+Each kind of document has its renderer, a function ``(document) -> (name, bytes)`` named in
 ``RENDUS``, given the row as ``lecture`` reads it.
 """
 
 import datetime
+import functools
 import logging
+import operator
 
 from django.core.files.base import ContentFile
 from django.db.models import F, Prefetch, Q
@@ -22,7 +30,6 @@ from outbox import envois
 from .models import Document, Mention
 
 logger = logging.getLogger(__name__)
-BLOQUE_APRES = datetime.timedelta(minutes=15)  # a document « en cours » longer than this was interrupted
 
 RENDUS = {
     Document.Kind.CERTIFICAT: "label.certificats.certificat_pdf",
@@ -30,6 +37,71 @@ RENDUS = {
     Document.Kind.PALMARES_JSON: "label.palmares.palmares_json",
     Document.Kind.PALMARES_PDF: "label.palmares.palmares_pdf",
 }
+
+# A claim older than its kind's lease was interrupted (its worker died mid-render) and is taken
+# again. About ten times the longest render measured on a busy machine (bench/README.md): a
+# certificate renders in 25–50 ms, the palmarès of 1,000 laureates in 0.3 s (CSV, JSON) and 9 s
+# (PDF). A render longer than its lease is done again by another run, which takes the row.
+BAIL = {
+    Document.Kind.CERTIFICAT: datetime.timedelta(seconds=45),
+    Document.Kind.PALMARES_CSV: datetime.timedelta(seconds=45),
+    Document.Kind.PALMARES_JSON: datetime.timedelta(seconds=45),
+    Document.Kind.PALMARES_PDF: datetime.timedelta(seconds=90),
+}
+BLOQUE_APRES = max(BAIL.values())  # a document « en cours » longer than this was interrupted
+# A waiting row queued longer ago than this lost its message (a worker killed with its lot in
+# hand keeps it until the broker's visibility timeout), or is in a lot being run: the beat run
+# queues it again (a lot run twice only does what is left). A row queued more recently keeps
+# its message: the queue of a long generation is not doubled every minute.
+RENVOI_APRES = datetime.timedelta(seconds=45)
+ESSAIS = 3  # attempts of a document before it waits for staff (« relancer » in the admin)
+EN_ATTENTE = [Document.State.ATTENTE, Document.State.ECHEC]
+
+
+def interrompus(now):
+    """Documents « en cours » for longer than their kind's lease."""
+    depuis = functools.reduce(
+        operator.or_, (Q(kind=kind, updated_at__lt=now - bail) for kind, bail in BAIL.items())
+    )
+    return Document.objects.filter(depuis, state=Document.State.EN_COURS)
+
+
+def a_generer(edition_id=None, now=None):
+    """Documents waiting, failed or interrupted, claimed fewer than ``ESSAIS`` times: what a
+    (re)run of the generation takes."""
+    now = now or timezone.now()
+    qs = Document.objects.filter(state__in=EN_ATTENTE) | interrompus(now)
+    qs = qs.filter(tentatives__lt=ESSAIS)
+    if edition_id:
+        qs = qs.filter(edition_id=edition_id)
+    return qs.order_by("pk")
+
+
+def a_envoyer(edition_id=None, now=None):
+    """The ids of the documents a run of the generation queues, marked as queued at ``now``.
+
+    For an edition (its publication, a correction, staff), all it has to generate. For the beat
+    run (no edition), what was not queued within ``RENVOI_APRES``: a message still waiting in
+    the queue is not doubled. Interrupted claims go back « en attente »; interrupted at their
+    last attempt, « échec »."""
+    now = now or timezone.now()
+    abandonnes = interrompus(now).filter(tentatives__gte=ESSAIS)
+    qs = a_generer(edition_id, now)
+    if edition_id:
+        abandonnes = abandonnes.filter(edition_id=edition_id)
+    else:
+        qs = qs.filter(Q(state=Document.State.EN_COURS) | Q(updated_at__lt=now - RENVOI_APRES))
+    abandonnes.update(
+        state=Document.State.ECHEC,
+        erreur=f"Génération non terminée au {ESSAIS}e essai : le worker s’est arrêté pendant le rendu, "
+        "ou le rendu a dépassé son délai.",
+        updated_at=now,
+    )
+    ids = list(qs.values_list("pk", flat=True))
+    envoyes = Document.objects.filter(pk__in=ids)
+    (envoyes & interrompus(now)).update(state=Document.State.ATTENTE)
+    envoyes.filter(state__in=EN_ATTENTE).update(updated_at=now)
+    return ids
 
 
 def queue_generation(edition_id):
@@ -53,34 +125,43 @@ def lecture():
 
 
 def generer_lot(document_ids, now=None):
-    """Render and store documents; the number this call did.
+    """Render and store documents, each claimed just before its render; the number this call did.
 
-    Each row is claimed first, then the claimed ones are read together (after their claim: a
-    correction made before it is in what is read). The claim's moment is the run's token: a
+    The waiting rows are read together first, then each is claimed if it is still as read: a
+    correction made before the claim set the row back « en attente » at its own moment, and the
+    run it queued takes the row with what it reads. The claim's moment is the run's token: a
     correction made after it sets the row back « en attente » (and a new run claims it at its
     own moment), so this run's final conditional UPDATE, which names its moment, gives up."""
-    now = now or timezone.now()
-    pris = [pk for pk in document_ids if _prendre(pk, now)]
-    lus = lecture().in_bulk(pris)
-    return sum(_generer(lus[pk], now) for pk in pris if pk in lus)
+    lus = lecture().filter(state__in=EN_ATTENTE).in_bulk(document_ids)
+    fait = 0
+    for pk in document_ids:
+        if pk in lus and _prendre(lus[pk], now or timezone.now()):
+            fait += _generer(lus[pk])
+    return fait
 
 
-def _prendre(document_id, now):
-    return (
-        Document.objects.filter(pk=document_id)
-        .filter(
-            Q(state__in=[Document.State.ATTENTE, Document.State.ECHEC])
-            | Q(state=Document.State.EN_COURS, updated_at__lt=now - BLOQUE_APRES)
-        )
-        .update(state=Document.State.EN_COURS, tentatives=F("tentatives") + 1, updated_at=now)
+def _prendre(document, now):
+    """Claim a row read waiting if nothing changed it since: ``now`` becomes its token."""
+    if not Document.objects.filter(
+        pk=document.pk, state=document.state, tentatives=document.tentatives, updated_at=document.updated_at
+    ).update(state=Document.State.EN_COURS, tentatives=F("tentatives") + 1, updated_at=now):
+        return False
+    document.state, document.tentatives, document.updated_at = (
+        Document.State.EN_COURS,
+        document.tentatives + 1,
+        now,
     )
+    return True
 
 
-def _generer(document, pris_le):
+def _generer(document):
     """Render a claimed row, store the file under a name free at that moment (a run never
     writes over another's file), then point the row to it if the claim is still this run's."""
     a_moi = Document.objects.filter(
-        pk=document.pk, state=Document.State.EN_COURS, tentatives=document.tentatives, updated_at=pris_le
+        pk=document.pk,
+        state=Document.State.EN_COURS,
+        tentatives=document.tentatives,
+        updated_at=document.updated_at,
     )
     ancien = document.fichier.name
     storage = document.fichier.storage

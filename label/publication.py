@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from atlaas.models import Collectivite
 from outbox import envois
 
-from .documents import BLOQUE_APRES, queue_generation
+from .documents import BLOQUE_APRES, a_generer, queue_generation  # noqa: F401 - read here too
 from .models import Candidature, Document, Edition, Labellisation, Mention, Resultat
 from .workflow import TransitionError
 
@@ -125,15 +125,3 @@ def publier_prevues(now=None):
         except TransitionError:  # published meanwhile by staff
             continue
     return publiees
-
-
-def a_generer(edition_id=None, now=None):
-    """Documents waiting, or interrupted (« en cours » for too long), or failed fewer than three
-    times: what a (re)run of the generation takes."""
-    now = now or timezone.now()
-    qs = Document.objects.filter(
-        state__in=[Document.State.ATTENTE, Document.State.ECHEC], tentatives__lt=3
-    ) | Document.objects.filter(state=Document.State.EN_COURS, updated_at__lt=now - BLOQUE_APRES)
-    if edition_id:
-        qs = qs.filter(edition_id=edition_id)
-    return qs.order_by("pk")

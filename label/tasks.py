@@ -41,19 +41,21 @@ LOT = 10  # documents per task: a task's connection and message cost as much as 
 
 
 @shared_task(bind=True)
-def generer_documents(self, edition_id=None):
-    """Queue the documents still to generate, ``LOT`` per task (all editions when no id: the beat
-    run that picks up what a stopped worker or a broker outage left behind), on the queue this
-    task came from, so that a worker dedicated to a queue also renders them."""
+def generer_documents(self, edition_id=None, now=None):
+    """Queue the documents to generate, ``LOT`` per task, on the queue this task came from, so
+    that a worker dedicated to a queue also renders them: an edition's (its publication, a
+    correction, staff), or, with no id, what a killed worker or a broker outage left behind
+    (Celery beat, every minute; ``now`` runs it as a later beat would)."""
     queue = (self.request.delivery_info or {}).get("routing_key")
-    ids = list(publication.a_generer(edition_id).values_list("pk", flat=True))
+    ids = documents.a_envoyer(edition_id, now)
     for debut in range(0, len(ids), LOT):
         generer_lot.apply_async((ids[debut : debut + LOT],), queue=queue)
     return len(ids)
 
 
-# acks_late + reject_on_worker_lost: a worker process killed mid-render hands the task back to
-# the broker. Each document is claimed on its own: a lot run again skips the ones done.
+# acks_late + reject_on_worker_lost: a pool process killed mid-render hands the task back to the
+# broker at once, and the lot run again skips what is done or claimed. A whole worker killed keeps
+# its messages until the broker's visibility timeout: the beat run has queued its rows again.
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def generer_lot(document_ids):
     return documents.generer_lot(document_ids)

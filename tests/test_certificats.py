@@ -12,6 +12,7 @@ import zxingcpp
 from django.conf import settings as conf
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,6 @@ from atlaas.storage import AtomicFileSystemStorage
 from jury.context_processors import cle_jure
 from label import certificats, documents, publication, tasks
 from label.certificats import badge_svg, code_integration, url_verification
-from label.documents import generer
 from label.models import Document, Edition, Labellisation, Mention, Resultat
 from tests.factories import (
     CandidatureFactory,
@@ -201,18 +201,22 @@ def test_a_lot_reads_its_rows_together(edition, laureat, publier):
     assert len(fichiers_certificats()) == 9
 
 
-def _lot_corrige_pendant(edition, laureat, monkeypatch, relance):
-    """A lot of two certificates, the laureat's second: while the first renders, its result is
-    corrected (5@) and ``relance`` runs for its row, as the re-run the correction queues."""
+def _lot_corrige_pendant(edition, laureat, monkeypatch, relance, pendant="autre"):
+    """A lot of two certificates, the laureat's second: while the ``pendant`` one renders (the
+    other, before the lot claims the laureat's; the laureat's own, after its claim), its result
+    is corrected (5@) and ``relance`` runs for its row, as the re-run the correction queues."""
     ajouter_laureats(edition, 1)
     Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
     publication.publier(edition)  # no worker here: the rows wait
     cible = certificat_de(laureat)
     autre = Document.objects.filter(kind=CERTIFICAT).exclude(pk=cible.pk).get()
+    declencheur = {"autre": autre, "cible": cible}[pendant]
     rendre = certificats.certificat_pdf
+    corrige = []
 
     def rendu(document):
-        if document.pk == autre.pk:
+        if document.pk == declencheur.pk and not corrige:
+            corrige.append(document.pk)
             Resultat.objects.filter(pk=laureat.pk).update(niveau=5)
             Document.objects.filter(pk=cible.pk).update(  # as publication.apres_correction does
                 state=Document.State.ATTENTE, tentatives=0, erreur="", updated_at=timezone.now()
@@ -230,20 +234,29 @@ def test_a_lot_gives_up_a_row_corrected_and_generated_meanwhile(edition, laureat
     fait, cible = _lot_corrige_pendant(edition, laureat, monkeypatch, documents.generer)
     assert fait == 1 and cible.state == Document.State.PRET
     assert "5 arobases" in pdf_text(cible.fichier.read())
-    assert len(fichiers_certificats()) == 2  # the lot's late file for that row is gone
+    assert len(fichiers_certificats()) == 2
 
 
 def test_a_lot_gives_up_a_row_corrected_and_claimed_again_meanwhile(edition, laureat, monkeypatch):
-    fait, cible = _lot_corrige_pendant(
-        edition, laureat, monkeypatch, lambda pk: documents._prendre(pk, timezone.now())
-    )
+    def prendre(pk):
+        documents._prendre(documents.lecture().get(pk=pk), timezone.now())
+
+    fait, cible = _lot_corrige_pendant(edition, laureat, monkeypatch, prendre)
     assert fait == 1 and cible.state == Document.State.EN_COURS and not cible.fichier  # the new run's
     assert len(fichiers_certificats()) == 1
 
 
+def test_a_lot_gives_up_a_row_corrected_while_it_renders(edition, laureat, monkeypatch):
+    fait, cible = _lot_corrige_pendant(edition, laureat, monkeypatch, documents.generer, pendant="cible")
+    assert fait == 1 and cible.state == Document.State.PRET
+    assert "5 arobases" in pdf_text(cible.fichier.read())
+    assert len(fichiers_certificats()) == 2  # the lot's late file for that row is gone
+
+
 def test_generation_interrupted_leaves_no_orphan_file(edition, laureat, publier):
     """A worker killed while writing left a partial file under the row's final name, the row
-    « en cours » pointing to nothing: the next run writes a whole one beside it, then removes it."""
+    « en cours » pointing to nothing: once its lease is over the beat run takes the row again,
+    writes a whole file beside it, then removes it."""
     Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
     publication.publier(edition)  # the generation is not run (no commit in this test)
     document = certificat_de(laureat)
@@ -252,16 +265,71 @@ def test_generation_interrupted_leaves_no_orphan_file(edition, laureat, publier)
     partiel.parent.mkdir(parents=True)
     partiel.write_bytes(b"%PDF-1.7 tronqu")
     Document.objects.filter(pk=document.pk).update(
-        state=Document.State.EN_COURS, updated_at=timezone.now() - datetime.timedelta(minutes=20)
+        state=Document.State.EN_COURS, tentatives=1, updated_at=timezone.now() - datetime.timedelta(minutes=1)
     )
 
-    assert generer(document.pk)
+    assert tasks.generer_documents() == 1  # the palmarès files were queued just now: not again
     document.refresh_from_db()
-    assert document.state == Document.State.PRET
+    assert (document.state, document.tentatives) == (Document.State.PRET, 2)
     contenu = document.fichier.read()
     assert contenu.startswith(b"%PDF-") and contenu.rstrip().endswith(b"%%EOF")
     assert not partiel.exists()
     assert fichiers_certificats() == [document.fichier.name.rsplit("/", 1)[1]]
+
+
+def _claim(document, il_y_a):
+    Document.objects.filter(pk=document.pk).update(
+        state=Document.State.EN_COURS, tentatives=F("tentatives") + 1, updated_at=timezone.now() - il_y_a
+    )
+
+
+def test_beat_run_takes_a_claim_back_after_its_lease_only(edition, laureat):
+    """A certificate « en cours » for less than its lease may be rendering: left alone; past it,
+    its worker died: back « en attente » and queued again."""
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    document = certificat_de(laureat)
+    _claim(document, datetime.timedelta(seconds=0))
+    bail = documents.BAIL[CERTIFICAT]
+    now = timezone.now()
+
+    assert document.pk not in documents.a_envoyer(now=now + bail - datetime.timedelta(seconds=5))
+    assert Document.objects.get(pk=document.pk).state == Document.State.EN_COURS
+
+    assert document.pk in documents.a_envoyer(now=now + bail + datetime.timedelta(seconds=5))
+    document.refresh_from_db()
+    assert (document.state, document.tentatives) == (Document.State.ATTENTE, 1)
+
+
+def test_beat_run_does_not_queue_again_what_was_queued_recently(edition, laureat):
+    """During a long generation the rows still queued are not queued twice; a row whose
+    message was lost (its worker killed with the lot in hand) is, a little later."""
+    ajouter_laureats(edition, 2)
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    now = timezone.now()
+    ids = documents.a_envoyer(edition.pk, now)  # the publication's run
+    assert len(ids) == 3 + 3  # certificates and palmarès files
+
+    assert documents.a_envoyer(now=now + documents.RENVOI_APRES) == []
+    assert documents.a_envoyer(now=now + documents.RENVOI_APRES + datetime.timedelta(seconds=1)) == ids
+    assert documents.a_envoyer(edition.pk, now + documents.RENVOI_APRES) == ids  # asked for: queued
+
+
+def test_claim_interrupted_at_its_last_attempt_is_a_failure_for_staff(edition, laureat):
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    document = certificat_de(laureat)
+    Document.objects.filter(pk=document.pk).update(tentatives=documents.ESSAIS - 1)
+    _claim(document, documents.BAIL[CERTIFICAT] + datetime.timedelta(seconds=1))
+
+    assert document.pk not in documents.a_envoyer()
+    document.refresh_from_db()
+    assert (document.state, document.tentatives) == (Document.State.ECHEC, documents.ESSAIS)
+    assert document.erreur == (
+        "Génération non terminée au 3e essai : le worker s’est arrêté pendant le rendu, "
+        "ou le rendu a dépassé son délai."
+    )
 
 
 def test_failing_render_is_recorded_with_its_reason_then_retried(edition, laureat, publier):

@@ -85,8 +85,8 @@ def test_worker_killed_mid_batch_then_restarted_completes_the_batch(tmp_path):
             # The lots still queued are taken by the restarted worker.
             wait_for(lambda: prets() >= n - tasks.LOT, timeout=120, message="lots restants générés")
             # The lot being rendered when the worker died went with it: its row « en cours »
-            # waits BLOQUE_APRES (15 minutes, simulated here), its rows not started wait, and
-            # the beat run takes them all.
+            # waits for its lease (simulated here), its rows not started wait, and a run takes
+            # them all (the beat's: tests/test_certificats_panne.py).
             certificats().filter(state=Document.State.EN_COURS).update(
                 updated_at=timezone.now() - publication.BLOQUE_APRES - datetime.timedelta(minutes=1)
             )

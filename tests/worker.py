@@ -43,13 +43,35 @@ def worker_queue():
 # The worker's own default queue is the test's: the tasks it queues itself stay on that queue.
 LANCEUR = (
     "import os, sys; from villes_internet.celery import app; "
-    "app.conf.task_default_queue = os.environ['TEST_QUEUE']; app.worker_main(sys.argv[1:])"
+    "app.conf.task_default_queue = os.environ['TEST_QUEUE']; "
+    "import tests.worker; tests.worker.ralentir_rendus(); app.worker_main(sys.argv[1:])"
 )
 
 
+def ralentir_rendus():
+    """In the worker: each certificate's render lasts ``TEST_PAUSE_RENDU`` seconds longer, so
+    that a test can stop the worker in the middle of one."""
+    pause = float(os.environ.get("TEST_PAUSE_RENDU") or 0)
+    if not pause:
+        return
+    import django
+
+    django.setup()
+    from label import certificats
+
+    rendre = certificats.certificat_pdf
+
+    def lent(document):
+        time.sleep(pause)
+        return rendre(document)
+
+    certificats.certificat_pdf = lent
+
+
 @contextmanager
-def celery_worker(queue, tmp_path, log="worker.log", **extra_env):
-    """Start a real worker (one process) on the test database for ``queue``; stop it on exit."""
+def celery_worker(queue, tmp_path, log="worker.log", concurrency=None, **extra_env):
+    """Start a real worker on the test database for ``queue``, one process (``--pool=solo``) or
+    ``concurrency`` pool processes (prefork, which die with the main one); stop it on exit."""
     log = tmp_path / log
     env = {
         **os.environ,
@@ -61,7 +83,8 @@ def celery_worker(queue, tmp_path, log="worker.log", **extra_env):
         "TEST_QUEUE": queue,
         **extra_env,
     }
-    command = [sys.executable, "-c", LANCEUR, "worker", "--pool=solo", f"--queues={queue}"]
+    pool = ["--pool=prefork", f"--concurrency={concurrency}"] if concurrency else ["--pool=solo"]
+    command = [sys.executable, "-c", LANCEUR, "worker", *pool, f"--queues={queue}"]
     command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", f"--hostname={queue}@%h"]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -206,9 +206,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Broker down, ``.delay()`` raises within two seconds (two tries of a second; at once when the
-# connection is refused) instead of hanging: the request that queued work answers and the error
-# is logged by ``transaction.on_commit(..., robust=True)`` (bench/redis_panne.py measures it).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# connection is refused) instead of hanging: the outbox's hand-over after commit gives up and
+# the beat hands the row again (bench/redis_panne.py measures it).
+# A message a worker took and did not acknowledge (it acknowledges when the task ends) goes back
+# to the queue after ``visibility_timeout``: that of a worker killed outright (SIGKILL, machine
+# lost; a pool process killed gives its task back at once). Above the longest task plus the
+# longest countdown (retries: 16 s at most; a lot of documents: the palmarès PDF of 1,000
+# laureates, 9 s), else a task still running would be run twice. Neither documents nor outbox
+# rows wait for it: the beat hands them again (label/documents.py, outbox/envois.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
+    "visibility_timeout": 10 * 60,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
@@ -243,10 +253,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Documents a killed worker left « en cours » or « en attente » are queued again within a
+    # minute of their lease (label/documents.py: BAIL, RENVOI_APRES).
     "documents-en-attente": {
         "task": "label.tasks.generer_documents",
-        "schedule": crontab(minute="2-59/10"),
-        "options": {"expires": 9 * 60},
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 50},
     },
     # The Atlaas' spelling suggestions: their words are rebuilt before the cached ones expire.
     "vocabulaire-atlaas": {
