@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from atlaas import catalogue
-from atlaas.francais import sans_accents, words
+from atlaas.francais import normaliser_nom, sans_accents
 from atlaas.models import Collectivite, FicheAction
 from outbox import envois
 from villes_internet.tableur import cellule
@@ -111,8 +111,8 @@ class Laureat:
         return ""
 
     @property
-    def mots(self):
-        return " ".join(words(self.nom))
+    def cle(self):
+        return normaliser_nom(self.nom)
 
 
 def _precedent(annee, vers):
@@ -541,8 +541,10 @@ def cle_filtres(query):
 
 
 def filtrer(laureats, filtres):
-    """The laureates matching the filters; ``q`` matches the name without accents or case."""
-    mots = words(filtres.get("q", ""))
+    """The laureates matching the filters; each word of ``q`` is looked for in the name as a search
+    by name does (``normaliser_nom``: accents, case, « œ », hyphens and apostrophes aside, « St »
+    for Saint)."""
+    mots = [cle for cle in map(normaliser_nom, filtres.get("q", "").split()) if cle]
     strate = filtres.get("strate")
     resultat = []
     for laureat in laureats:
@@ -556,7 +558,7 @@ def filtrer(laureats, filtres):
             continue
         if strate and laureat.strate != strate:
             continue
-        if mots and not all(mot in laureat.mots for mot in mots):
+        if mots and not all(mot in laureat.cle for mot in mots):
             continue
         resultat.append(laureat)
     return resultat
