@@ -180,3 +180,26 @@ def test_import_moves_the_atlaas_cache_on(tmp_path, territoires, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         importer(fichier(tmp_path, BON))
     assert cache.get(catalogue.VERSION) != avant  # the « niveau » facet follows the new levels
+
+
+def test_import_names_the_line_where_an_unclosed_quote_opens(tmp_path, territoires):
+    texte = (
+        "annee;code;niveau;mentions;ten\n"
+        "2024;47001;3;;\n"
+        '2023;47001;4;"Arobase verte;\n'  # line 3: a quote opened, never closed
+        "2022;47001;2;;\n"
+        "2021;47001;1;;\n"
+    )
+    message = refus(fichier(tmp_path, texte))
+    assert (
+        "ligne 3 : un guillemet ouvert sur cette ligne n'est jamais refermé (la valeur s'étend jusqu'à la "
+        "ligne 5) : refermez-le ou retirez-le." in message
+    )
+    assert "ligne 4" not in message and "ligne 5 :" not in message
+    assert not Labellisation.objects.exists()
+
+
+def test_import_reads_a_header_with_accents_and_skips_comment_lines(tmp_path, territoires):
+    texte = "# Palmarès 2024, saisi à la main\nAnnée;Code;Niveau;Mentions;TEN\n# Agen\n2024;47001;4;;\n"
+    assert "1 labels ajoutés" in importer(fichier(tmp_path, texte))
+    assert historique() == [("Agen", 2024, 4, False, "")]
