@@ -11,8 +11,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import catalogue
+from . import catalogue, search
 from .forms import RenvoiForm
+from .francais import normaliser_nom
 from .models import (
     Categorie,
     Collectivite,
@@ -54,13 +55,22 @@ class CollectiviteAdmin(admin.ModelAdmin):
     search_fields = ["nom", "code", "siren", "codes_postaux"]
     list_select_related = ["departement"]
     raw_id_fields = ["epci"]
-    readonly_fields = ["nature", "code", "siren"]
+    readonly_fields = ["nature", "code", "siren", "nom_normalise"]
     show_full_result_count = False
 
     def has_add_permission(self, request):
         return False  # the referential comes from import_territoires, never typed in by hand
 
+    def get_search_results(self, request, queryset, search_term):
+        """The search of the rest of the portal: a name typed with « oe », without accents or
+        hyphens, « St » for Saint, an INSEE code, a SIREN or a postcode."""
+        found = search.filtrer_collectivites(queryset, search_term)
+        if found is None:
+            return super().get_search_results(request, queryset, search_term)
+        return found, False
+
     def save_model(self, request, obj, form, change):
+        obj.nom_normalise = normaliser_nom(obj.nom)
         super().save_model(request, obj, form, change)
         # Its name and level are part of its fiches in the Atlaas.
         catalogue.indexer(obj.fiches.published().values_list("pk", flat=True))

@@ -122,7 +122,7 @@ def analyser(q):
     of alternatives (``OR``); a term is a word or a "quoted phrase", ``-`` excludes it. A page
     asks for it a dozen times (filter, order, excerpts): it is read once."""
     groupes, ou = [], False
-    for match in _TOKEN.finditer(q):
+    for match in _TOKEN.finditer(francais.saints_developpes(q)):
         moins, phrase, mot = match.groups()
         if mot is not None and mot.lower() == "or":
             ou = bool(groupes)
@@ -157,10 +157,15 @@ _FTS_IDS = "SELECT rowid FROM atlaas_fiche_fts WHERE atlaas_fiche_fts MATCH %s"
 _FTS_WEIGHTS = "10.0, 4.0, 4.0, 1.0"  # titre, résumé, collectivité, corps
 
 
+def _requete(q):
+    """PostgreSQL's reading of ``q`` (« St Denis » looked for as « saint Denis », as names are written)."""
+    return SearchQuery(francais.saints_developpes(q), config=CONFIG, search_type="websearch")
+
+
 def _texte(qs, q):
     """``qs`` restricted to the fiches matching ``q``."""
     if connection.vendor == "postgresql":
-        return qs.filter(search_vector=SearchQuery(q, config=CONFIG, search_type="websearch"))
+        return qs.filter(search_vector=_requete(q))
     for groupe in analyser(q):
         positifs = [terme for terme in groupe if not terme.exclu]
         if positifs:
@@ -174,8 +179,7 @@ def _texte(qs, q):
 def _pertinence(qs, q):
     """``qs`` (already restricted by ``_texte``) annotated with ``rank``, higher is better
     (PostgreSQL)."""
-    query = SearchQuery(q, config=CONFIG, search_type="websearch")
-    return qs.annotate(rank=SearchRank(F("search_vector"), query))
+    return qs.annotate(rank=SearchRank(F("search_vector"), _requete(q)))
 
 
 def _ids_par_pertinence(qs, q):

@@ -39,6 +39,39 @@ def sans_accents(text):
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# Abbreviations found in names as the press types them, spelt out as the referential writes them:
+# « St-Denis » for Saint-Denis, and the kinds of intercommunalité, « CC » (communauté de communes),
+# « CA » (d'agglomération), « CU » (urbaine), that the referential abbreviates and the press does not.
+ABREVIATIONS = {
+    "st": "saint",
+    "ste": "sainte",
+    "sts": "saints",
+    "stes": "saintes",
+    "cc": "communautedecommunes",
+    "ca": "communautedagglomeration",
+    "cu": "communauteurbaine",
+}
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def normaliser_nom(text):
+    """The key a collectivité's name is compared by, in the database (``Collectivite.nom_normalise``)
+    and in every search by name: « Vandœuvre-lès-Nancy », « vandoeuvre les nancy » and
+    « VANDOEUVRE-LES-NANCY » all give ``vandoeuvrelesnancy``. Accents, ligatures (œ, æ), case,
+    punctuation and spaces are dropped, so that « L'Haÿ-les-Roses » and « lhay les roses » meet, and
+    the abbreviations above are spelt out (« St Denis » → ``saintdenis``)."""
+    return "".join(ABREVIATIONS.get(mot, mot) for mot in _ALNUM.findall(sans_accents(text)))
+
+
+_SAINT = re.compile(r"\b(st|ste|sts|stes)\b\.?", re.IGNORECASE)
+
+
+def saints_developpes(text):
+    """« St Denis » → « saint Denis » (and Ste, Sts, Stes), the rest of ``text`` unchanged: for a
+    full-text query, whose other words keep their meaning (quotes, « - », OR)."""
+    return _SAINT.sub(lambda match: ABREVIATIONS[match.group(1).lower()], text)
+
+
 def words(text):
     """The words of ``text``, accents removed and lower-cased, in order."""
     return WORD.findall(sans_accents(text).replace("_", " "))

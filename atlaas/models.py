@@ -76,6 +76,9 @@ class Collectivite(models.Model):
     siren = models.CharField(_("SIREN"), max_length=9, blank=True, db_index=True)
     nom = models.CharField(_("nom"), max_length=150)
     slug = models.SlugField(_("slug"), max_length=160)
+    # ``francais.normaliser_nom(nom)``, what a search by name compares; written with ``nom``
+    # (import_territoires, the admin), never typed in.
+    nom_normalise = models.CharField(_("nom normalisé"), max_length=200, blank=True, editable=False)
     type_epci = models.CharField(_("type d'EPCI"), max_length=5, choices=TypeEPCI, blank=True)
     departement = models.ForeignKey(
         Departement,
@@ -123,7 +126,7 @@ class Collectivite(models.Model):
         verbose_name = _("collectivité")
         verbose_name_plural = _("collectivités")
         ordering = ["nom", "code"]
-        indexes = [models.Index(fields=["nature", "nom"])]
+        indexes = [models.Index(fields=["nature", "nom"]), models.Index(fields=["nom_normalise"])]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(nature="commune", type_epci="")

@@ -94,7 +94,8 @@ def parametres_collectivites():
     return [
         _parametre(
             "q",
-            "Nom (accents et tirets indifférents), code INSEE, SIREN ou code postal ; 2 caractères au moins.",
+            "Nom (accents, casse, tirets et apostrophes indifférents, « oe » pour « œ », « St » pour Saint), "
+            "code INSEE, SIREN ou code postal ; 2 caractères au moins.",
             {"type": "string", "minLength": 2},
         ),
         _parametre("type", description_type(), {"type": "string", "enum": list(catalogue.TYPES)}),

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from . import catalogue
+from .francais import normaliser_nom
 from .models import Collectivite, Departement, Region, Zone
 
 SHIPPED_FILE = Path(__file__).resolve().parent / "data" / "territoires.json.gz"
@@ -499,6 +500,7 @@ def import_compact(data, stdout=None):
                 "siren": siren,
                 "nom": nom,
                 "slug": slugify(nom),
+                "nom_normalise": normaliser_nom(nom),
                 "type_epci": type_epci,
                 "departement_id": departement_ids[departement],
                 "region_id": region_ids[departement_region[departement]],
@@ -519,6 +521,7 @@ def import_compact(data, stdout=None):
                 "siren": siren,
                 "nom": nom,
                 "slug": slugify(nom),
+                "nom_normalise": normaliser_nom(nom),
                 "type_epci": "",
                 "departement_id": departement_ids[departement],
                 "region_id": region_ids[region],

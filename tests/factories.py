@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from atlaas import catalogue
+from atlaas.francais import normaliser_nom
 from atlaas.models import (
     Categorie,
     Collectivite,
@@ -46,6 +47,7 @@ class CommuneFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"47{n + 100:03}")
     nom = factory.Sequence(lambda n: f"Commune {n}")
     slug = factory.LazyAttribute(lambda o: slugify(o.nom))
+    nom_normalise = factory.LazyAttribute(lambda o: normaliser_nom(o.nom))
     departement = factory.SubFactory(DepartementFactory)
     region = factory.SelfAttribute("departement.region")
     population = 1200

@@ -156,6 +156,16 @@ def test_search_finds_the_collectivite_by_name(client, atlaas):
     assert "Médiation numérique pour les seniors" in titres(client, q="saint jean de vedas")
 
 
+def test_search_finds_the_collectivite_typed_with_oe_without_accents_or_with_st(client, atlaas):
+    publiee("Portail citoyen", collectivite=CommuneFactory(nom="Vandœuvre-lès-Nancy", code="54547"))
+    publiee("Conseil de quartier en ligne", collectivite=CommuneFactory(nom="Marcq-en-Barœul", code="59378"))
+    for q in ["Vandœuvre-lès-Nancy", "vandoeuvre", "Vandoeuvre les Nancy", "VANDŒUVRE"]:
+        assert titres(client, q=q) == ["Portail citoyen"], q
+    for q in ["marcq en baroeul", "Marcq-en-Barœul", "baroeul"]:
+        assert titres(client, q=q) == ["Conseil de quartier en ligne"], q
+    assert "Médiation numérique pour les seniors" in titres(client, q="St Jean de Vedas")
+
+
 def test_facet_only_search(client, atlaas):
     assert set(titres(client, enjeu="mediation")) == {
         "Médiation numérique pour les seniors",

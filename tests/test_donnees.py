@@ -461,6 +461,14 @@ def codes(client, **params):
     return [c["code"] for c in data["resultats"]]
 
 
+def test_api_collectivites_finds_a_name_with_a_ligature_typed_with_oe(client):
+    CommuneFactory(nom="Vandœuvre-lès-Nancy", code="54547")
+    CommuneFactory(nom="Marcq-en-Barœul", code="59378")
+    for q in ["Vandoeuvre", "vandœuvre-lès-nancy", "VANDOEUVRE LES NANCY"]:
+        assert codes(client, q=q) == ["54547"], q
+    assert codes(client, q="marcq en baroeul") == ["59378"]
+
+
 def test_api_collectivites_filters_the_active_referential(client, territoire):
     assert codes(client) == ["47001", "200035459", "47031", "40250"]  # by name, actives only
     assert codes(client, q="agen") == ["47001", "200035459"]  # exact name first
@@ -468,6 +476,7 @@ def test_api_collectivites_filters_the_active_referential(client, territoire):
     assert codes(client, q="47550") == ["47031"]  # a postcode
     assert codes(client, q="214700015") == ["47001"]  # a commune's SIREN
     assert codes(client, q="saint agnet") == ["40250"]
+    assert codes(client, q="St-Agnet") == ["40250"]
     assert codes(client, type="territoire") == ["200035459"]
     assert codes(client, type="village") == ["40250"]
     assert codes(client, type="ville", departement="47") == ["47001", "47031"]

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atlaas.models import Invitation, Membership
-from atlaas.search import search_collectivites, slug_forms
+from atlaas.search import search_collectivites
 from tests.factories import CommuneFactory, DepartementFactory, EpciFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,23 @@ def test_search_ignores_accents_case_hyphens_and_apostrophes():
     assert search_collectivites("  Saint Étienne   du ROUVRAY ") == [sedr]
     for query in ["l'hay les roses", "L’Haÿ-les-Roses", "l hay les roses", "lhay", "haÿ les"]:
         assert search_collectivites(query) == [lhay], query
-    assert slug_forms("L'Haÿ-les-Roses") == ["l-hay-les-roses", "lhay-les-roses"]
+
+
+def test_search_finds_names_with_a_ligature_typed_with_oe_or_without_accents():
+    vandoeuvre = CommuneFactory(nom="Vandœuvre-lès-Nancy", code="54547", population=29_000)
+    marcq = CommuneFactory(nom="Marcq-en-Barœul", code="59378", population=39_000)
+    for query in ["Vandœuvre-lès-Nancy", "vandoeuvre", "Vandoeuvre les Nancy", "VANDŒUVRE", "vandœuvre-les"]:
+        assert search_collectivites(query) == [vandoeuvre], query
+    for query in ["Marcq-en-Barœul", "marcq en baroeul", "Marcq-en-Baroeul", "barœul"]:
+        assert search_collectivites(query) == [marcq], query
+
+
+def test_search_reads_st_and_ste_as_saint_and_sainte():
+    saint_denis = CommuneFactory(nom="Saint-Denis", code="93066", population=113_000)
+    sainte_marie = CommuneFactory(nom="Sainte-Marie", code="97418", population=34_000)
+    assert search_collectivites("St Denis") == [saint_denis]
+    assert search_collectivites("st-denis") == [saint_denis]
+    assert search_collectivites("Ste Marie") == [sainte_marie]
 
 
 def test_search_by_insee_code_postcode_and_siren():
@@ -124,6 +140,16 @@ def test_join_page_finds_the_collectivite_and_sends_a_pending_request(client):
     membership = Membership.objects.get(user=user, collectivite=sedr)
     assert (membership.state, membership.role, membership.fonction) == (PENDING, REFERENT, "DSI")
     assert "Votre demande pour Saint-Étienne-du-Rouvray (76) est envoyée." in page_of(response)
+
+
+def test_join_page_finds_a_name_with_a_ligature_typed_with_oe(client):
+    meurthe = DepartementFactory(code="54", nom="Meurthe-et-Moselle", region__code="44")
+    CommuneFactory(nom="Vandœuvre-lès-Nancy", code="54547", departement=meurthe)
+    client.force_login(UserFactory())
+    url = reverse("atlaas:rejoindre")
+    for query in ["Vandoeuvre", "vandoeuvre les nancy", "Vandœuvre-lès-Nancy"]:
+        results = page_of(client.get(url, {"q": query}))
+        assert "Vandœuvre-lès-Nancy (54)" in results and f"{url}?code=54547" in results, query
 
 
 def test_first_referent_request_tells_the_team(

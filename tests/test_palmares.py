@@ -279,6 +279,9 @@ def test_palmares_groups_by_region_on_demand(client, publiee):
         ({"q": "etienne"}, ["Saint-Étienne-de-Fougères"]),
         ({"q": "SAINT ÉTIENNE"}, ["Saint-Étienne-de-Fougères"]),
         ({"q": "nerac"}, ["Nérac"]),
+        ({"q": "St Etienne"}, ["Saint-Étienne-de-Fougères"]),
+        ({"q": "fougeres saint-etienne"}, ["Saint-Étienne-de-Fougères"]),
+        ({"q": "st-denis"}, ["Saint-Denis"]),
         ({"niveau": "5"}, ["Nérac", "Toulouse"]),
         ({"region": "76"}, ["Toulouse"]),
         ({"departement": "974"}, ["Saint-Denis"]),
@@ -301,6 +304,13 @@ def test_palmares_unknown_filter_value_is_ignored_and_shown(client, publiee):
     response = client.get(url(niveau="9"))
     assert response.status_code == 200
     assert response.context["form"].errors["niveau"]
+
+
+def test_palmares_finds_a_name_with_a_ligature_typed_with_oe(client, publiee):
+    vandoeuvre = CommuneFactory(nom="Vandœuvre-lès-Nancy", code="54547")
+    Labellisation.objects.create(collectivite=vandoeuvre, annee=2026, niveau=5)
+    for q in ["vandoeuvre", "Vandœuvre-lès-Nancy", "VANDOEUVRE LES NANCY", "nancy vandœuvre"]:
+        assert noms(client.get(url(2026, q=q))) == ["Vandœuvre-lès-Nancy"], q
 
 
 def test_palmares_of_imported_history_shows_fewer_columns(client, publiee):

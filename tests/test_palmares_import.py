@@ -137,7 +137,10 @@ def test_import_reports_several_problems_of_one_line_together(tmp_path, territoi
 
 def test_import_refuses_a_bad_header(tmp_path, territoires):
     message = refus(fichier(tmp_path, "year;insee;level\n2024;47001;3\n"))
-    assert "ligne 1 : en-tête" in message
+    assert (
+        "ligne 1 : en-tête « year;insee;level » invalide, attendu « annee;code;niveau;mentions;ten », "
+        "et si besoin « population;communes »." in message
+    )
     assert not Labellisation.objects.exists()
 
 
@@ -238,3 +241,26 @@ def test_import_complet_declares_each_year_of_the_file_complete(tmp_path, territ
     assert list(HistoriqueComplet.objects.values_list("annee", flat=True)) == [1999, 2024, 2025]
     call_command("import_palmares", fichier(tmp_path, BON), "--complet", verbosity=0)  # again: no change
     assert HistoriqueComplet.objects.count() == 3
+
+
+def test_import_names_the_line_where_an_unclosed_quote_opens(tmp_path, territoires):
+    texte = (
+        "annee;code;niveau;mentions;ten\n"
+        "2024;47001;3;;\n"
+        '2023;47001;4;"Arobase verte;\n'  # line 3: a quote opened, never closed
+        "2022;47001;2;;\n"
+        "2021;47001;1;;\n"
+    )
+    message = refus(fichier(tmp_path, texte))
+    assert (
+        "ligne 3 : un guillemet ouvert sur cette ligne n'est jamais refermé (la valeur s'étend jusqu'à la "
+        "ligne 5) : refermez-le ou retirez-le." in message
+    )
+    assert "ligne 4" not in message and "ligne 5 :" not in message
+    assert not Labellisation.objects.exists()
+
+
+def test_import_reads_a_header_with_accents_and_skips_comment_lines(tmp_path, territoires):
+    texte = "# Palmarès 2024, saisi à la main\nAnnée;Code;Niveau;Mentions;TEN\n# Agen\n2024;47001;4;;\n"
+    assert "1 labels ajoutés" in importer(fichier(tmp_path, texte))
+    assert historique() == [("Agen", 2024, 4, False, "")]

@@ -103,6 +103,9 @@ def test_import_shipped_file_creates_declared_counts_and_agen_in_its_agglomerati
     assert len(membres) == 44
     assert agen in membres
     assert sum(commune.population for commune in membres) == agglo.population == 102673
+    # Every row gets its searched name, « œ » spelt out.
+    assert not Collectivite.objects.filter(nom_normalise="").exists()
+    assert Collectivite.objects.get(code="54547").nom_normalise == "vandoeuvrelesnancy"
 
 
 @pytest.mark.django_db
@@ -144,6 +147,7 @@ def test_import_updates_only_changed_rows():
 
     agme = Collectivite.objects.get(code="47002")
     assert (agme.nom, agme.slug, agme.population) == ("Agmé-sur-Garonne", "agme-sur-garonne", 250)
+    assert agme.nom_normalise == "agmesurgaronne"  # a renamed commune is found by its new name
     assert Collectivite.objects.get(code="200000002").population == 1250
     assert (summary.communes.updated, summary.communes.unchanged, summary.communes.created) == (1, 4, 0)
     assert (summary.epci.updated, summary.epci.unchanged) == (1, 1)

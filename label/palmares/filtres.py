@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from atlaas import catalogue
-from atlaas.francais import sans_accents, words
+from atlaas.francais import normaliser_nom, sans_accents
 
 from ..models import TypeCandidature
 
@@ -49,8 +49,10 @@ def cle_filtres(query):
 
 
 def filtrer(laureats, filtres):
-    """The laureates matching the filters; ``q`` matches the name without accents or case."""
-    mots = words(filtres.get("q", ""))
+    """The laureates matching the filters; each word of ``q`` is looked for in the name as a search
+    by name does (``normaliser_nom``: accents, case, « œ », hyphens and apostrophes aside, « St »
+    for Saint)."""
+    mots = [cle for cle in map(normaliser_nom, filtres.get("q", "").split()) if cle]
     strate = filtres.get("strate")
     resultat = []
     for laureat in laureats:
@@ -64,7 +66,7 @@ def filtrer(laureats, filtres):
             continue
         if strate and laureat.strate != strate:
             continue
-        if mots and not all(mot in laureat.mots for mot in mots):
+        if mots and not all(mot in laureat.cle for mot in mots):
             continue
         resultat.append(laureat)
     return resultat

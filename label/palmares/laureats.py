@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from atlaas import catalogue
-from atlaas.francais import sans_accents, words
+from atlaas.francais import normaliser_nom, sans_accents
 
 from ..models import Candidature, Labellisation, TypeCandidature
 from ..publication import resultats
@@ -87,8 +87,8 @@ class Laureat:
         return ""
 
     @property
-    def mots(self):
-        return " ".join(words(self.nom))
+    def cle(self):
+        return normaliser_nom(self.nom)
 
 
 def _precedent(annee, vers):
