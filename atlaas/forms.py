@@ -9,7 +9,21 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Collectivite, ContactFiche, FicheAction, Invitation, Membership, Service
+from .catalogue.facettes import FACETTES, STRATES, TYPES
+from .catalogue.recherche import TRIS
+from .catalogue.requete import MAX_QUERY_LENGTH
+from .models import (
+    Categorie,
+    Collectivite,
+    ContactFiche,
+    Departement,
+    Enjeu,
+    FicheAction,
+    Invitation,
+    Membership,
+    Region,
+    Service,
+)
 from .uploads import check_upload
 
 # --- Membres ------------------------------------------------------------------------------------
@@ -341,3 +355,37 @@ class RenvoiForm(forms.Form):
         help_text=_("Ce qu'il faut corriger ; le message est envoyé par e-mail aux membres."),
         error_messages={"required": _("Écrivez ce qu'il faut corriger.")},
     )
+
+
+# --- Catalogue ------------------------------------------------------------------------------------
+
+
+class RechercheForm(forms.Form):
+    """The catalogue's query string. Invalid values are ignored by the page and refused by the API."""
+
+    q = forms.CharField(label=_("Rechercher"), required=False)
+    categorie = forms.ModelChoiceField(Categorie.objects.all(), to_field_name="slug", required=False)
+    enjeu = forms.ModelChoiceField(Enjeu.objects.all(), to_field_name="slug", required=False)
+    service = forms.ModelChoiceField(Service.objects.all(), to_field_name="slug", required=False)
+    type = forms.ChoiceField(choices=TYPES.items(), required=False)
+    region = forms.ModelChoiceField(Region.objects.all(), to_field_name="code", required=False)
+    departement = forms.ModelChoiceField(Departement.objects.all(), to_field_name="code", required=False)
+    strate = forms.ChoiceField(choices=[(k, v[0]) for k, v in STRATES.items()], required=False)
+    niveau = forms.TypedChoiceField(
+        choices=[(str(n), "@" * n) for n in range(1, 6)], coerce=int, required=False, empty_value=None
+    )
+    annee = forms.IntegerField(min_value=1990, max_value=2100, required=False)
+    collectivite = forms.ModelChoiceField(Collectivite.objects.all(), to_field_name="code", required=False)
+    tri = forms.ChoiceField(choices=TRIS.items(), required=False)
+    page = forms.IntegerField(min_value=1, required=False)
+
+    FACETTES = FACETTES  # the facets of the query string, from catalogue.facettes
+
+    def clean_q(self):
+        text = "".join(c if c.isprintable() else " " for c in self.cleaned_data["q"])
+        return " ".join(text.split())[:MAX_QUERY_LENGTH]
+
+    def filtres(self):
+        """The valid part of the query string (call after ``is_valid()``)."""
+        data = getattr(self, "cleaned_data", {})
+        return {name: value for name, value in data.items() if value not in (None, "")}

@@ -378,10 +378,10 @@ class FicheAction(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
-    # Weighted French words of the published text (PostgreSQL); see atlaas/catalogue.py.
+    # Weighted French words of the published text (PostgreSQL); see atlaas/catalogue/index.py.
     search_vector = SearchVectorField(null=True, editable=False)
     # PostgreSQL only, outside the model (migration 0004): taxonomie_ids, the codes of the
-    # fiche's services, enjeux and catégories for the catalogue's facets; see atlaas/catalogue.py.
+    # fiche's services, enjeux and catégories for the catalogue's facets; see atlaas/catalogue/facettes.py.
 
     objects = FicheActionQuerySet.as_manager()
 
@@ -443,7 +443,7 @@ class FicheRecherche(models.Model):
     published_at = models.DateTimeField(null=True)
     date_debut = models.DateField()
     search_vector = SearchVectorField(null=True)
-    # And taxonomie_ids, outside the model as on the fiche (see atlaas/catalogue.py).
+    # And taxonomie_ids, outside the model as on the fiche (see atlaas/catalogue/facettes.py).
 
     class Meta:
         default_permissions = ()

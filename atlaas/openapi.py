@@ -1,13 +1,14 @@
 """The OpenAPI 3.1 description of the Atlaas's read-only JSON API (atlaas/views/donnees.py).
 
-The fiches list's parameters are read from the catalogue's ``RechercheForm``, so a filter added
-to the catalogue is documented here without a second list to keep in step.
+The fiches list's parameters are read from the catalogue's ``RechercheForm`` (``atlaas.forms``), so
+a filter added to the catalogue is documented here without a second list to keep in step.
 """
 
 from django import forms
 from django.conf import settings
 
 from . import catalogue
+from .forms import RechercheForm
 
 PAR_PAGE = {
     "name": "par_page",
@@ -81,7 +82,7 @@ def parametres_fiches():
             else DESCRIPTIONS.get(nom, str(champ.label or nom)),
             "schema": _schema_du_champ(champ),
         }
-        for nom, champ in catalogue.RechercheForm.base_fields.items()
+        for nom, champ in RechercheForm.base_fields.items()
     ]
     return [*parametres, PAR_PAGE]
 

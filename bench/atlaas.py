@@ -109,6 +109,7 @@ def mesurer(runs, fichier):
     from django.urls import reverse
 
     from atlaas import catalogue
+    from atlaas.forms import RechercheForm
     from atlaas.models import FicheAction
 
     if connection.vendor != "postgresql":
@@ -121,7 +122,7 @@ def mesurer(runs, fichier):
     if not nombre:
         sys.exit("Aucune fiche publiée : lancez d'abord `manage.py demo --fiches N` sur cette base.")
     for params in RECHERCHES:
-        form = catalogue.RechercheForm(params)
+        form = RechercheForm(params)
         if not form.is_valid():
             sys.exit(f"{libelle(params)} : paramètres inconnus de cette base {form.errors.as_json()}")
 
@@ -190,7 +191,7 @@ def mesurer(runs, fichier):
     )
     print(f"\n{'recherche':<58} {'résultats':>9} {'froid p50':>10} {'chaud p50':>10} {'naïf p50':>9}")
     for i, params in enumerate(RECHERCHES):
-        form = catalogue.RechercheForm(params)
+        form = RechercheForm(params)
         form.is_valid()
         filtres = form.filtres()
         total = catalogue.rechercher(filtres, filtres.get("page", 1)).total

@@ -301,15 +301,15 @@ def test_pages_hold_twenty_results_and_a_page_too_far_shows_the_last(client):
 
 
 def test_pages_beyond_the_cached_ids_are_read_from_the_database(client, settings, monkeypatch):
-    monkeypatch.setattr(catalogue, "EN_CACHE", 20)
+    monkeypatch.setattr(catalogue.recherche, "EN_CACHE", 20)
     for n in range(45):
         publiee(f"Action {n:02}", published_at=timezone.now() - datetime.timedelta(hours=n))
     assert titres(client, page="3") == [f"Action {n}" for n in range(40, 45)]
 
 
 def test_a_search_weighs_its_plafond_most_recent_fiches_and_says_so(client, atlaas, monkeypatch):
-    monkeypatch.setattr(catalogue, "PLAFOND", 3)
-    monkeypatch.setattr(catalogue, "EN_CACHE", 1)  # the second page is read past the cached ids
+    monkeypatch.setattr(catalogue.facettes, "PLAFOND", 3)
+    monkeypatch.setattr(catalogue.recherche, "EN_CACHE", 1)  # the second page is read past the cached ids
     recentes = ["Wifi public sur la place du marché", "Fibre optique dans les hameaux"]
     recentes.append("Écoles numériques : des tablettes pour les élèves")
 
@@ -333,8 +333,8 @@ def test_a_search_weighs_its_plafond_most_recent_fiches_and_says_so(client, atla
 
 
 def test_pages_past_the_cached_ids_of_a_capped_search_keep_its_filters(client, atlaas, monkeypatch):
-    monkeypatch.setattr(catalogue, "PLAFOND", 2)
-    monkeypatch.setattr(catalogue, "EN_CACHE", 1)
+    monkeypatch.setattr(catalogue.facettes, "PLAFOND", 2)
+    monkeypatch.setattr(catalogue.recherche, "EN_CACHE", 1)
     params = {"enjeu": "mediation", "par_page": 1}
     api = client.get(reverse("atlaas:api_fiches"), {**params, "page": 2}).json()
     assert (api["total"], api["total_exact"]) == (2, False)
@@ -352,7 +352,7 @@ def test_a_facet_no_collectivite_meets_finds_nothing(client, atlaas):
 
 
 def test_a_search_under_its_plafond_is_exact(client, atlaas, monkeypatch):
-    monkeypatch.setattr(catalogue, "PLAFOND", 3)
+    monkeypatch.setattr(catalogue.facettes, "PLAFOND", 3)
     response = client.get(URL, {"q": "médiathèque"})
     assert not response.context["resultats"].plafonne
     assert "2 actions trouvées" in response.content.decode()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from atlaas import catalogue
 from atlaas import urls as atlaas_urls
+from atlaas.forms import RechercheForm
 from atlaas.models import Collectivite, FicheAction
 from atlaas.openapi import document
 from atlaas.views import donnees
@@ -623,7 +624,7 @@ def _parametres(doc, path):
 def test_openapi_parameters_are_the_forms_fields():
     doc = document(SITE)
     fiches = _parametres(doc, "/api/fiches/")
-    assert list(fiches) == [*catalogue.RechercheForm.base_fields, "par_page"]
+    assert list(fiches) == [*RechercheForm.base_fields, "par_page"]
     assert list(fiches) == list(donnees.FichesForm.base_fields)
     assert fiches["type"]["enum"] == ["village", "ville", "territoire"]
     assert fiches["strate"]["enum"] == list(catalogue.STRATES)

@@ -138,14 +138,16 @@ def test_a_failing_row_is_retried_with_backoff_then_left_failed(
 
 
 def test_tache_runs_the_named_task(django_capture_on_commit_callbacks, settings):
+    from django.core.cache import cache
+
     from atlaas import catalogue
 
-    avant = catalogue.cache.get(catalogue.VERSION)
+    avant = cache.get(catalogue.VERSION)
     with django_capture_on_commit_callbacks(execute=True):
         envoi = envois.tache("atlaas.tasks.invalider_catalogue", key="essai:catalogue")
     envoi.refresh_from_db()
     assert envoi.state == State.FAIT
-    assert catalogue.cache.get(catalogue.VERSION) != avant
+    assert cache.get(catalogue.VERSION) != avant
 
 
 def test_done_rows_are_deleted_after_the_retention_period(django_capture_on_commit_callbacks):

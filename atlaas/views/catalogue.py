@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
 from atlaas import catalogue
+from atlaas.forms import RechercheForm
 
 TITRES = {
     "categorie": gettext_lazy("Catégorie"),
@@ -32,12 +33,12 @@ TITRES = {
 }
 # Long facets show their most frequent values first; « voir=<facet> » shows them all.
 PREMIERES = 8
-PARAMETRES = ("q", *catalogue.RechercheForm.FACETTES, "collectivite", "tri")
+PARAMETRES = ("q", *RechercheForm.FACETTES, "collectivite", "tri")
 
 
 @require_safe
 def index(request):
-    form = catalogue.RechercheForm(request.GET)
+    form = RechercheForm(request.GET)
     form.is_valid()
     filtres = form.filtres()
     q = filtres.get("q", "")
@@ -49,7 +50,7 @@ def index(request):
     base = {
         name: filtres[name] if name == "q" else request.GET[name] for name in PARAMETRES if name in filtres
     }
-    voir = request.GET.get("voir") if request.GET.get("voir") in catalogue.RechercheForm.FACETTES else ""
+    voir = request.GET.get("voir") if request.GET.get("voir") in RechercheForm.FACETTES else ""
     suggestion = None
     if q and not resultats.total:
         suggestion = catalogue.suggestion(q)
@@ -132,7 +133,7 @@ def _facettes(base, filtres, facettes, voir):
 def _actifs(base, filtres):
     """The filters in use, each with the link that removes it."""
     actifs = []
-    for name in (*catalogue.RechercheForm.FACETTES, "collectivite"):
+    for name in (*RechercheForm.FACETTES, "collectivite"):
         if name not in filtres:
             continue
         value = filtres[name]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 
 from atlaas import catalogue, search, selectors
 from atlaas import openapi as specification
+from atlaas.forms import RechercheForm
 from atlaas.models import Collectivite, Departement, FicheAction, Region, Service
 from villes_internet.tableur import cellule
 
@@ -108,7 +109,7 @@ class _Echo:
 def export_csv(request):
     """Every result of a catalogue search, in its order. Invalid filters are ignored, as on the
     catalogue's page. The fiches are read by chunks: two queries per chunk, whatever its rows."""
-    form = catalogue.RechercheForm(request.GET)
+    form = RechercheForm(request.GET)
     form.is_valid()
     filtres = form.filtres()
     ids = catalogue.ids_ordonnes(catalogue.filtrer(filtres), filtres)
@@ -166,7 +167,7 @@ def _champ_par_page():
     return forms.IntegerField(min_value=1, max_value=PAR_PAGE_MAX, required=False)
 
 
-class FichesForm(catalogue.RechercheForm):
+class FichesForm(RechercheForm):
     """The catalogue's query string, plus the size of a page."""
 
     par_page = _champ_par_page()

@@ -1,0 +1,222 @@
+"""Searching the catalogue: the fiches matching a query string, in order, a page at a time.
+
+``filtrer`` turns the valid filters of ``RechercheForm`` into a query of the matching published
+fiches' ids (``FicheRecherche`` on PostgreSQL); ``ids_ordonnes`` orders them, ``fiches`` reads
+them. ``rechercher`` returns one page of ``Resultats`` with the facets' counts; a search's counts
+and first ids stay in the cache until the index's version (``VERSION``) changes.
+"""
+
+import dataclasses
+import functools
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+
+from atlaas.models import Collectivite, FicheAction, FicheRecherche, Service
+
+# The facets' module, not its names: ``facettes.PLAFOND`` is read when a search runs, one value
+# for the counts and the pages (a test may lower it).
+from . import facettes
+from .requete import _ids_par_pertinence, _pertinence, _texte, a_du_sens, par_pertinence
+
+PAR_PAGE = 20
+TRIS = {"pertinence": _("Pertinence"), "date": _("Les plus récentes")}
+
+
+def _avec_service(condition):
+    liens = FicheAction.services.through.objects.filter(ficheaction_id=OuterRef("pk"), **condition)
+    return Exists(liens)
+
+
+# Each taxonomy facet: its lookup through the services (SQLite), its rank in the codes (PostgreSQL).
+_TAXONOMIE_FILTRES = {
+    "categorie": ("service__enjeu__categorie", 3),
+    "enjeu": ("service__enjeu", 2),
+    "service": ("service", 1),
+}
+
+
+def _taxonomie(qs, facette, valeur):
+    """``qs`` restricted to the fiches of a catégorie, enjeu or service. PostgreSQL reads it in
+    the fiche's codes (``TAXONOMIE``), which the index of the catalogue holds: no join."""
+    lookup, rang = _TAXONOMIE_FILTRES[facette]
+    if connection.vendor != "postgresql":
+        return qs.filter(_avec_service({lookup: valeur}))
+    # The column is not qualified by its table: in a subquery Django names the table U0, and the
+    # column must be that row's (no other table of these queries has one of that name).
+    code = RawSQL(
+        f'"{facettes.TAXONOMIE}" @> ARRAY[%s]::bigint[]', (4 * valeur.pk + rang,), output_field=BooleanField()
+    )
+    return qs.filter(code)
+
+
+def _collectivites(**conditions):
+    """The ids of the collectivités that meet ``conditions`` and have a published fiche. Given to
+    the fiches' query as a list, they let the database count each one's fiches from its
+    statistics, instead of guessing through a join (a département's few collectivités with
+    many fiches read through the index, not the whole table). For a région, a département or a
+    level: few collectivités, found at once; a type or a population stratum takes most of them,
+    where the join is right and finding the list would cost a pass over the référentiel."""
+    publiees = _publiees().filter(collectivite=OuterRef("pk"))
+    collectivites = Collectivite.objects.filter(Exists(publiees), **conditions).order_by("pk")
+    return list(collectivites.values_list("pk", flat=True))
+
+
+def _publiees():
+    """What a search reads: on PostgreSQL the narrow copy of the published fiches (its pk is the
+    fiche's), on SQLite the fiches themselves. Both have the columns the filters name."""
+    if connection.vendor == "postgresql":
+        return FicheRecherche.objects.all()
+    return FicheAction.objects.published()
+
+
+def filtrer(filtres):
+    """The published fiches matching ``filtres`` (``RechercheForm.filtres()``), in no order: a
+    query of their ids (``pk``), not of the fiches (``fiches()`` reads them)."""
+    qs = _publiees()
+    for facette in _TAXONOMIE_FILTRES:
+        if facette in filtres:
+            qs = _taxonomie(qs, facette, filtres[facette])
+    if "type" in filtres:
+        qs = qs.filter(**condition_type(filtres["type"], vers="collectivite__"))
+    if "strate" in filtres:
+        _label, bas, haut = facettes.STRATES[filtres["strate"]]
+        qs = qs.filter(collectivite__population__gte=bas)
+        if haut is not None:
+            qs = qs.filter(collectivite__population__lt=haut)
+    conditions = {nom: filtres[nom] for nom in ("region", "departement", "niveau") if nom in filtres}
+    if conditions:
+        qs = qs.filter(collectivite__in=_collectivites(**conditions))
+    if "annee" in filtres:
+        qs = qs.filter(date_debut__year=filtres["annee"])
+    if "collectivite" in filtres:
+        qs = qs.filter(collectivite=filtres["collectivite"])
+    if a_du_sens(filtres.get("q", "")):
+        qs = _texte(qs, filtres["q"])
+    return qs
+
+
+def type_de(collectivite):
+    """village, ville or territoire, as the ``type`` facet counts it."""
+    if collectivite.nature == Collectivite.Nature.EPCI:
+        return "territoire"
+    return "village" if collectivite.population < settings.SEUIL_VILLAGE else "ville"
+
+
+def condition_type(value, vers=""):
+    """The filter of collectivités of a ``type`` (village, ville, territoire), for a query on
+    them, or with ``vers="collectivite__"`` on their fiches."""
+    if value == "territoire":
+        condition = {"nature": Collectivite.Nature.EPCI}
+    elif value == "village":
+        condition = {"nature": Collectivite.Nature.COMMUNE, "population__lt": settings.SEUIL_VILLAGE}
+    else:
+        condition = {"nature": Collectivite.Nature.COMMUNE, "population__gte": settings.SEUIL_VILLAGE}
+    return {vers + cle: valeur for cle, valeur in condition.items()}
+
+
+def ids_ordonnes(qs, filtres, limite=None):
+    """The ids of ``qs`` in the order of the results (the first ``limite`` of them)."""
+    if not par_pertinence(filtres):
+        ids = qs.order_by("-published_at", "-pk").values_list("pk", flat=True)
+    elif connection.vendor == "postgresql":
+        ids = (
+            _pertinence(qs, filtres["q"])
+            .order_by("-rank", "-published_at", "-pk")
+            .values_list("pk", flat=True)
+        )
+    else:
+        ids = _ids_par_pertinence(qs, filtres["q"])
+    return list(ids[:limite] if limite else ids)
+
+
+LONGS_TEXTES = ("description", "synthese", "resultats", "recommandations", "outils", "partenaires")
+
+
+def fiches(ids, textes=True):
+    """The fiches ``ids`` in that order, with their collectivité and services (two queries);
+    without their long texts when ``textes`` is False (lists that show none of them)."""
+    par_pk = (
+        FicheAction.objects.published()
+        .select_related("collectivite__departement", "collectivite__region")
+        .prefetch_related(Prefetch("services", Service.objects.select_related("enjeu__categorie")))
+        .defer("search_vector", *([] if textes else LONGS_TEXTES))
+        .in_bulk(ids)
+    )
+    return [par_pk[pk] for pk in ids if pk in par_pk]
+
+
+@dataclasses.dataclass
+class Resultats:
+    total: int  # at most PLAFOND
+    comptes: dict
+    fiches: list
+    page: int
+    pages: int
+    cle: str  # the search's cache key: changes with its filters and at each publication
+
+    @property
+    def plafonne(self):
+        """More fiches may match: the total and counts are those of the PLAFOND most recent."""
+        return self.total >= facettes.PLAFOND
+
+    @functools.cached_property
+    def facettes(self):
+        return facettes.facettes(self.comptes)
+
+
+VERSION = "atlaas:version"
+EN_CACHE = 1000  # ids kept in the cache per search: the first fifty pages
+
+
+def rechercher(filtres, page=1, par_page=PAR_PAGE):
+    """One page of results with the facets. A search's counts and first ids stay in the cache
+    until the next publication (``indexer`` changes the version), so browsing its pages, or
+    coming back to it, costs two small queries."""
+    cle = _cle(filtres)
+    trouve = cache.get(cle)
+    if trouve is None:
+        qs = filtrer(filtres)
+        comptes = facettes._comptes(qs, filtres, limite=EN_CACHE)
+        ids = comptes.pop("ids", None)  # PostgreSQL's, read with the counts
+        if ids is None:
+            ids = ids_ordonnes(_plafonner(qs, _total(comptes)), filtres, limite=EN_CACHE)
+        trouve = (comptes, ids)
+        cache.set(cle, trouve, 3600)
+    comptes, ids = trouve
+    total = _total(comptes)
+    pages = max(1, -(-total // par_page))
+    page = min(max(1, page or 1), pages)
+    debut = (page - 1) * par_page
+    if debut + par_page > len(ids) and total > len(ids):
+        ids = ids_ordonnes(_plafonner(filtrer(filtres), total), filtres, limite=debut + par_page)
+    return Resultats(total, comptes, fiches(ids[debut : debut + par_page]), page, pages, cle)
+
+
+def _total(comptes):
+    """The number of fiches a search weighs (every fiche has a year)."""
+    return sum(comptes["annee"].values())
+
+
+def _plafonner(qs, total):
+    """``qs`` kept to the fiches its counts are about: the PLAFOND most recent, when it reached it."""
+    if total < facettes.PLAFOND:
+        return qs
+    return qs.filter(pk__in=qs.order_by("-published_at", "-pk").values("pk")[: facettes.PLAFOND])
+
+
+def _cle(filtres):
+    """The cache key of a search: the index version, the village threshold (the ``type``
+    facet's) and the filters, page apart."""
+    version = cache.get_or_set(VERSION, time.time_ns, None)
+    valeurs = sorted(
+        (name, str(getattr(value, "pk", value))) for name, value in filtres.items() if name != "page"
+    )
+    empreinte = hashlib.sha256(repr(valeurs).encode()).hexdigest()[:32]
+    return f"atlaas:recherche:{version}:{settings.SEUIL_VILLAGE}:{empreinte}"
