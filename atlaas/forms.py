@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Collectivite, ContactFiche, FicheAction, Invitation, Membership, Service
+from .typographie import de_personne
 from .uploads import check_upload
 
 # --- Membres ------------------------------------------------------------------------------------
@@ -107,7 +108,7 @@ class RoleForm(forms.Form):
             kwargs.setdefault("auto_id", f"id_role_{membership.pk}_%s")
         super().__init__(*args, **kwargs)
         if membership is not None:
-            self.fields["role"].label = _("Rôle de %(nom)s") % {"nom": membership.user}
+            self.fields["role"].label = _("Rôle %(de_nom)s") % {"de_nom": de_personne(membership.user)}
 
 
 # --- Fiches ---------------------------------------------------------------------------------------

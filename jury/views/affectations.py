@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from atlaas.typographie import de_personne
+
 from .. import conflits, rules
 from ..affectation import MOTIF_MAX, AffectationRefusee, affecter, ajouter, retirer
 from ..models import AffectationJournal, Evaluation, Jure
@@ -74,7 +76,9 @@ class RetraitForm(forms.Form):
 
 def _retrait_form(evaluation, data=None):
     form = RetraitForm(data, initial={"evaluation": evaluation.pk}, auto_id=f"id_retrait_{evaluation.pk}_%s")
-    form.fields["motif"].label = _("Motif du retrait de %(nom)s") % {"nom": evaluation.jure.nom}
+    form.fields["motif"].label = _("Motif du retrait %(de_nom)s") % {
+        "de_nom": de_personne(evaluation.jure.nom)
+    }
     return form
 
 
