@@ -93,6 +93,12 @@ def de_personne(nom):
     return f"d'{nom}" if commence_par_voyelle(nom) else f"de {nom}"
 
 
+def une_ligne(texte):
+    """``texte`` on one line, for an e-mail's subject: line breaks and runs of spaces become one
+    space. No-break spaces stay (``str.split()`` would break them)."""
+    return re.sub(r"[ \t\r\n]+", " ", texte).strip()
+
+
 def grand_nombre(n):
     """« 1 040 000 » → « 1,0 million », « 12 345 678 » → « 12,3 millions », « 1,5 milliard »;
     below a million, the number with its thousands separated (« 845 210 »). humanize's

@@ -91,7 +91,7 @@ def owe_receipts(candidature):
     )
     with translation.override(settings.LANGUAGE_CODE):
         subject = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "") + _(
-            "Accusé de réception : candidature %(de_collectivite)s au %(edition)s"
+            "Accusé de réception : candidature %(de_collectivite)s au %(edition)s"
         ) % {"de_collectivite": de(candidature.collectivite.nom), "edition": candidature.edition}
         body = render_to_string(
             "label/emails/accuse_reception.txt",

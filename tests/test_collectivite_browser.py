@@ -41,7 +41,7 @@ def test_visitor_reads_a_label_history_and_goes_to_the_intercommunalite(page, li
     expect(chart.locator("rect.historique__absence")).to_have_count(13)
     expect(page.locator("figcaption")).to_have_text("Label obtenu 5 fois depuis 2009, 5@ en 2026.")
     expect(page.get_by_text("Territoire d'excellence numérique 2026, valable jusqu'en 2028")).to_be_visible()
-    expect(page.get_by_text("Mentions 2022 : Arobase verte, Démocratie locale")).to_be_visible()
+    expect(page.get_by_text("Mentions 2022\u00a0: Arobase verte, Démocratie locale")).to_be_visible()
     expect(page.get_by_role("link", name="Son action numérique publiée dans l'Atlaas")).to_be_visible()
     assert_accessible(page)
 

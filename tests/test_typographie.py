@@ -1,16 +1,20 @@
 """French typography of generated text (atlaas/typographie.py and its template filters)."""
 
+import ast
 import gzip
+import io
 import json
 import re
+import tokenize
 from functools import cache
+from pathlib import Path
 
 import pytest
 from django.template import Context, Template
 from django.utils import translation
 
 from atlaas.territoires import SHIPPED_FILE
-from atlaas.typographie import a, commence_par_voyelle, de, de_personne, grand_nombre
+from atlaas.typographie import a, commence_par_voyelle, de, de_personne, grand_nombre, une_ligne
 
 
 @cache
@@ -170,3 +174,93 @@ def test_pages_of_a_member_name_the_collectivite_with_its_article(client):
     assert "Fiches actions du Havre" in fiches and "de Le Havre" not in fiches
     assert "Nouvelle fiche action du Havre" in nouvelle
     assert "Membres de la Métropole de Lyon" in membres
+
+
+# --- No-break spaces in French text ------------------------------------------------------------------
+# French puts a no-break space (U+00A0) before « : » and inside « », a narrow one (U+202F) before
+# « ; ! ? ». The French text is the source: the templates and the gettext strings of the code (the
+# msgids). Punctuation followed by something else than a space or the end is not prose (10:30,
+# https://, ?page=2, annee;code) and is left alone.
+
+ESPACES = "\u00a0\u202f"
+FAUTES = re.compile(
+    rf"[^{ESPACES}][:;!?](?=[\s\"'»)<]|$)"  # no (or a breaking) space before : ; ! ?
+    rf"|«(?![{ESPACES}])|(?<![{ESPACES}])»"  # « » without their no-break spaces
+)
+RACINE = Path(__file__).resolve().parent.parent
+TRADUCTIONS = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext_lazy", "gettext_noop"}
+TRANS = re.compile(r"""\{%\s*trans(?:late)?\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')[^%]*%\}""")
+ATTRIBUTS_LUS = re.compile(r"""\b(?:title|aria-label|alt|placeholder|content)="([^"]*)\"""")
+
+
+def texte_des_gabarits(source):
+    """A template's French text: its trans strings and text, variables as « X », tags, comments and
+    styles dropped, except the attributes read to people (title, aria-label, alt, placeholder…)."""
+    source = re.sub(
+        r"\{#.*?#\}|\{% comment %\}.*?\{% endcomment %\}|<style.*?</style>", "", source, flags=re.S
+    )
+    source = TRANS.sub(lambda m: m.group(1) or m.group(2) or "", source)
+    source = re.sub(r"\{\{.*?\}\}", "X", source, flags=re.S)
+    source = re.sub(r"\{%.*?%\}", "", source, flags=re.S)
+    return re.sub(r"<[^>]*>", lambda m: " ".join(ATTRIBUTS_LUS.findall(m.group(0))), source)
+
+
+def chaines_traduites(source):
+    """The string literals passed to gettext functions in Python ``source``, with their line."""
+    jetons = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    ouvertes, profondeur, chaines = [], 0, []
+    for precedent, jeton in zip([None, *jetons], jetons, strict=False):
+        if jeton.type == tokenize.OP and jeton.string in "([{":
+            profondeur += 1
+            if jeton.string == "(" and precedent and precedent.string in TRADUCTIONS:
+                ouvertes.append(profondeur)
+        elif jeton.type == tokenize.OP and jeton.string in ")]}":
+            if ouvertes and ouvertes[-1] == profondeur:
+                ouvertes.pop()
+            profondeur -= 1
+        elif jeton.type == tokenize.STRING and ouvertes and ouvertes[-1] == profondeur:
+            chaines.append((jeton.start[0], ast.literal_eval(jeton.string)))
+    return chaines
+
+
+def test_french_templates_put_no_break_spaces_before_double_punctuation_and_inside_guillemets():
+    fautes = []
+    for chemin in sorted((RACINE / "templates").rglob("*")):
+        if chemin.suffix in (".html", ".txt"):
+            for ligne in texte_des_gabarits(chemin.read_text()).splitlines():
+                if FAUTES.search(ligne):
+                    fautes.append(f"{chemin.relative_to(RACINE)}: {ligne.strip()}")
+    assert not fautes, "\n".join(fautes)
+
+
+def test_french_strings_of_the_code_put_no_break_spaces_before_double_punctuation():
+    fautes = []
+    for app in ("accounts", "atlaas", "label", "jury", "outbox", "villes_internet"):
+        for chemin in sorted((RACINE / app).rglob("*.py")):
+            if "migrations" not in chemin.parts:
+                for ligne, chaine in chaines_traduites(chemin.read_text()):
+                    if FAUTES.search(chaine):
+                        fautes.append(f"{chemin.relative_to(RACINE)}:{ligne}: {chaine}")
+    assert not fautes, "\n".join(fautes)
+
+
+def test_typography_check_finds_the_usual_mistakes():
+    assert FAUTES.search("Phase : jury")
+    assert FAUTES.search("Phase: jury")
+    assert FAUTES.search("Vraiment ?")
+    assert FAUTES.search("le filtre « Village »")
+    for correct in [
+        "Phase\u00a0: jury",
+        "Vraiment\u202f?",
+        "«\u00a0Village\u00a0»",
+        "à 10:30",
+        "https://x.fr/?a=1",
+    ]:
+        assert not FAUTES.search(correct), correct
+    assert texte_des_gabarits('<a title="{% trans \'Flux : fiches\' %}" href="?p=2">{{ n }} :</a>') == (
+        "Flux : fichesX :"
+    )
+
+
+def test_une_ligne_joins_lines_and_keeps_no_break_spaces():
+    assert une_ligne("  Fiche publiée\u00a0:\n  Wifi   public\n") == "Fiche publiée\u00a0: Wifi public"

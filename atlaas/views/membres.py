@@ -68,7 +68,7 @@ def rejoindre(request):
             else:
                 messages.info(
                     request,
-                    _("Vous avez déjà demandé à rejoindre %(collectivite)s : votre demande est en attente.")
+                    _("Vous avez déjà demandé à rejoindre %(collectivite)s : votre demande est en attente.")
                     % {"collectivite": collectivite},
                 )
             return redirect("atlaas:rejoindre")
@@ -130,7 +130,7 @@ def membres(request, code):
             )
             messages.success(
                 request,
-                _("Invitation envoyée à %(email)s ; le lien est valable %(days)s jours.")
+                _("Invitation envoyée à %(email)s ; le lien est valable %(days)s jours.")
                 % {"email": invitation.email, "days": INVITATION_DAYS},
             )
             return redirect("atlaas:membres", code)
@@ -281,7 +281,7 @@ def invitation(request, token):
             else:
                 messages.success(
                     request,
-                    _("Bienvenue : vous êtes %(role)s %(de_collectivite)s.")
+                    _("Bienvenue : vous êtes %(role)s %(de_collectivite)s.")
                     % {
                         "role": membership.get_role_display().lower(),
                         "de_collectivite": de(invitation.collectivite),

@@ -66,7 +66,7 @@ def lire(texte):
     CSV text; the rows only count when there is no error."""
     premiere = texte.split("\n", 1)[0]
     if not premiere.strip():
-        return [], [_("ligne 1 : fichier vide, l'en-tête annee;code;niveau;mentions;ten est attendu.")]
+        return [], [_("ligne 1 : fichier vide, l'en-tête annee;code;niveau;mentions;ten est attendu.")]
     separateur = ";" if premiere.count(";") >= premiere.count(",") else ","
     reader = csv.reader(io.StringIO(texte, newline=""), delimiter=separateur)
     entete = [colonne.strip().lower() for colonne in next(reader)]
@@ -74,7 +74,7 @@ def lire(texte):
     inconnues = [colonne for colonne in entete if colonne not in COLONNES]
     if manquantes or inconnues:
         return [], [
-            _("ligne 1 : en-tête « %(entete)s » invalide, attendu « annee;code;niveau;mentions;ten ».")
+            _("ligne 1 : en-tête « %(entete)s » invalide, attendu « annee;code;niveau;mentions;ten ».")
             % {"entete": separateur.join(entete)}
         ]
     brutes = []
@@ -91,7 +91,7 @@ def lire(texte):
     for numero, cellules in brutes:
         if len(cellules) != len(entete):
             erreurs.append(
-                _("ligne %(n)d : %(trouvees)d colonnes au lieu de %(attendues)d.")
+                _("ligne %(n)d : %(trouvees)d colonnes au lieu de %(attendues)d.")
                 % {"n": numero, "trouvees": len(cellules), "attendues": len(entete)}
             )
             continue
@@ -103,24 +103,24 @@ def lire(texte):
         probleme = []
         if annee is None or not PREMIERE_ANNEE <= annee <= derniere:
             probleme.append(
-                _("millésime « %(valeur)s » invalide (de %(premiere)d à %(derniere)d)")
+                _("millésime « %(valeur)s » invalide (de %(premiere)d à %(derniere)d)")
                 % {"valeur": annee_texte, "premiere": PREMIERE_ANNEE, "derniere": derniere}
             )
         elif annee in editions:
             probleme.append(
-                _("le label %(annee)d est une édition du portail : ses résultats viennent de sa délibération")
+                _("le label %(annee)d est une édition du portail : ses résultats viennent de sa délibération")
                 % {"annee": annee}
             )
         if code not in codes:
-            probleme.append(_("code « %(code)s » inconnu (ni code INSEE ni SIREN connu)") % {"code": code})
+            probleme.append(_("code « %(code)s » inconnu (ni code INSEE ni SIREN connu)") % {"code": code})
         if niveau is None:
             probleme.append(
-                _("niveau « %(valeur)s » invalide (de 1 à 5, ou de @ à @@@@@)")
+                _("niveau « %(valeur)s » invalide (de 1 à 5, ou de @ à @@@@@)")
                 % {"valeur": valeurs["niveau"].strip()}
             )
         if ten_texte not in OUI | NON:
             probleme.append(
-                _("TEN « %(valeur)s » invalide (oui, non, 1, 0 ou vide)") % {"valeur": valeurs["ten"].strip()}
+                _("TEN « %(valeur)s » invalide (oui, non, 1, 0 ou vide)") % {"valeur": valeurs["ten"].strip()}
             )
         cle = (codes.get(code, code), annee)
         if annee is not None and cle in vues:
@@ -131,7 +131,7 @@ def lire(texte):
         vues.setdefault(cle, numero)
         if probleme:
             erreurs.append(
-                _("ligne %(n)d : %(problemes)s.") % {"n": numero, "problemes": " ; ".join(probleme)}
+                _("ligne %(n)d : %(problemes)s.") % {"n": numero, "problemes": "\u202f; ".join(probleme)}
             )
             continue
         mentions = [m.strip() for m in valeurs.get("mentions", "").split("|") if m.strip()]
@@ -196,22 +196,22 @@ class Command(BaseCommand):
             texte = Path(fichier).read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise CommandError(
-                _("Impossible de lire %(fichier)s : %(erreur)s")
+                _("Impossible de lire %(fichier)s : %(erreur)s")
                 % {"fichier": fichier, "erreur": exc.strerror}
             ) from None
         except UnicodeDecodeError:
             raise CommandError(
-                _("%(fichier)s n'est pas encodé en UTF-8 : rien n'a été importé.") % {"fichier": fichier}
+                _("%(fichier)s n'est pas encodé en UTF-8 : rien n'a été importé.") % {"fichier": fichier}
             ) from None
         rows, erreurs = lire(texte)
         if erreurs:
-            raise CommandError("\n".join([_("Rien n'a été importé :"), *erreurs]))
+            raise CommandError("\n".join([_("Rien n'a été importé :"), *erreurs]))
         crees, modifiees, inchangees = importer(rows)
         if options["verbosity"]:
             self.stdout.write(
                 self.style.SUCCESS(
                     _(
-                        "Palmarès : %(crees)d labels ajoutés, %(modifiees)d modifiés, "
+                        "Palmarès : %(crees)d labels ajoutés, %(modifiees)d modifiés, "
                         "%(inchangees)d inchangés."
                     )
                     % {"crees": crees, "modifiees": modifiees, "inchangees": inchangees}
