@@ -2,6 +2,7 @@
 
 import ast
 import gzip
+import importlib.util
 import io
 import json
 import re
@@ -264,3 +265,23 @@ def test_typography_check_finds_the_usual_mistakes():
 
 def test_une_ligne_joins_lines_and_keeps_no_break_spaces():
     assert une_ligne("  Fiche publiée\u00a0:\n  Wifi   public\n") == "Fiche publiée\u00a0: Wifi public"
+
+
+def test_reprendre_traductions_unfuzzies_only_entries_changed_by_their_spaces():
+    spec = importlib.util.spec_from_file_location("reprendre", RACINE / "scripts/reprendre_traductions.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    po = (
+        'msgid ""\nmsgstr ""\n\n'
+        '#: a.py:1\n#, fuzzy, python-format\n#| msgid "Phase : %(p)s"\n'
+        'msgid "Phase\u00a0: %(p)s"\nmsgstr "Phase: %(p)s"\n\n'
+        '#, fuzzy\n#| msgid "Fiche « %(t)s »"\n'
+        'msgid "Fiche «\u00a0%(t)s\u00a0»"\nmsgstr "Record %(t)s"\n\n'
+        '#, fuzzy, python-format\n#| msgid "Membres de %(nom)s"\n'
+        'msgid "Membres %(de_nom)s"\nmsgstr "Members of %(nom)s"\n'
+    )
+    texte, reprises = script.reprendre(po)
+    assert reprises == 2
+    assert '#: a.py:1\n#, python-format\nmsgid "Phase\u00a0: %(p)s"\nmsgstr "Phase: %(p)s"' in texte
+    assert 'msgid "Fiche «\u00a0%(t)s\u00a0»"\nmsgstr "Record %(t)s"' in texte
+    assert '#, fuzzy, python-format\n#| msgid "Membres de %(nom)s"\nmsgid "Membres %(de_nom)s"' in texte
