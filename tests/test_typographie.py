@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.utils import translation
 
 from atlaas.territoires import SHIPPED_FILE
@@ -285,3 +286,9 @@ def test_reprendre_traductions_unfuzzies_only_entries_changed_by_their_spaces():
     assert '#: a.py:1\n#, python-format\nmsgid "Phase\u00a0: %(p)s"\nmsgstr "Phase: %(p)s"' in texte
     assert 'msgid "Fiche «\u00a0%(t)s\u00a0»"\nmsgstr "Record %(t)s"' in texte
     assert '#, fuzzy, python-format\n#| msgid "Membres de %(nom)s"\nmsgid "Membres %(de_nom)s"' in texte
+
+
+def test_facet_counts_separate_thousands_with_a_no_break_space():
+    ligne = {"url": "?enjeu=x", "libelle": "Inclusion", "nombre": 12345, "unite": "actions"}
+    html = render_to_string("atlaas/catalogue/_facette.html", {"facette": {"lignes": [ligne]}})
+    assert '<span class="facette__nombre">12\u00a0345<span' in html
