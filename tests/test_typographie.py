@@ -1,6 +1,7 @@
 """French typography of generated text (atlaas/typographie.py and its template filters)."""
 
 import ast
+import datetime
 import gzip
 import importlib.util
 import io
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from atlaas.territoires import SHIPPED_FILE
 from atlaas.typographie import a, commence_par_voyelle, de, de_personne, grand_nombre, une_ligne
@@ -292,3 +293,22 @@ def test_facet_counts_separate_thousands_with_a_no_break_space():
     ligne = {"url": "?enjeu=x", "libelle": "Inclusion", "nombre": 12345, "unite": "actions"}
     html = render_to_string("atlaas/catalogue/_facette.html", {"facette": {"lignes": [ligne]}})
     assert '<span class="facette__nombre">12\u00a0345<span' in html
+
+
+@pytest.mark.django_db
+def test_palmares_key_figures_write_one_million_in_the_singular(client):
+    from label import publication
+    from label.models import Edition, Resultat
+    from tests.factories import CandidatureFactory, CommuneFactory, EditionFactory
+
+    edition = EditionFactory(
+        annee=2027, numero=28, state=Edition.State.CLOSE, cloture=timezone.now() - datetime.timedelta(days=60)
+    )
+    toulouse = CommuneFactory(nom="Toulouse", code="31555", population=1_040_000)
+    candidature = CandidatureFactory(edition=edition, collectivite=toulouse, state="deposee")
+    Resultat.objects.create(candidature=candidature, niveau=5)
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+
+    page = client.get("/palmares/2027/").content.decode()
+    assert "<strong>1,0\u00a0million</strong>" in page and "d'habitants couverts" in page
