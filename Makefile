@@ -45,6 +45,7 @@ fmt: $(VENV)/.installed-dev
 
 messages: $(VENV)/.installed-dev
 	$(PY) manage.py makemessages --locale en --ignore '.venv/*' --ignore 'tests/*'
+	$(PY) scripts/reprendre_traductions.py locale/en/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages --locale en --ignore '.venv/*'
 
 $(VENV)/bin/pip:

@@ -321,9 +321,9 @@ class FicheActionAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d fiche ignorée : seule une fiche soumise à la modération peut être publiée "
+                    "%(count)d fiche ignorée : seule une fiche soumise à la modération peut être publiée "
                     "ou renvoyée.",
-                    "%(count)d fiches ignorées : seule une fiche soumise à la modération peut être publiée "
+                    "%(count)d fiches ignorées : seule une fiche soumise à la modération peut être publiée "
                     "ou renvoyée.",
                     skipped,
                 )

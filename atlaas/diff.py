@@ -38,11 +38,11 @@ def display(value):
 
 
 def _deleted(text):
-    return format_html('<del><span class="visually-hidden">{} </span>{}</del>', _("supprimé :"), text)
+    return format_html('<del><span class="visually-hidden">{} </span>{}</del>', _("supprimé :"), text)
 
 
 def _inserted(text):
-    return format_html('<ins><span class="visually-hidden">{} </span>{}</ins>', _("ajouté :"), text)
+    return format_html('<ins><span class="visually-hidden">{} </span>{}</ins>', _("ajouté :"), text)
 
 
 def diff_words(old, new):

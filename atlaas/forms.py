@@ -24,12 +24,13 @@ from .models import (
     Region,
     Service,
 )
+from .typographie import de_personne
 from .uploads import check_upload
 
 # --- Membres ------------------------------------------------------------------------------------
 
 ROLE_HELP = _(
-    "Le référent dépose la candidature, approuve les demandes et invite ses collègues ; "
+    "Le référent dépose la candidature, approuve les demandes et invite ses collègues ; "
     "le contributeur rédige les fiches actions et le dossier."
 )
 
@@ -39,7 +40,7 @@ class RechercheCollectiviteForm(forms.Form):
         label=_("Nom, code INSEE, SIREN ou code postal"),
         min_length=2,
         max_length=100,
-        help_text=_("Par exemple : Saint-Étienne-du-Rouvray, 76575 ou 76800."),
+        help_text=_("Par exemple : Saint-Étienne-du-Rouvray, 76575 ou 76800."),
     )
 
 
@@ -61,7 +62,7 @@ class DemandeAdhesionForm(forms.Form):
         label=_("Votre fonction"),
         max_length=150,
         required=False,
-        help_text=_("Par exemple : chargée de mission numérique, adjoint au maire."),
+        help_text=_("Par exemple : chargée de mission numérique, adjoint au maire."),
     )
     message = forms.CharField(
         label=_("Message aux personnes qui examinent la demande"),
@@ -101,7 +102,7 @@ class InvitationForm(forms.Form):
         if pending.exists():
             raise forms.ValidationError(
                 _(
-                    "Une invitation est déjà en attente pour cette adresse : "
+                    "Une invitation est déjà en attente pour cette adresse : "
                     "annulez-la pour en envoyer une autre."
                 )
             )
@@ -121,7 +122,7 @@ class RoleForm(forms.Form):
             kwargs.setdefault("auto_id", f"id_role_{membership.pk}_%s")
         super().__init__(*args, **kwargs)
         if membership is not None:
-            self.fields["role"].label = _("Rôle de %(nom)s") % {"nom": membership.user}
+            self.fields["role"].label = _("Rôle %(de_nom)s") % {"de_nom": de_personne(membership.user)}
 
 
 # --- Fiches ---------------------------------------------------------------------------------------
@@ -183,8 +184,8 @@ class FicheForm(forms.ModelForm):
         help_text=_("Cochez au moins un service du référentiel, rangés par catégorie puis par enjeu."),
         error_messages={
             "required": _("Choisissez au moins un service."),
-            "invalid_choice": _("Ce service n'est plus proposé : choisissez-en un autre."),
-            "invalid_pk_value": _("Ce service n'est plus proposé : choisissez-en un autre."),
+            "invalid_choice": _("Ce service n'est plus proposé : choisissez-en un autre."),
+            "invalid_pk_value": _("Ce service n'est plus proposé : choisissez-en un autre."),
         },
     )
 
@@ -252,7 +253,7 @@ class FicheForm(forms.ModelForm):
             except ValidationError:
                 raise ValidationError(
                     _(
-                        "Ligne %(numero)s : « %(ligne)s » n'est pas une adresse web valide "
+                        "Ligne %(numero)s : « %(ligne)s » n'est pas une adresse web valide "
                         "(elle doit commencer par https:// ou http://)."
                     ),
                     code="invalid_url",
@@ -266,7 +267,7 @@ class FicheForm(forms.ModelForm):
         if debut and fin and fin < debut:
             self.add_error("date_fin", _("La date de fin ne peut pas précéder la date de début."))
         elif not fin and not cleaned.get("en_cours") and "date_fin" not in self.errors:
-            self.add_error("date_fin", _("Indiquez la date de fin ou cochez « en cours »."))
+            self.add_error("date_fin", _("Indiquez la date de fin ou cochez « en cours »."))
         return cleaned
 
 
@@ -286,7 +287,7 @@ class BaseContactFormSet(forms.BaseInlineFormSet):
             return
         if not self.contacts():
             raise ValidationError(
-                _("Indiquez au moins un contact : son nom et son adresse e-mail."), code="no_contact"
+                _("Indiquez au moins un contact : son nom et son adresse e-mail."), code="no_contact"
             )
 
     def contacts(self):
@@ -321,7 +322,7 @@ class FichierForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fichier"].help_text = _("PNG, JPEG, WebP ou PDF ; %(max)s au plus.") % {
+        self.fields["fichier"].help_text = _("PNG, JPEG, WebP ou PDF ; %(max)s au plus.") % {
             "max": filesizeformat(settings.UPLOAD_MAX_FILE_BYTES)
         }
 
@@ -352,7 +353,7 @@ class RenvoiForm(forms.Form):
         label=_("Message à la collectivité"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Ce qu'il faut corriger ; le message est envoyé par e-mail aux membres."),
+        help_text=_("Ce qu'il faut corriger ; le message est envoyé par e-mail aux membres."),
         error_messages={"required": _("Écrivez ce qu'il faut corriger.")},
     )
 

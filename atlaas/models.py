@@ -87,7 +87,7 @@ class Collectivite(models.Model):
         blank=True,
         related_name="collectivites",
         verbose_name=_("département"),
-        help_text=_("Pour un EPCI : le département qui compte le plus d'habitants de ses communes membres."),
+        help_text=_("Pour un EPCI : le département qui compte le plus d'habitants de ses communes membres."),
     )
     region = models.ForeignKey(
         Region, models.PROTECT, null=True, blank=True, related_name="collectivites", verbose_name=_("région")

@@ -8,6 +8,7 @@ from django.utils import translation
 from outbox import envois
 
 from .selectors import active_member_emails
+from .typographie import une_ligne
 
 
 def send_templated_mail(template, to, context):
@@ -17,7 +18,7 @@ def send_templated_mail(template, to, context):
         return
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"atlaas/emails/{template}_subject.txt", context).split())
+        subject = une_ligne(render_to_string(f"atlaas/emails/{template}_subject.txt", context))
         body = render_to_string(f"atlaas/emails/{template}.txt", context)
     subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject
     for address in to:

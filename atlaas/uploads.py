@@ -38,7 +38,7 @@ def check_upload(uploaded, allowed=ALL_TYPES, max_bytes=None):
     max_bytes = max_bytes or settings.UPLOAD_MAX_FILE_BYTES
     if uploaded.size > max_bytes:
         raise ValidationError(
-            _("Ce fichier pèse %(size)s ; la limite est de %(max)s par fichier.")
+            _("Ce fichier pèse %(size)s ; la limite est de %(max)s par fichier.")
             % {"size": filesizeformat(uploaded.size), "max": filesizeformat(max_bytes)}
         )
     uploaded.seek(0)
@@ -48,7 +48,7 @@ def check_upload(uploaded, allowed=ALL_TYPES, max_bytes=None):
     if found is None or found[0] not in allowed:
         kinds = "PDF, PNG, JPEG, WebP" if "application/pdf" in allowed else "PNG, JPEG, WebP"
         raise ValidationError(
-            _("Ce fichier n'est pas accepté : seuls les formats %(kinds)s le sont.") % {"kinds": kinds}
+            _("Ce fichier n'est pas accepté : seuls les formats %(kinds)s le sont.") % {"kinds": kinds}
         )
     return found
 
@@ -92,7 +92,7 @@ def storage_failure(error):
 def not_stored_message(error):
     """The message shown next to a file field whose file could not be stored."""
     return _(
-        "Le fichier n'a pas pu être enregistré : %(reason)s. Vos autres saisies sont restées "
-        "dans le formulaire ; choisissez de nouveau le fichier, puis réessayez plus tard ou "
+        "Le fichier n'a pas pu être enregistré : %(reason)s. Vos autres saisies sont restées "
+        "dans le formulaire ; choisissez de nouveau le fichier, puis réessayez plus tard ou "
         "prévenez l'équipe de Villes Internet."
     ) % {"reason": storage_failure(error)}

@@ -36,7 +36,7 @@ def set_fiche_state(fiche, to_state, by, message=""):
     fiche = FicheAction.objects.select_for_update().get(pk=fiche.pk)
     if to_state not in ALLOWED[fiche.state]:
         raise TransitionError(
-            _("Une fiche « %(from)s » ne peut pas passer à « %(to)s ».")
+            _("Une fiche « %(from)s » ne peut pas passer à « %(to)s ».")
             % {"from": fiche.get_state_display(), "to": State(to_state).label}
         )
     from_state = fiche.state

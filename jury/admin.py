@@ -59,8 +59,8 @@ class JuryAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     ngettext(
-                        "%(edition)s a déjà une grille (%(count)d critère) : elle est gardée.",
-                        "%(edition)s a déjà une grille (%(count)d critères) : elle est gardée.",
+                        "%(edition)s a déjà une grille (%(count)d critère) : elle est gardée.",
+                        "%(edition)s a déjà une grille (%(count)d critères) : elle est gardée.",
                         avant,
                     )
                     % {"edition": jury.edition, "count": avant},
@@ -70,8 +70,8 @@ class JuryAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     ngettext(
-                        "%(edition)s : grille par défaut créée (%(count)d critère).",
-                        "%(edition)s : grille par défaut créée (%(count)d critères).",
+                        "%(edition)s : grille par défaut créée (%(count)d critère).",
+                        "%(edition)s : grille par défaut créée (%(count)d critères).",
                         len(criteres),
                     )
                     % {"edition": jury.edition, "count": len(criteres)},
@@ -102,7 +102,7 @@ class JureAdminForm(forms.ModelForm):
             if president is not None:
                 self.add_error(
                     "president",
-                    _("%(nom)s préside déjà le jury de cette édition : décochez d'abord sa présidence.")
+                    _("%(nom)s préside déjà le jury de cette édition : décochez d'abord sa présidence.")
                     % {"nom": president.nom},
                 )
         return cleaned
@@ -182,8 +182,8 @@ class JureAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(jure)s est retiré(e) d'un dossier pour conflit d'intérêts : %(dossiers)s.",
-                    "%(jure)s est retiré(e) de %(count)d dossiers pour conflit d'intérêts : %(dossiers)s.",
+                    "%(jure)s est retiré(e) d'un dossier pour conflit d'intérêts : %(dossiers)s.",
+                    "%(jure)s est retiré(e) de %(count)d dossiers pour conflit d'intérêts : %(dossiers)s.",
                     len(retirees),
                 )
                 % {
@@ -222,8 +222,8 @@ class JureAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d juré a déjà accepté : pas de nouvel envoi.",
-                    "%(count)d jurés ont déjà accepté : pas de nouvel envoi.",
+                    "%(count)d juré a déjà accepté : pas de nouvel envoi.",
+                    "%(count)d jurés ont déjà accepté : pas de nouvel envoi.",
                     deja,
                 )
                 % {"count": deja},
@@ -246,7 +246,7 @@ class CritereAdminForm(forms.ModelForm):
         if edition.pk != self.instance.edition_id and _grille_notee(edition.pk):
             raise forms.ValidationError(
                 _(
-                    "Des jurés ont déjà noté des dossiers du %(edition)s avec sa grille : elle ne peut "
+                    "Des jurés ont déjà noté des dossiers du %(edition)s avec sa grille : elle ne peut "
                     "plus recevoir de nouveau critère (les notes déjà données ne seraient plus comparables)."
                 )
                 % {"edition": edition}

@@ -63,9 +63,9 @@ class Manque:
                 self.jures,
             ) % vars(self)
         return ngettext(
-            "%(en_conflit)s juré est en conflit d'intérêts avec ce dossier : %(affectes)s affecté(s) "
+            "%(en_conflit)s juré est en conflit d'intérêts avec ce dossier : %(affectes)s affecté(s) "
             "sur %(requis)s.",
-            "%(en_conflit)s jurés sont en conflit d'intérêts avec ce dossier : %(affectes)s affecté(s) "
+            "%(en_conflit)s jurés sont en conflit d'intérêts avec ce dossier : %(affectes)s affecté(s) "
             "sur %(requis)s.",
             self.en_conflit,
         ) % vars(self)
@@ -197,7 +197,7 @@ def _jury_verrouille(edition_id):
     jury = Jury.objects.select_for_update().get(edition_id=edition_id)
     if jury.phase != Jury.Phase.EVALUATION:
         raise AffectationRefusee(
-            _("Les affectations ne peuvent plus changer : la phase du jury est « %(phase)s ».")
+            _("Les affectations ne peuvent plus changer : la phase du jury est « %(phase)s ».")
             % {"phase": jury.get_phase_display()}
         )
     return jury
@@ -387,7 +387,7 @@ def retirer(evaluation, by, motif):
         _jury_verrouille(evaluation.candidature.edition_id)
         supprimees = Evaluation.objects.filter(pk=evaluation.pk).delete()[1].get(Evaluation._meta.label, 0)
         if not supprimees:
-            raise AffectationRefusee(_("Ce juré n'est déjà plus affecté à ce dossier : rien n'a été changé."))
+            raise AffectationRefusee(_("Ce juré n'est déjà plus affecté à ce dossier : rien n'a été changé."))
         AffectationJournal.objects.create(
             jure_id=evaluation.jure_id,
             candidature_id=evaluation.candidature_id,

@@ -60,9 +60,9 @@ def conflits(jures, candidatures):
             elif jure.departement_id and jure.departement_id == collectivite.departement_id:
                 reason = _("département de résidence")
             elif declared := proches & declares_c[jure.pk].keys():
-                reason = _("déclaré : %(motif)s") % {"motif": declares_c[jure.pk][min(declared)]}
+                reason = _("déclaré : %(motif)s") % {"motif": declares_c[jure.pk][min(declared)]}
             elif collectivite.departement_id in declares_d[jure.pk]:
-                reason = _("déclaré : %(motif)s") % {
+                reason = _("déclaré : %(motif)s") % {
                     "motif": declares_d[jure.pk][collectivite.departement_id]
                 }
             if reason:

@@ -48,7 +48,7 @@ def ouvrir(jury, by, now=None):
     edition = jury.edition
     if edition.state != edition.State.CLOSE and edition.cloture > now:
         raise TransitionError(
-            _("Les candidatures sont ouvertes jusqu'au %(date)s : la délibération s'ouvre après la clôture.")
+            _("Les candidatures sont ouvertes jusqu'au %(date)s : la délibération s'ouvre après la clôture.")
             % {"date": date_format(timezone.localtime(edition.cloture), "DATETIME_FORMAT")}
         )
     moved = Jury.objects.filter(pk=jury.pk, phase=Phase.EVALUATION).update(
@@ -77,13 +77,13 @@ def decider(jury, candidature, by, **decision):
     if phase == Phase.EVALUATION:
         raise TransitionError(_("La délibération n'est pas encore ouverte."))
     if phase == Phase.CLOSE and not by.is_staff:
-        raise TransitionError(_("La délibération est close : seule l'équipe peut changer un résultat."))
+        raise TransitionError(_("La délibération est close : seule l'équipe peut changer un résultat."))
     _president(jury, by)
     # Whoever decides must not be in conflict with the dossier, staff who sit on the jury too.
     jure = Jure.objects.filter(edition_id=jury.edition_id, user=by, accepted_at__isnull=False).first()
     if jure is not None and conflits.raison(jure, candidature):
         raise TransitionError(
-            _("Vous êtes en conflit d'intérêts avec ce dossier : la décision revient à l'équipe.")
+            _("Vous êtes en conflit d'intérêts avec ce dossier : la décision revient à l'équipe.")
         )
     return workflow.decider(candidature, by=by, **decision)
 
@@ -95,7 +95,7 @@ def clore(jury, by, now=None):
     with transaction.atomic():
         phase = Jury.objects.select_for_update().values_list("phase", flat=True).get(pk=jury.pk)
         if phase == Phase.EVALUATION:
-            raise TransitionError(_("La délibération n'est pas ouverte : ouvrez-la d'abord."))
+            raise TransitionError(_("La délibération n'est pas ouverte : ouvrez-la d'abord."))
         if phase == Phase.CLOSE:
             raise TransitionError(_("La délibération est déjà close."))
         edition = workflow.clore_resultats(jury.edition, now=now)
@@ -134,7 +134,7 @@ def verifier_seuils(seuils):
     if len(seuils) != 4 or any(not 0 <= s <= 100 for s in seuils):
         raise ValueError(_("Indiquez quatre seuils entre 0 et 100."))
     if any(a > b for a, b in pairwise(seuils)):
-        raise ValueError(_("Les seuils vont croissant : 2@ ≤ 3@ ≤ 4@ ≤ 5@."))
+        raise ValueError(_("Les seuils vont croissant : 2@ ≤ 3@ ≤ 4@ ≤ 5@."))
     return seuils
 
 

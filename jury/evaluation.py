@@ -41,7 +41,7 @@ class DejaSoumise(Refus):
     """The evaluation is already submitted (a double click, another tab)."""
 
     def __init__(self, message=None):
-        super().__init__(message or _("Cette évaluation est déjà soumise : elle ne l'a été qu'une fois."))
+        super().__init__(message or _("Cette évaluation est déjà soumise : elle ne l'a été qu'une fois."))
 
 
 class Incomplete(Refus):
@@ -50,7 +50,7 @@ class Incomplete(Refus):
     def __init__(self, manques):
         self.manques = manques
         super().__init__(
-            _("Pour soumettre l'évaluation, il manque : %(manques)s.") % {"manques": ", ".join(manques)}
+            _("Pour soumettre l'évaluation, il manque : %(manques)s.") % {"manques": ", ".join(manques)}
         )
 
 
@@ -77,11 +77,11 @@ def jury_de(evaluation):
 def raison_fermee(evaluation, jury):
     """Why the evaluation can't change now, or None."""
     if jury.phase == Jury.Phase.DELIBERATION:
-        return _("La délibération est ouverte : les évaluations ne peuvent plus changer.")
+        return _("La délibération est ouverte : les évaluations ne peuvent plus changer.")
     if jury.phase == Jury.Phase.CLOSE:
-        return _("La délibération est close : les évaluations ne peuvent plus changer.")
+        return _("La délibération est close : les évaluations ne peuvent plus changer.")
     if evaluation.state == State.SOUMISE:
-        return _("Cette évaluation est soumise : rouvrez-la pour la modifier.")
+        return _("Cette évaluation est soumise : rouvrez-la pour la modifier.")
     return None
 
 
@@ -109,7 +109,7 @@ def _verifier(evaluation, data, criteres):
         score = note.get("score")
         if score is not None and not (isinstance(score, int) and 0 <= score <= critere.echelle):
             raise Refus(
-                _("La note de « %(critere)s » doit être comprise entre 0 et %(max)s.")
+                _("La note de « %(critere)s » doit être comprise entre 0 et %(max)s.")
                 % {"critere": critere.libelle, "max": critere.echelle}
             )
         if len(note.get("commentaire", "")) > TEXTE_MAX:
@@ -193,7 +193,7 @@ def manques(evaluation, criteres):
         Note.objects.filter(evaluation=evaluation, score__isnull=False).values_list("critere_id", flat=True)
     )
     missing = [
-        _("la note de « %(critere)s »") % {"critere": critere.libelle}
+        _("la note de « %(critere)s »") % {"critere": critere.libelle}
         for critere in criteres
         if critere.pk not in scored
     ]
@@ -250,7 +250,7 @@ def rouvrir(evaluation, by, now=None):
     if not updated:
         current = Evaluation.objects.get(pk=evaluation.pk)
         if current.state != State.SOUMISE:
-            raise Refus(_("Cette évaluation n'est pas soumise : elle est déjà modifiable."))
+            raise Refus(_("Cette évaluation n'est pas soumise : elle est déjà modifiable."))
         raise Refus(raison_fermee(current, jury))
     evaluation.refresh_from_db()
     return evaluation

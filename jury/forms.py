@@ -106,7 +106,7 @@ class EvaluationForm(forms.Form):
         self.fields["niveau_propose"] = DraftIntegerField(
             label=_("Niveau proposé"),
             help_text=_(
-                "L'amplitude de la politique numérique sur l'ensemble des enjeux ; "
+                "L'amplitude de la politique numérique sur l'ensemble des enjeux ; "
                 "chaque participant obtient au moins 1@."
             ),
             min_value=1,
@@ -279,7 +279,7 @@ class ConflitForm(forms.Form):
     motif = forms.CharField(
         label=gettext_lazy("Motif"),
         max_length=300,
-        help_text=gettext_lazy("Par exemple : élu municipal, ancien agent, prestataire de la collectivité."),
+        help_text=gettext_lazy("Par exemple : élu municipal, ancien agent, prestataire de la collectivité."),
         error_messages={"required": gettext_lazy("Indiquez le motif du conflit d'intérêts.")},
     )
 
@@ -301,15 +301,15 @@ class ConflitForm(forms.Form):
         exact = [c for c in found if c.rank == 0]
         if len(exact) == 1:
             return exact[0]
-        liste = ", ".join(f"{c} : {c.code}" for c in (exact or found)[:5])
+        liste = ", ".join(f"{c}\u00a0: {c.code}" for c in (exact or found)[:5])
         if exact:
             raise forms.ValidationError(
-                _("Plusieurs collectivités portent ce nom ; indiquez le code de la vôtre : %(liste)s.")
+                _("Plusieurs collectivités portent ce nom ; indiquez le code de la vôtre : %(liste)s.")
                 % {"liste": liste}
             )
         if found:
             raise forms.ValidationError(
-                _("Aucune collectivité ne correspond exactement ; indiquez le code de la vôtre : %(liste)s.")
+                _("Aucune collectivité ne correspond exactement ; indiquez le code de la vôtre : %(liste)s.")
                 % {"liste": liste}
             )
         raise forms.ValidationError(_("Aucune collectivité du référentiel ne correspond."))
@@ -321,7 +321,7 @@ class ConflitForm(forms.Form):
             return cleaned
         if collectivite and departement:
             raise forms.ValidationError(
-                _("Indiquez une collectivité ou un département, pas les deux : un conflit à la fois.")
+                _("Indiquez une collectivité ou un département, pas les deux : un conflit à la fois.")
             )
         if not collectivite and not departement:
             self.add_error("collectivite", _("Indiquez une collectivité ou un département."))

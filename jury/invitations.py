@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from atlaas.typographie import une_ligne
 from outbox import envois
 
 from .context_processors import cle_jure
@@ -42,7 +43,7 @@ def inviter(jure, request_or_base_url=None):
         raise InvitationError(_("%(nom)s a déjà accepté l'invitation.") % {"nom": jure.nom})
     context = {"jure": jure, "edition": jure.edition, "url": lien(jure, request_or_base_url)}
     with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("jury/emails/invitation_subject.txt", context).split())
+        subject = une_ligne(render_to_string("jury/emails/invitation_subject.txt", context))
         body = render_to_string("jury/emails/invitation_message.txt", context)
         html = render_to_string("jury/emails/invitation_message.html", context)
     with transaction.atomic():
@@ -79,7 +80,7 @@ def accepter(jure, user):
             if not adresse_verifiee(user, jure.email):
                 raise InvitationError(
                     _(
-                        "Cette invitation a été envoyée à %(email)s : connectez-vous avec l'adresse "
+                        "Cette invitation a été envoyée à %(email)s : connectez-vous avec l'adresse "
                         "invitée, ou ajoutez-la à votre compte et confirmez-la avant d'accepter."
                     )
                     % {"email": jure.email}

@@ -41,7 +41,7 @@ class Jury(models.Model):
     notes_visibles_apres_soumission = models.BooleanField(
         _("notes des autres jurés visibles après sa propre évaluation"),
         default=True,
-        help_text=_("Décoché : un juré ne voit jamais les notes des autres."),
+        help_text=_("Décoché : un juré ne voit jamais les notes des autres."),
     )
     deliberation_ouverte_at = models.DateTimeField(_("délibération ouverte le"), null=True, blank=True)
 
@@ -124,7 +124,7 @@ class ConflitDeclare(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("enregistré par"),
-        help_text=_("Le juré lui-même, ou l'équipe : seul le juré peut retirer ce qu'il a déclaré."),
+        help_text=_("Le juré lui-même, ou l'équipe : seul le juré peut retirer ce qu'il a déclaré."),
     )
 
     class Meta:

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from atlaas.typographie import une_ligne
 from label.models import Candidature, Edition
 from outbox import envois
 
@@ -120,7 +121,7 @@ def _message(jure, count):
         "url": settings.SITE_URL + reverse("jury:dashboard", args=[edition.annee]),
     }
     with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("jury/emails/rappel_subject.txt", context).split())
+        subject = une_ligne(render_to_string("jury/emails/rappel_subject.txt", context))
         body = render_to_string("jury/emails/rappel_message.txt", context)
         html = render_to_string("jury/emails/rappel_message.html", context)
     return {

@@ -47,7 +47,7 @@ def jury_view(president=False):
                 if request.htmx:  # an autosave after the session expired: say so where it shows
                     return HttpResponse(
                         _(
-                            "Votre session a expiré : rien n'est enregistré. Reconnectez-vous dans "
+                            "Votre session a expiré : rien n'est enregistré. Reconnectez-vous dans "
                             "un autre onglet, puis revenez ici."
                         )
                     )

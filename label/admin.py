@@ -86,7 +86,7 @@ class EditionAdmin(admin.ModelAdmin):
             echecs=Count("pk", filter=Q(state=Document.State.ECHEC)),
         )
         if not compte["total"]:
-            return _("Aucun document : le palmarès n'est pas publié.")
+            return _("Aucun document : le palmarès n'est pas publié.")
         liste = reverse("admin:label_document_changelist") + f"?edition__id__exact={obj.pk}"
         prets = format_html('<a href="{}">{}</a>', liste, _("%(prets)s / %(total)s prêts") % compte)
         if not compte["echecs"]:
@@ -102,7 +102,7 @@ class EditionAdmin(admin.ModelAdmin):
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(
-                    request, _("%(e)s : %(s)s.") % {"e": edition, "s": Edition.State(to_state).label}
+                    request, _("%(e)s : %(s)s.") % {"e": edition, "s": Edition.State(to_state).label}
                 )
 
     @admin.action(description=_("Ouvrir les candidatures"))
@@ -140,7 +140,7 @@ class EditionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("Palmarès du %(edition)s publié : certificats et fichiers en préparation.")
+                    _("Palmarès du %(edition)s publié : certificats et fichiers en préparation.")
                     % {"edition": edition},
                 )
 
@@ -269,8 +269,8 @@ class DocumentAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             ngettext(
-                "%(n)s document remis en attente ; la génération est relancée.",
-                "%(n)s documents remis en attente ; la génération est relancée.",
+                "%(n)s document remis en attente ; la génération est relancée.",
+                "%(n)s documents remis en attente ; la génération est relancée.",
                 n,
             )
             % {"n": n},

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from atlaas.models import Membership
+from atlaas.typographie import une_ligne
 from outbox import envois
 
 from .models import Edition, Resultat
@@ -43,7 +44,7 @@ def message(resultat):
         "retour_url": settings.SITE_URL + reverse("label:retour", args=[candidature.pk]),
     }
     with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("label/emails/resultats_subject.txt", context).split())
+        subject = une_ligne(render_to_string("label/emails/resultats_subject.txt", context))
         body = render_to_string("label/emails/resultats_message.txt", context)
         html = render_to_string("label/emails/resultats_message.html", context)
     return {"subject": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, "body": body, "html": html}

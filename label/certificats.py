@@ -145,7 +145,7 @@ BADGE_LARGEUR, BADGE_HAUTEUR = 180, 72
 
 
 def titre_badge(collectivite, annee, niveau):
-    return _("%(nom)s : label Territoires, Villes et Villages Internet %(annee)s, %(niveau)s") % {
+    return _("%(nom)s : label Territoires, Villes et Villages Internet %(annee)s, %(niveau)s") % {
         "nom": collectivite.nom,
         "annee": annee,
         "niveau": arobases(niveau),

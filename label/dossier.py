@@ -101,9 +101,9 @@ def closed_reason(candidature, now=None):
     now = now or timezone.now()
     edition = candidature.edition
     if candidature.state == Candidature.State.DEPOSEE:
-        return _("Cette candidature est déposée : elle ne peut plus être modifiée.")
+        return _("Cette candidature est déposée : elle ne peut plus être modifiée.")
     if candidature.state == Candidature.State.RETIREE:
-        return _("Cette candidature est retirée : elle ne peut plus être modifiée.")
+        return _("Cette candidature est retirée : elle ne peut plus être modifiée.")
     return edition_closed_reason(edition, now)
 
 
@@ -282,7 +282,7 @@ def _claim_draft(candidature, user):
         version=F("version") + 1, updated_by=user, updated_at=timezone.now()
     )
     if not claimed:
-        raise NotEditable(_("Ce dossier a été déposé ou retiré entre-temps : il ne peut plus être modifié."))
+        raise NotEditable(_("Ce dossier a été déposé ou retiré entre-temps : il ne peut plus être modifié."))
 
 
 def add_piece(candidature, uploaded, content_type, extension, user, description=""):

@@ -157,7 +157,7 @@ class QuestionnaireForm(forms.Form):
                 if piece is not None and candidature is not None:
                     current = format_html(
                         '{} <a href="{}">{}</a> — {}',
-                        _("Fichier actuel :"),
+                        _("Fichier actuel :"),
                         reverse("label:piece", args=[candidature.pk, piece.pk]),
                         piece.nom,
                         _("en choisir un autre le remplace."),
@@ -249,7 +249,7 @@ class PieceForm(forms.Form):
         label=gettext_lazy("Description"),
         max_length=200,
         required=False,
-        help_text=gettext_lazy("Par exemple : délibération du conseil municipal du 12 mars."),
+        help_text=gettext_lazy("Par exemple : délibération du conseil municipal du 12 mars."),
     )
 
     def __init__(self, *args, used_bytes=0, **kwargs):

@@ -70,7 +70,7 @@ def enregistrements(texte, separateur):
                 debut,
                 _(
                     "un guillemet ouvert sur cette ligne n'est jamais refermé (la valeur s'étend "
-                    "jusqu'à la ligne %(fin)d) : refermez-le ou retirez-le"
+                    "jusqu'à la ligne %(fin)d) : refermez-le ou retirez-le"
                 )
                 % {"fin": fin},
             )
@@ -107,10 +107,10 @@ def lire_csv(texte, colonnes, obligatoires, attendu, ignorees=(), facultatives=(
         valeurs = {"entete": separateur_de(premiere).join(entete), "attendu": attendu}
         if facultatives:
             erreur = _(
-                "en-tête « %(entete)s » invalide, attendu « %(attendu)s », et si besoin « %(facultatives)s »"
+                "en-tête « %(entete)s » invalide, attendu « %(attendu)s », et si besoin « %(facultatives)s »"
             ) % (valeurs | {"facultatives": ";".join(facultatives)})
         else:
-            erreur = _("en-tête « %(entete)s » invalide, attendu « %(attendu)s »") % valeurs
+            erreur = _("en-tête « %(entete)s » invalide, attendu « %(attendu)s »") % valeurs
         return [], [(numero, erreur)]
     presentes = [*colonnes, *(colonne for colonne in facultatives if colonne in entete)]
     lignes, erreurs = [], []
@@ -134,7 +134,7 @@ def lire_csv(texte, colonnes, obligatoires, attendu, ignorees=(), facultatives=(
 def messages(erreurs):
     """« ligne N : … » for each (line number, error), in the order of the file."""
     return [
-        _("ligne %(n)d : %(erreur)s.") % {"n": numero, "erreur": erreur}
+        _("ligne %(n)d : %(erreur)s.") % {"n": numero, "erreur": erreur}
         for numero, erreur in sorted(erreurs, key=lambda e: e[0])
     ]
 
@@ -145,11 +145,11 @@ def lire_fichier(fichier):
         return Path(fichier).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CommandError(
-            _("Impossible de lire %(fichier)s : %(erreur)s") % {"fichier": fichier, "erreur": exc.strerror}
+            _("Impossible de lire %(fichier)s : %(erreur)s") % {"fichier": fichier, "erreur": exc.strerror}
         ) from None
     except UnicodeDecodeError:
         raise CommandError(
-            _("%(fichier)s n'est pas encodé en UTF-8 : rien n'a été importé.") % {"fichier": fichier}
+            _("%(fichier)s n'est pas encodé en UTF-8 : rien n'a été importé.") % {"fichier": fichier}
         ) from None
 
 
@@ -224,34 +224,34 @@ def valider(lignes):
         probleme = []
         if annee is None or not PREMIER_MILLESIME <= annee <= derniere:
             probleme.append(
-                _("millésime « %(valeur)s » invalide (de %(premiere)d à %(derniere)d)")
+                _("millésime « %(valeur)s » invalide (de %(premiere)d à %(derniere)d)")
                 % {"valeur": annee_texte, "premiere": PREMIER_MILLESIME, "derniere": derniere}
             )
         elif annee in editions:
             probleme.append(
-                _("le label %(annee)d est une édition du portail : ses résultats viennent de sa délibération")
+                _("le label %(annee)d est une édition du portail : ses résultats viennent de sa délibération")
                 % {"annee": annee}
             )
         if collectivite is None and "collectivite" not in valeurs:
-            probleme.append(_("code « %(code)s » inconnu (ni code INSEE ni SIREN connu)") % {"code": code})
+            probleme.append(_("code « %(code)s » inconnu (ni code INSEE ni SIREN connu)") % {"code": code})
         if niveau is None:
             probleme.append(
-                _("niveau « %(valeur)s » invalide (de 1 à 5, ou de @ à @@@@@)")
+                _("niveau « %(valeur)s » invalide (de 1 à 5, ou de @ à @@@@@)")
                 % {"valeur": valeurs["niveau"]}
             )
         if ten not in OUI | NON:
             probleme.append(
-                _("TEN « %(valeur)s » invalide (oui, non, 1, 0 ou vide)") % {"valeur": valeurs["ten"]}
+                _("TEN « %(valeur)s » invalide (oui, non, 1, 0 ou vide)") % {"valeur": valeurs["ten"]}
             )
         chiffres = {nom: nombre_lu(valeurs[nom]) for nom in CHIFFRES if nom in valeurs}
         if chiffres.get("population") == 0:
             probleme.append(
-                _("population « %(valeur)s » invalide (un nombre d'habitants, ou vide)")
+                _("population « %(valeur)s » invalide (un nombre d'habitants, ou vide)")
                 % {"valeur": valeurs["population"]}
             )
         if chiffres.get("communes") == 0:
             probleme.append(
-                _("communes « %(valeur)s » invalide (le nombre de communes membres, ou vide)")
+                _("communes « %(valeur)s » invalide (le nombre de communes membres, ou vide)")
                 % {"valeur": valeurs["communes"]}
             )
         elif (
@@ -260,7 +260,7 @@ def valider(lignes):
             and collectivite.nature != Collectivite.Nature.EPCI
         ):
             probleme.append(
-                _("communes « %(valeur)s » pour une commune : seul un territoire a des communes membres")
+                _("communes « %(valeur)s » pour une commune : seul un territoire a des communes membres")
                 % {"valeur": valeurs["communes"]}
             )
         if collectivite is not None and annee is not None:
@@ -272,7 +272,7 @@ def valider(lignes):
                 )
             vues.setdefault(cle, numero)
         if probleme:
-            erreurs.append((numero, " ; ".join(probleme)))
+            erreurs.append((numero, "\u202f; ".join(probleme)))
             continue
         if collectivite is None:
             continue
@@ -291,7 +291,7 @@ def valider(lignes):
 
 
 def bilan(crees, modifiees, inchangees):
-    return _("Palmarès : %(crees)d labels ajoutés, %(modifiees)d modifiés, %(inchangees)d inchangés.") % {
+    return _("Palmarès : %(crees)d labels ajoutés, %(modifiees)d modifiés, %(inchangees)d inchangés.") % {
         "crees": crees,
         "modifiees": modifiees,
         "inchangees": inchangees,
@@ -301,7 +301,7 @@ def bilan(crees, modifiees, inchangees):
 def annees_declarees(rows):
     """« Palmarès complets déclarés : 2017, 2018. », after ``importer(rows, complet=True)``."""
     annees = ", ".join(str(annee) for annee in sorted({row["annee"] for row in rows}))
-    return _("Palmarès complets déclarés : %(annees)s.") % {"annees": annees}
+    return _("Palmarès complets déclarés : %(annees)s.") % {"annees": annees}
 
 
 @transaction.atomic
@@ -414,7 +414,7 @@ def lire_lignes_publiees(texte, annee=None):
             continue
         trouvee = _LIGNE_PUBLIEE.fullmatch(ligne)
         if trouvee is None:
-            raison = _("« %(ligne)s » n'est pas de la forme « Nom (département) @@@ »") % {"ligne": ligne}
+            raison = _("« %(ligne)s » n'est pas de la forme « Nom (département) @@@ »") % {"ligne": ligne}
             lignes.append(Ligne(numero, {}, ILLISIBLE, raisons=[raison]))
             continue
         valeurs = dict.fromkeys(COLONNES_NOMS, "")
@@ -423,7 +423,7 @@ def lire_lignes_publiees(texte, annee=None):
         lignes.append(Ligne(numero, valeurs))
         if annee is None:
             lignes[-1].raisons.append(
-                _("millésime inconnu : donnez-le par --annee ou par une ligne « 2018 » au-dessus")
+                _("millésime inconnu : donnez-le par --annee ou par une ligne « 2018 » au-dessus")
             )
     return lignes
 
@@ -535,7 +535,7 @@ def _resoudre(ligne, referentiel):
         if ligne.collectivite is None:
             ligne.statut = INTROUVABLE
             ligne.raisons.append(
-                _("code « %(code)s » inconnu du référentiel (ni code INSEE ni SIREN)") % {"code": code}
+                _("code « %(code)s » inconnu du référentiel (ni code INSEE ni SIREN)") % {"code": code}
             )
         else:
             ligne.statut = RESOLU
@@ -547,7 +547,7 @@ def _resoudre(ligne, referentiel):
         return
     if departement and departement not in referentiel.departements:
         ligne.statut = INTROUVABLE
-        ligne.raisons.append(_("département « %(departement)s » inconnu") % {"departement": departement})
+        ligne.raisons.append(_("département « %(departement)s » inconnu") % {"departement": departement})
         return
     forme = forme_epci(nom)
     trouvees = referentiel.par_cle.get(cle) or (referentiel.par_forme(forme) if forme[1] else [])
@@ -564,7 +564,7 @@ def _resoudre(ligne, referentiel):
         ligne.statut, ligne.candidats = AMBIGU, trouvees
         ligne.raisons.append(
             _(
-                "%(n)d collectivités portent ce nom : indiquez le département, ou le code de la bonne "
+                "%(n)d collectivités portent ce nom : indiquez le département, ou le code de la bonne "
                 "dans la colonne code"
             )
             % {"n": len(trouvees)}
@@ -576,7 +576,7 @@ def _resoudre(ligne, referentiel):
         ligne.raisons.append(
             _(
                 "aucune collectivité de ce nom dans le département %(departement)s, il y en a ailleurs "
-                "(voir candidats) : corrigez le département ou indiquez le code dans la colonne code"
+                "(voir candidats) : corrigez le département ou indiquez le code dans la colonne code"
             )
             % {"departement": departement}
         )
@@ -584,16 +584,16 @@ def _resoudre(ligne, referentiel):
     if forme[0]:
         ligne.raisons.append(
             _(
-                "aucune collectivité de ce nom dans le référentiel actuel : intercommunalité renommée ou "
-                "fusionnée ? indiquez son code SIREN dans la colonne code"
+                "aucune collectivité de ce nom dans le référentiel actuel : intercommunalité renommée ou "
+                "fusionnée ? indiquez son code SIREN dans la colonne code"
             )
         )
         ligne.candidats = referentiel.memes_mots(forme)
     else:
         ligne.raisons.append(
             _(
-                "aucune commune de ce nom dans le référentiel actuel : commune fusionnée ou renommée, ou "
-                "nom mal écrit ? indiquez son code INSEE dans la colonne code"
+                "aucune commune de ce nom dans le référentiel actuel : commune fusionnée ou renommée, ou "
+                "nom mal écrit ? indiquez son code INSEE dans la colonne code"
             )
         )
     ligne.candidats = (
@@ -644,7 +644,7 @@ def ecrire_rapport(chemin, lignes):
                 ligne.statut,
                 candidat(ligne.collectivite) if ligne.collectivite else "",
                 " | ".join(candidat(c) for c in ligne.candidats),
-                " ; ".join(ligne.raisons),
+                "\u202f; ".join(ligne.raisons),
                 ligne.numero,
             ]
         )

@@ -50,7 +50,7 @@ class Edition(models.Model):
         default=seuil_village_par_defaut,
         help_text=_(
             "Une commune de moins d'habitants que ce seuil est un village. Par défaut, le réglage "
-            "SEUIL_VILLAGE, celui du filtre « Village » de l'Atlaas."
+            "SEUIL_VILLAGE, celui du filtre « Village » de l'Atlaas."
         ),
     )
     note_adhesion = models.TextField(_("note sur l'adhésion"), blank=True)
@@ -133,7 +133,7 @@ class Section(models.Model):
         max_length=10,
         choices=TypeCandidature,
         blank=True,
-        help_text=_("Vide : pour tous les types."),
+        help_text=_("Vide : pour tous les types."),
     )
     titre = models.CharField(_("titre"), max_length=150)
     ordre = models.PositiveSmallIntegerField(_("ordre"), default=0)
@@ -349,7 +349,7 @@ class Resultat(models.Model):
         _("retour du jury"),
         blank=True,
         help_text=_(
-            "Les commentaires des jurés pour la collectivité, sans leur nom, séparés par une ligne vide : "
+            "Les commentaires des jurés pour la collectivité, sans leur nom, séparés par une ligne vide : "
             "écrits à la clôture de la délibération, lus par la collectivité après la publication."
         ),
     )
@@ -417,7 +417,7 @@ class Labellisation(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "Pour un territoire : nombre de ses communes membres cette année-là, si l'import le donne."
+            "Pour un territoire : nombre de ses communes membres cette année-là, si l'import le donne."
         ),
     )
 

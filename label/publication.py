@@ -44,7 +44,7 @@ def publier(edition, now=None):
             raise TransitionError(_("Le palmarès du %(edition)s est déjà publié.") % {"edition": edition})
         if not edition.resultats_clos_at:
             raise TransitionError(
-                _("La délibération du %(edition)s n'est pas close : le palmarès ne peut pas être publié.")
+                _("La délibération du %(edition)s n'est pas close : le palmarès ne peut pas être publié.")
                 % {"edition": edition}
             )
         laureats = list(resultats(edition))

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from atlaas.models import Membership, Service
+from atlaas.typographie import de
 from outbox import envois
 
 from . import selectors
@@ -90,8 +91,8 @@ def owe_receipts(candidature):
     )
     with translation.override(settings.LANGUAGE_CODE):
         subject = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "") + _(
-            "Accusé de réception : candidature de %(collectivite)s au %(edition)s"
-        ) % {"collectivite": candidature.collectivite.nom, "edition": candidature.edition}
+            "Accusé de réception : candidature %(de_collectivite)s au %(edition)s"
+        ) % {"de_collectivite": de(candidature.collectivite.nom), "edition": candidature.edition}
         body = render_to_string(
             "label/emails/accuse_reception.txt",
             {

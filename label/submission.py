@@ -61,7 +61,7 @@ def missing_items(candidature):
         if not done:
             missing.append(
                 Missing(
-                    _("Réponse manquante : « %(question)s » (%(section)s).")
+                    _("Réponse manquante : « %(question)s » (%(section)s).")
                     % {"question": question.libelle, "section": question.section.titre},
                     "label:questionnaire",
                     _("Compléter le questionnaire"),
@@ -263,8 +263,8 @@ def reminder_messages(candidature, days):
     with translation.override(settings.LANGUAGE_CODE):
         subject = _subject(
             ngettext(
-                "Votre candidature au %(edition)s : clôture dans %(days)s jour",
-                "Votre candidature au %(edition)s : clôture dans %(days)s jours",
+                "Votre candidature au %(edition)s : clôture dans %(days)s jour",
+                "Votre candidature au %(edition)s : clôture dans %(days)s jours",
                 days,
             )
             % {"edition": candidature.edition, "days": days}

@@ -40,7 +40,7 @@ def set_candidature_state(candidature, to_state, by, now=None):
     from_state = candidature.state
     if to_state not in ALLOWED[from_state]:
         raise TransitionError(
-            _("Une candidature « %(from)s » ne peut pas passer à « %(to)s ».")
+            _("Une candidature « %(from)s » ne peut pas passer à « %(to)s ».")
             % {"from": State(from_state).label, "to": State(to_state).label}
         )
     reason = edition_closed_reason(candidature.edition, now)
@@ -54,7 +54,7 @@ def set_candidature_state(candidature, to_state, by, now=None):
             version=F("version") + 1, **changes
         )
         if not moved:
-            raise TransitionError(_("Cette candidature vient de changer d'état : rechargez la page."))
+            raise TransitionError(_("Cette candidature vient de changer d'état : rechargez la page."))
         CandidatureTransition.objects.create(
             candidature=candidature, from_state=from_state, to_state=to_state, by=by, at=now
         )
@@ -72,7 +72,7 @@ def deposer(candidature, by, now=None):
     with transaction.atomic():
         Candidature.objects.select_for_update().filter(pk=candidature.pk).first()
         if submission.missing_items(candidature):
-            raise TransitionError(_("Le dossier n'est pas complet : voyez ci-dessous ce qui manque."))
+            raise TransitionError(_("Le dossier n'est pas complet : voyez ci-dessous ce qui manque."))
         set_candidature_state(candidature, State.DEPOSEE, by, now=now)
         return receipts.owe_receipts(candidature)
 
@@ -91,13 +91,13 @@ def set_edition_state(edition, to_state):
     edition = Edition.objects.select_for_update().get(pk=edition.pk)
     if to_state not in EDITION_ALLOWED[edition.state]:
         raise TransitionError(
-            _("Une édition « %(from)s » ne peut pas passer à « %(to)s ».")
+            _("Une édition « %(from)s » ne peut pas passer à « %(to)s ».")
             % {"from": edition.get_state_display(), "to": Edition.State(to_state).label}
         )
     if to_state == Edition.State.OUVERTE:
         other = Edition.objects.filter(state=Edition.State.OUVERTE).exclude(pk=edition.pk).first()
         if other:
-            raise TransitionError(_("Le %(other)s est encore ouvert : closez-le d'abord.") % {"other": other})
+            raise TransitionError(_("Le %(other)s est encore ouvert : closez-le d'abord.") % {"other": other})
     edition.state = to_state
     edition.save(update_fields=["state"])
     return edition
@@ -187,10 +187,10 @@ def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, v
         if edition.resultats_clos_at:
             if not by.is_staff:
                 raise TransitionError(
-                    _("La délibération est close : seule l'équipe peut changer un résultat.")
+                    _("La délibération est close : seule l'équipe peut changer un résultat.")
                 )
             if not motif.strip():
-                raise TransitionError(_("La délibération est close : indiquez le motif du changement."))
+                raise TransitionError(_("La délibération est close : indiquez le motif du changement."))
         resultat = Resultat.objects.filter(candidature=candidature).prefetch_related("mentions").first()
         avant = _etat(resultat)
         champs = {"niveau": niveau, "ten": ten, "motivation": motivation, "decided_by": by, "decided_at": now}
@@ -206,7 +206,7 @@ def decider(candidature, *, niveau, mentions=(), ten=False, motivation="", by, v
                     raise IntegrityError
         except IntegrityError:
             raise ResultConflict(
-                _("Un autre membre du jury vient de décider pour ce dossier : voici sa décision."),
+                _("Un autre membre du jury vient de décider pour ce dossier : voici sa décision."),
                 Resultat.objects.filter(candidature=candidature).first(),
             ) from None
         resultat.refresh_from_db()
@@ -239,7 +239,7 @@ def clore_resultats(edition, now=None):
     if manquants:
         noms = ", ".join(c.collectivite.nom for c in manquants[:10])
         raise TransitionError(
-            _("Chaque dossier déposé reçoit au moins 1@ : décidez d'abord pour %(noms)s%(suite)s.")
+            _("Chaque dossier déposé reçoit au moins 1@ : décidez d'abord pour %(noms)s%(suite)s.")
             % {"noms": noms, "suite": "…" if len(manquants) > 10 else ""}
         )
     edition.resultats_clos_at = now or timezone.now()

@@ -160,7 +160,7 @@ def test_repartir_explains_a_dossier_lacking_jurors():
     resultat = repartir([1, 2], ["a", "b", "c"], 2, conflits=conflits, seed=3)
     assert [(m.dossier, m.affectes, m.en_conflit) for m in resultat.manques] == [(1, 1, 2)]
     assert resultat.manques[0].raison == (
-        "2 jurés sont en conflit d'intérêts avec ce dossier : 1 affecté(s) sur 2."
+        "2 jurés sont en conflit d'intérêts avec ce dossier\u00a0: 1 affecté(s) sur 2."
     )
     too_few = repartir([1], ["a"], 2).manques[0]
     assert too_few.raison == "Le jury ne compte que 1 juré pour 2 par dossier."
@@ -312,7 +312,9 @@ def test_affecter_reports_dossiers_lacking_jurors_with_the_reason(edition, staff
     JureFactory(edition=edition)
     bilan = affecter(edition, by=staff)
     assert [c for c, _raison in bilan.manques] == [agen]
-    assert bilan.manques[0][1] == "1 juré est en conflit d'intérêts avec ce dossier : 1 affecté(s) sur 2."
+    assert (
+        bilan.manques[0][1] == "1 juré est en conflit d'intérêts avec ce dossier\u00a0: 1 affecté(s) sur 2."
+    )
 
 
 @pytest.mark.django_db
@@ -544,7 +546,7 @@ def test_affectation_list_hides_the_jurors_of_a_dossier_the_president_is_in_conf
     EvaluationFactory(jure=JureFactory(edition=edition, nom="Juré Caché"), candidature=dossier)
     lignes = client.get(liste_url(edition)).context["lignes"]
     page = client.get(liste_url(edition)).content.decode()
-    assert lignes[0]["masque"] and "Masqués : vous êtes en conflit d'intérêts" in page
+    assert lignes[0]["masque"] and "Masqués\u00a0: vous êtes en conflit d'intérêts" in page
     assert dossier_url(dossier) not in page
     assert page.count("Juré Caché") == 1  # in the workloads only
     assert client.get(dossier_url(dossier)).status_code == 404
@@ -560,8 +562,8 @@ def test_affectation_run_from_the_page_says_what_it_did(client, edition, preside
     response = client.post(lancer_url(edition), follow=True)
     assert response.redirect_chain == [(liste_url(edition), 302)]
     textes = [str(m) for m in response.context["messages"]]
-    assert textes[0] == "Affectation automatique terminée : 3 affectations créées."
-    assert "Sans assez de jurés : Agen. 1 juré est en conflit d'intérêts" in textes[1]
+    assert textes[0] == "Affectation automatique terminée\u00a0: 3 affectations créées."
+    assert "Sans assez de jurés\u00a0: Agen. 1 juré est en conflit d'intérêts" in textes[1]
     assert len(textes) == 2  # Nérac has its two jurors: the president and the other one
 
 
@@ -606,7 +608,9 @@ def test_affectation_dossier_add_a_juror_with_a_reason(client, edition, presiden
         url, {"action": "ajouter", "jure": jure.pk, "motif": "Expert du sujet"}, follow=True
     )
     assert response.redirect_chain == [(url, 302)]
-    assert "Juré Martin est affecté(e) au dossier « Agen »." in [str(m) for m in response.context["messages"]]
+    assert "Juré Martin est affecté(e) au dossier «\u00a0Agen\u00a0»." in [
+        str(m) for m in response.context["messages"]
+    ]
     evaluation = Evaluation.objects.get()
     assert (evaluation.jure, evaluation.origine) == (jure, Evaluation.Origine.PRESIDENT)
     assert AffectationJournal.objects.get().motif == "Expert du sujet"
@@ -624,7 +628,7 @@ def test_affectation_dossier_lists_conflicted_jurors_disabled_with_their_reason(
     voisin = JureFactory(edition=edition, nom="Juré Voisin", departement=lot)
     page = client.get(dossier_url(dossier)).content.decode()
     assert f'value="{voisin.pk}" disabled' in page
-    assert "Juré Voisin — en conflit d&#x27;intérêts : département de résidence" in page
+    assert "Juré Voisin — en conflit d&#x27;intérêts\u00a0: département de résidence" in page
     # Posted anyway: refused, the reason next to the field, the typed reason kept.
     response = client.post(dossier_url(dossier), {"action": "ajouter", "jure": voisin.pk, "motif": "Renfort"})
     form = response.context["ajout_form"]

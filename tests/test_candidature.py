@@ -390,7 +390,7 @@ def test_autosave_conflict_fragment_names_the_other_member_and_shows_both_versio
         url("autosave", candidature), {"version": 1, f"q_{questions['texte'].pk}": "Mme Martin"}, **HTMX
     )
     page = response.content.decode()
-    assert f"Non enregistré : {referent} a modifié le dossier" in page
+    assert f"Non enregistré\u00a0: {referent} a modifié le dossier" in page
     assert 'id="conflit"' in page and 'hx-swap-oob="true"' in page
     assert "M. Durand" in page and "Mme Martin" in page
     assert 'name="ecraser" value="2"' in page
@@ -536,7 +536,7 @@ def test_fiches_step_lists_fiches_with_the_reason_of_ineligible_ones(client, can
     client.force_login(member)
     page = client.get(url("fiches_candidature", candidature)).content.decode()
     assert "Wifi public" in page and "Vieux site" in page and "Révision en cours" not in page
-    assert "Non éligible : terminée depuis plus de deux ans." in page
+    assert "Non éligible\u00a0: terminée depuis plus de deux ans." in page
     assert re.search(rf'value="{old.pk}"\s+id="fiche-{old.pk}"\s+disabled', page)
     assert eligible.services.get().nom in page
 
@@ -708,7 +708,7 @@ def test_upload_refuses_a_disguised_file_with_a_french_message(client, candidatu
     )
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Ce fichier n&#x27;est pas accepté : seuls les formats PDF, PNG, JPEG, WebP le sont." in page
+    assert "Ce fichier n&#x27;est pas accepté\u00a0: seuls les formats PDF, PNG, JPEG, WebP le sont." in page
     assert 'value="gardée"' in page
     assert not PieceJointe.objects.exists()
 

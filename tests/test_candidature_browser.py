@@ -117,7 +117,7 @@ def test_two_members_autosave_then_the_second_gets_the_conflict_with_both_versio
 
     other.get_by_label("Élu chargé du numérique").fill("M. Dominique Lefèvre")
     status = other.locator("#autosave")
-    expect(status).to_contain_text("Non enregistré : Claire Durand a modifié le dossier")
+    expect(status).to_contain_text("Non enregistré\u00a0: Claire Durand a modifié le dossier")
     conflict = other.locator("#conflit")
     expect(conflict).to_contain_text("Claire Durand a enregistré le questionnaire")
     expect(conflict.locator(".conflit__leur")).to_have_text("Mme Claire Durand, adjointe au numérique")
@@ -170,7 +170,7 @@ def test_every_page_of_the_dossier_passes_axe(page, live_server, dossier):
     assert_accessible(page)
 
     page.get_by_role("link", name="Fiches", exact=True).click()
-    expect(page.get_by_text("Non éligible : terminée depuis plus de deux ans.")).to_be_visible()
+    expect(page.get_by_text("Non éligible\u00a0: terminée depuis plus de deux ans.")).to_be_visible()
     expect(page.get_by_label("Ancien portail")).to_be_disabled()
     assert_accessible(page)
     page.get_by_label("Ateliers seniors").check()

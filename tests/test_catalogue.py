@@ -724,7 +724,7 @@ def test_all_the_actions_of_one_collectivite(client, atlaas):
     response = client.get(URL, {"collectivite": "93048"})
     assert [f.titre for f in response.context["resultats"].fiches] == ["Budget participatif en ligne"]
     assert response.context["actifs"]()[0]["libelle"] == "Montreuil (47)"
-    assert "Collectivité : Montreuil" in response.content.decode()
+    assert "Collectivité\u00a0: Montreuil" in response.content.decode()
 
 
 def test_the_index_command_rebuilds_the_search_index(client, atlaas):
@@ -834,7 +834,7 @@ def test_htmx_gets_only_the_results_with_their_title(client, atlaas):
     response = client.get(URL, {"q": "seniors"}, HTTP_HX_REQUEST="true")
     page = response.content.decode()
     assert "<html" not in page and 'id="catalogue"' in page
-    assert "« seniors » dans l'Atlaas" in page
+    assert "«\u00a0seniors\u00a0» dans l'Atlaas" in page
     assert "HX-Request" in response["Vary"]
     assert "<html" in client.get(URL, {"q": "seniors"}).content.decode()
 

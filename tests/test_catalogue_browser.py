@@ -75,7 +75,7 @@ def test_search_refine_with_two_facets_open_a_fiche_and_follow_its_breadcrumb(pa
     expect(page.locator("#annonce")).to_have_text("3 actions trouvées")
 
     facettes = page.get_by_role("complementary", name="Affiner la recherche")
-    expect(page).to_have_title(re.compile("« mediation numerique » dans l'Atlaas"))
+    expect(page).to_have_title(re.compile("«\u00a0mediation numerique\u00a0» dans l'Atlaas"))
     facettes.get_by_role("link", name=re.compile(r"^Médiation 2 actions")).click()
     expect(resultats).to_contain_text("2 actions trouvées")
     # The link followed is gone with the old results: the focus goes to the new ones.
@@ -84,7 +84,7 @@ def test_search_refine_with_two_facets_open_a_fiche_and_follow_its_breadcrumb(pa
     expect(resultats).to_contain_text("1 action trouvée")
     expect(page).to_have_url(re.compile(r"enjeu=mediation"))
     expect(page).to_have_url(re.compile(r"type=village"))
-    expect(facettes.get_by_role("region", name="Filtres choisis")).to_contain_text("Enjeu : Médiation")
+    expect(facettes.get_by_role("region", name="Filtres choisis")).to_contain_text("Enjeu\u00a0: Médiation")
     assert_accessible(page)
 
     # The address is the search: reloading it shows the same results.
@@ -117,6 +117,6 @@ def test_the_catalogue_works_without_javascript(browser, live_server, atlaas):
     page.get_by_role("button", name="Rechercher").click()
     # A new search keeps the filters chosen: none of Agen's fiches is in a village.
     expect(page.locator("#resultats-titre")).to_contain_text("Aucune action trouvée")
-    page.get_by_role("link", name=re.compile("Type de collectivité : Village")).click()
+    page.get_by_role("link", name=re.compile(r"Type de collectivité\s: Village")).click()
     expect(page.locator("#resultats-titre")).to_contain_text("1 action trouvée")
     context.close()

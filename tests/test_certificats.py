@@ -426,7 +426,7 @@ def test_badge_is_an_accessible_svg():
     commune = CommuneFactory(nom="Saint-Étienne-de-Tinée & co", code="06120")
     svg = badge_svg(commune, 2027, 4)
     assert svg.startswith("<svg") and 'role="img"' in svg
-    assert '<title id="titre">Saint-Étienne-de-Tinée &amp; co : label Territoires, Villes et ' in svg
+    assert '<title id="titre">Saint-Étienne-de-Tinée &amp; co\u00a0: label Territoires, Villes et ' in svg
     assert "4 arobases</title>" in svg
     assert ">@@@@</text>" in svg and ">Label 2027</text>" in svg and "Villes Internet" in svg
 
@@ -462,7 +462,7 @@ def test_code_integration_links_the_public_page_with_the_absolute_badge(settings
     assert code.startswith('<a href="https://label.villes-internet.net/collectivites/06120/">')
     assert '<img src="https://label.villes-internet.net/collectivites/06120/badge-2027.svg"' in code
     assert (
-        'alt="Saint-Étienne-de-Tinée : label Territoires, Villes et Villages Internet 2027, 4 arobases"'
+        'alt="Saint-Étienne-de-Tinée\u00a0: label Territoires, Villes et Villages Internet 2027, 4 arobases"'
         in code
     )
 

@@ -54,10 +54,11 @@ def test_laureate_downloads_certificate_and_public_checks_it(page, live_server, 
     expect(code).to_have_attribute("readonly", "")
     expect(code).to_have_value(
         f'<a href="{settings.SITE_URL}/collectivites/06120/">'
-        f'<img src="{settings.SITE_URL}/collectivites/06120/badge-2027.svg" alt="Saint-Étienne-de-Tinée : '
+        f'<img src="{settings.SITE_URL}/collectivites/06120/badge-2027.svg" '
+        'alt="Saint-Étienne-de-Tinée\u00a0: '
         'label Territoires, Villes et Villages Internet 2027, 4 arobases" width="180" height="72"></a>'
     )
-    expect(page.get_by_role("img", name="Saint-Étienne-de-Tinée : label Territoires")).to_be_visible()
+    expect(page.get_by_role("img", name="Saint-Étienne-de-Tinée\u00a0: label Territoires")).to_be_visible()
     assert_accessible(page)
 
     page.goto(live_server.url + reverse("label:certificat_verification", args=[document.uuid]))

@@ -41,10 +41,10 @@ def test_visitor_reads_a_label_history_and_goes_to_the_intercommunalite(page, li
     expect(chart.locator("rect.historique__barre")).to_have_count(5)
     expect(chart.locator("rect.historique__absence")).to_have_count(1)  # 2010: no label
     expect(chart.locator("text.historique__inconnu")).to_have_count(12)  # no data for those years
-    expect(page.get_by_text("« ? » : aucune donnée pour cette année-là")).to_be_visible()
+    expect(page.get_by_text("«\u00a0?\u00a0»\u00a0: aucune donnée pour cette année-là")).to_be_visible()
     expect(page.locator("figcaption")).to_have_text("Label obtenu 5 fois depuis 2009, 5@ en 2026.")
     expect(page.get_by_text("Territoire d'excellence numérique 2026, valable jusqu'en 2028")).to_be_visible()
-    expect(page.get_by_text("Mentions 2022 : Arobase verte, Démocratie locale")).to_be_visible()
+    expect(page.get_by_text("Mentions 2022\u00a0: Arobase verte, Démocratie locale")).to_be_visible()
     expect(page.get_by_role("link", name="Son action numérique publiée dans l'Atlaas")).to_be_visible()
     assert_accessible(page)
 

@@ -102,7 +102,7 @@ def test_historique_shows_the_imported_palmares(client, tmp_path):
     path.write_text("annee;code;niveau;mentions;ten\n1999;47001;@@;;\n2005;47001;4;Mention libre;\n")
     call_command("import_palmares", str(path), stdout=io.StringIO())
     page = page_of(client, agen)
-    assert "1999 : 2@ (niveau 2 sur 5)" in page
+    assert "1999\u00a0: 2@ (niveau 2 sur 5)" in page
     assert "Label obtenu 2 fois depuis 1999, 4@ en 2005." in texte(page)
     assert graphique(page).count('class="historique__inconnu"') == 5  # 2000 to 2004: not imported
 
@@ -133,7 +133,7 @@ def test_historique_says_pas_de_label_only_for_a_year_whose_whole_palmares_is_kn
     assert "« ? » : aucune donnée pour cette année-là" in texte(page)
 
     HistoriqueComplet.objects.create(annee=2012)  # staff declare it complete
-    assert "2012 : pas de label" in page_of(client, agen)
+    assert "2012\u00a0: pas de label" in page_of(client, agen)
     assert "aucune donnée" not in page_of(client, agen)
 
 
@@ -158,7 +158,7 @@ def test_a_result_shows_only_once_its_edition_is_published(client):
 
     publication.publier(edition)
     page = page_of(client, agen)
-    assert "2027 : 5@ (niveau 5 sur 5), Territoire d'excellence numérique" in page
+    assert "2027\u00a0: 5@ (niveau 5 sur 5), Territoire d'excellence numérique" in page
     assert "Label obtenu 2 fois depuis 2026, 5@ en 2027." in texte(page)
     assert "Mention 2027 : Arobase verte" in texte(page)
 
@@ -174,7 +174,7 @@ def test_a_commune_page_shows_its_epci_and_the_epci_latest_label(client):
     agen = CommuneFactory(nom="Agen", epci=epci)
     page = page_of(client, agen)
     assert f'<a href="{epci.get_absolute_url()}">Agglomération d&#x27;Agen</a>' in page
-    assert "dernier label en 2026 :" in page
+    assert "dernier label en 2026\u00a0:" in page
     assert 'aria-label="niveau 4 sur 5">@@@@</span>' in page
 
     boe = CommuneFactory(epci=EpciFactory())

@@ -340,9 +340,9 @@ def test_api_fiches_refuses_a_page_beyond_the_last(client, agen):
         publiee(jours=jours, collectivite=agen)
     response, data = get_json(client, "api_fiches", par_page=2, page=3)
     assert response.status_code == 400
-    assert data == {"erreurs": {"page": ["La page 3 n'existe pas : il y a 2 pages en tout."]}}
+    assert data == {"erreurs": {"page": ["La page 3 n'existe pas\u00a0: il y a 2 pages en tout."]}}
     response, data = get_json(client, "api_fiches", q="introuvable", page=2)
-    assert data == {"erreurs": {"page": ["La page 2 n'existe pas : il y a 1 page en tout."]}}
+    assert data == {"erreurs": {"page": ["La page 2 n'existe pas\u00a0: il y a 1 page en tout."]}}
 
 
 def test_api_fiche_gives_public_fields_without_email_addresses(client, agen, services):
@@ -403,7 +403,7 @@ def test_api_is_read_only(method, agen):
         assert response.status_code == 405
         assert response["Allow"] == "GET, HEAD"
         assert response["Access-Control-Allow-Origin"] == "*"
-        assert response.json() == {"erreur": "Méthode non autorisée : l'API est en lecture seule."}
+        assert response.json() == {"erreur": "Méthode non autorisée\u00a0: l'API est en lecture seule."}
 
 
 def test_api_index_links_to_the_endpoints(client):
@@ -538,7 +538,7 @@ def test_api_collectivites_paginates(client, territoire):
     assert data["suivante"] is None
     response, data = get_json(client, "api_collectivites", par_page=3, page=3)
     assert response.status_code == 400
-    assert data == {"erreurs": {"page": ["La page 3 n'existe pas : il y a 2 pages en tout."]}}
+    assert data == {"erreurs": {"page": ["La page 3 n'existe pas\u00a0: il y a 2 pages en tout."]}}
 
 
 @pytest.mark.parametrize(

@@ -39,10 +39,10 @@ def test_espace_shows_collectivites_candidatures_and_todo(client, django_assert_
         page = client.get(reverse("label:espace")).content.decode()
 
     assert commune.nom in page
-    assert "Candidature 2027 : Brouillon." in page
+    assert "Candidature 2027\u00a0: Brouillon." in page
     assert "1 fiche à corriger" in page
     assert "1 demande d'adhésion à examiner" in page
-    assert "Fiches actions : 2 (publiées : 1, en modération : 0)" in page
+    assert "Fiches actions\u00a0: 2 (publiées\u00a0: 1, en modération\u00a0: 0)" in page
     assert other.collectivite.nom in page  # pending request listed apart
 
 

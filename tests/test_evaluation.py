@@ -146,7 +146,7 @@ def test_evaluer_shows_the_dossier_beside_the_form(juror_client, evaluation, cri
     response = juror_client.get(url("evaluer", evaluation))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Évaluation : Agen" in page
+    assert "Évaluation\u00a0: Agen" in page
     assert "Qui pilote le numérique ?" in page and "Un adjoint au maire." in page
     assert "Ateliers seniors" in page and "Inclusion numérique" in page
     assert "Mosaïque des enjeux" in page and "1 enjeu couvert sur 2" in page
@@ -247,7 +247,7 @@ def test_autosave_from_a_stale_tab_is_a_conflict_and_overwrites_nothing(juror_cl
         url("autosave", evaluation), form_data(evaluation, criteres, 1, **{score(criteres[0]): "1"}), **HTMX
     )
     fragment = response.content.decode()
-    assert "Non enregistré : votre évaluation a été modifiée depuis une autre page" in fragment
+    assert "Non enregistré\u00a0: votre évaluation a été modifiée depuis une autre page" in fragment
     assert 'name="ecraser" value="2"' in fragment
     assert Note.objects.get(critere=criteres[0]).score == 5
     assert Evaluation.objects.get().version == 2
@@ -350,7 +350,7 @@ def test_soumettre_needs_every_criterion_and_a_level_and_keeps_the_draft(juror_c
     response = juror_client.post(url("soumettre", evaluation), data, follow=True)
     page = response.content.decode()
     assert "Pour soumettre l&#x27;évaluation, il manque" in page
-    assert "la note de « Cohérence et ambition »" in page and "le niveau proposé" in page
+    assert "la note de «\u00a0Cohérence et ambition\u00a0»" in page and "le niveau proposé" in page
     evaluation.refresh_from_db()
     assert evaluation.state == State.BROUILLON  # the draft was saved
     assert Note.objects.get(critere=criteres[0]).score == 4
@@ -373,7 +373,7 @@ def test_a_double_submit_submits_once_and_the_second_gets_a_message(juror_client
     juror_client.post(url("soumettre", evaluation), data)
     first = Evaluation.objects.get()
     response = juror_client.post(url("soumettre", evaluation), data, follow=True)
-    assert "Cette évaluation est déjà soumise : elle ne l&#x27;a été qu&#x27;une fois." in (
+    assert "Cette évaluation est déjà soumise\u00a0: elle ne l&#x27;a été qu&#x27;une fois." in (
         response.content.decode()
     )
     again = Evaluation.objects.get()
@@ -395,7 +395,7 @@ def test_a_submitted_evaluation_cannot_be_saved(juror_client, evaluation, criter
     version = Evaluation.objects.get().version
     data = complete(evaluation, criteres, version, note_jury="trop tard")
     fragment = juror_client.post(url("autosave", evaluation), data, **HTMX).content.decode()
-    assert "Cette évaluation est soumise : rouvrez-la pour la modifier." in fragment
+    assert "Cette évaluation est soumise\u00a0: rouvrez-la pour la modifier." in fragment
     response = juror_client.post(url("evaluer", evaluation), data)
     assert response.status_code == 403
     assert Evaluation.objects.get().note_jury == ""
@@ -421,7 +421,7 @@ def test_rouvrir_after_reading_the_others_scores_is_recorded_and_the_juror_told(
     page = juror_client.get(url("evaluer", evaluation)).content.decode()
     assert "Évaluations des autres jurés" in page
     assert (
-        "Vous avez pu lire les évaluations des autres jurés : si vous rouvrez la vôtre, "
+        "Vous avez pu lire les évaluations des autres jurés\u00a0: si vous rouvrez la vôtre, "
         "la présidence du jury le verra." in page
     )
     assert 'aria-describedby="rouvrir-aide"' in page

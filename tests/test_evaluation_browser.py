@@ -65,9 +65,9 @@ def test_a_juror_scores_a_dossier_with_the_keyboard_only(page, live_server, pass
     tab_until(page, suivant)
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Évaluation : Agen")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Évaluation\u00a0: Agen")
     expect(page.get_by_role("heading", name="Ateliers seniors")).to_be_visible()
-    expect(page.get_by_role("list", name="Services de « Ateliers seniors »")).to_contain_text(
+    expect(page.get_by_role("list", name="Services de «\u00a0Ateliers seniors\u00a0»")).to_contain_text(
         "Inclusion numérique — Médiation"
     )
     assert_accessible(page)

@@ -83,7 +83,9 @@ def test_fiche_page_shows_every_published_field(client, taxonomie):
     assert "<h1>Espace public numérique</h1>" in content
     assert "Un lieu d'accès libre au numérique" in content
     assert "<title> Espace public numérique — Villes Internet </title>" in content
-    assert '<meta name="description" content="Espace public numérique : Un lieu d\'accès libre' in content
+    assert (
+        '<meta name="description" content="Espace public numérique\u00a0: Un lieu d\'accès libre' in content
+    )
     assert "Ouverture d'un espace.<br>Ateliers <chaque> semaine." in content  # shown as text
     assert "&lt;chaque&gt;" in response.content.decode()  # escaped before the line breaks
     for shown in (
@@ -176,7 +178,7 @@ def test_fiche_page_breadcrumb_and_services_link_to_the_filtered_catalogue(clien
     services = content.split('<h2 id="services">Services</h2>')[1].split("</section>")[0]
     for slug, nom in (("demarches", "Dématérialisation des démarches"), ("inclusion", "Inclusion numérique")):
         assert f'<a href="/atlaas/?service={slug}">{nom}</a>' in services
-    assert 'Enjeu : <a href="/atlaas/?enjeu=services-publics">Services publics</a>' in services
+    assert 'Enjeu\u00a0: <a href="/atlaas/?enjeu=services-publics">Services publics</a>' in services
     assert '<a href="/atlaas/?enjeu=mediation">Médiation</a>' in services
 
 
@@ -191,7 +193,7 @@ def test_fiche_page_shows_photos_and_documents(client):
     assert f'<img src="{fichier_url(fiche, avec_legende)}"' in content
     assert 'alt="La salle de l\'EPN"' in content
     assert f'<img src="{fichier_url(fiche, sans_legende)}" alt="Photo' in content
-    assert 'alt="Photo : Wifi & co à l\'EPN"' in content  # escaped once
+    assert 'alt="Photo\u00a0: Wifi & co à l\'EPN"' in content  # escaped once
     assert content.count('loading="lazy"') == 2
     assert f'<a href="{fichier_url(fiche, pdf)}">Délibération.pdf</a>' in content
     assert f"({len(PDF)}\xa0octets)" in content
@@ -280,7 +282,7 @@ def test_contact_reveal_with_htmx_answers_a_fragment(client):
     assert response.status_code == 200
     content = text(response)
     assert "<html" not in content
-    assert "Adresse e-mail de Camille Martin :" in content
+    assert "Adresse e-mail de Camille Martin\u00a0:" in content
     assert '<a href="mailto:c.martin@mairie.fr" autofocus>c.martin@mairie.fr</a>' in content
     assert response["Cache-Control"] == "private, no-store"
     assert response["X-Robots-Tag"] == "noindex"

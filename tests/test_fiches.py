@@ -188,7 +188,7 @@ def test_fiche_form_end_date_required_unless_ongoing(client, membre, services):
     response = client.post(
         url("fiche_nouvelle", membre), form_data([services["demarches"]], en_cours="", date_fin="")
     )
-    assert errors_of(response, "date_fin") == ["Indiquez la date de fin ou cochez « en cours »."]
+    assert errors_of(response, "date_fin") == ["Indiquez la date de fin ou cochez «\u00a0en cours\u00a0»."]
     response = client.post(
         url("fiche_nouvelle", membre), form_data([services["demarches"]], en_cours="", date_fin="2025-09-30")
     )
@@ -205,12 +205,14 @@ def test_fiche_form_names_the_bad_link_line(client, membre, services):
     liens = "https://www.agen.fr/epn\nwww.agen.fr sans protocole\nhttps://ok.fr"
     response = client.post(url("fiche_nouvelle", membre), form_data([services["demarches"]], liens=liens))
     [message] = errors_of(response, "liens")
-    assert message.startswith("Ligne 2 : « www.agen.fr sans protocole » n'est pas une adresse web valide")
+    assert message.startswith(
+        "Ligne 2\u00a0: «\u00a0www.agen.fr sans protocole\u00a0» n'est pas une adresse web valide"
+    )
     assert "www.agen.fr sans protocole" in response.content.decode()
     javascript = client.post(
         url("fiche_nouvelle", membre), form_data([services["demarches"]], liens="javascript:alert(1)")
     )
-    assert errors_of(javascript, "liens")[0].startswith("Ligne 1 :")
+    assert errors_of(javascript, "liens")[0].startswith("Ligne 1\u00a0:")
 
 
 def test_fiche_form_refuses_too_long_text_instead_of_truncating(client, membre, services):
@@ -232,7 +234,7 @@ def test_fiche_form_requires_a_contact(client, membre, services):
     response = client.post(url("fiche_nouvelle", membre), data)
     assert response.status_code == 200
     assert list(response.context["formset"].non_form_errors()) == [
-        "Indiquez au moins un contact : son nom et son adresse e-mail."
+        "Indiquez au moins un contact\u00a0: son nom et son adresse e-mail."
     ]
     assert "Indiquez au moins un contact" in response.content.decode()
     assert not FicheAction.objects.exists()
@@ -336,7 +338,7 @@ def test_fiche_upload_refused_by_content_message_next_to_the_field(client, membr
     response = upload(client, membre, fiche, name, content, legende="Légende gardée")
     assert response.status_code == 200
     assert response.context["upload_form"].errors["fichier"] == [
-        "Ce fichier n'est pas accepté : seuls les formats PDF, PNG, JPEG, WebP le sont."
+        "Ce fichier n'est pas accepté\u00a0: seuls les formats PDF, PNG, JPEG, WebP le sont."
     ]
     page = response.content.decode()
     assert 'id="id_fichier_error"' in page
@@ -568,8 +570,10 @@ def test_admin_publish_emails_the_members(client, staff, django_capture_on_commi
     assert FicheTransition.objects.get().by == staff
     assert sorted(m.to for m in mailoutbox) == sorted([m.user.email] for m in membres)  # one message each
     message = mailoutbox[0]
-    assert message.subject == "[Villes Internet] Fiche publiée : Budget participatif en ligne"
-    assert message.body.startswith("Bonjour,\n\nLa fiche action « Budget participatif en ligne » de ")
+    assert message.subject == "[Villes Internet] Fiche publiée\u00a0: Budget participatif en ligne"
+    assert message.body.startswith(
+        "Bonjour,\n\nLa fiche action «\u00a0Budget participatif en ligne\u00a0» de "
+    )
     assert reverse("atlaas:fiche", args=[fiche.collectivite.code, fiche.pk]) in message.body
 
 
@@ -628,7 +632,7 @@ def test_admin_send_back_asks_a_message_then_emails(
     )
     [message] = mailoutbox
     assert message.to == [membre.user.email]
-    assert message.subject == "[Villes Internet] Fiche à corriger : Wifi public"
+    assert message.subject == "[Villes Internet] Fiche à corriger\u00a0: Wifi public"
     assert "Ajoutez une photo et les résultats." in message.body
 
 

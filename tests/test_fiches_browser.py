@@ -31,7 +31,7 @@ def test_member_writes_a_fiche_with_the_keyboard_and_submits_it(page, live_serve
     log_in(page, live_server, membership.user, password)
 
     page.goto(live_server.url + reverse("atlaas:fiches", args=["47001"]))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Fiches actions de Agen")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Fiches actions d'Agen")
     assert_accessible(page)
     page.get_by_role("link", name="Nouvelle fiche").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Nouvelle fiche action")
@@ -90,7 +90,7 @@ def test_member_writes_a_fiche_with_the_keyboard_and_submits_it(page, live_serve
     ]
     assert [c.nom for c in fiche.contacts.all()] == ["Camille Martin", "Dominique Roux"]
 
-    page.get_by_role("link", name="Fiches actions de Agen").click()
+    page.get_by_role("link", name="Fiches actions d'Agen").click()
     expect(page.get_by_role("link", name="Espace public numérique")).to_be_visible()
     assert_accessible(page)
 

@@ -72,7 +72,8 @@ def test_invitation_email_is_french_text_and_html_with_the_link(
     assert mail.subject == "[Villes Internet] Invitation au jury du label 2027"
     assert "Bonjour Dominique Prof," in mail.body
     assert (
-        "siéger au jury du label « Territoires, Villes et Villages Internet » 2027 (28e édition)" in mail.body
+        "siéger au jury du label «\u00a0Territoires, Villes et Villages Internet\u00a0» 2027 (28e édition)"
+        in mail.body
     )
     assert "double authentification" in mail.body
     assert link_in(mail) == url
@@ -296,7 +297,7 @@ def test_profile_bad_input_is_shown_next_to_the_field(client):
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "pas enregistré : corrigez" in page
+    assert "pas enregistré\u00a0: corrigez" in page
     assert 'aria-invalid="true"' in page
     assert Jure.objects.get(pk=jure.pk).organisation == "Université de Bordeaux"
 
@@ -341,7 +342,7 @@ def test_declare_a_conflict_with_a_departement(client):
         ({"collectivite": "47001"}, "Indiquez le motif du conflit d&#x27;intérêts."),
         ({"collectivite": "99999", "motif": "Élu"}, "Aucune collectivité du référentiel ne correspond."),
         ({"collectivite": "Saint-Denis", "motif": "Élu"}, "Plusieurs collectivités portent ce nom"),
-        ({"collectivite": "Age", "motif": "Élu"}, "indiquez le code de la vôtre : Agen (47) : 47001"),
+        ({"collectivite": "Age", "motif": "Élu"}, "de la vôtre\u00a0: Agen (47)\u00a0: 47001"),
         ({"collectivite": "47001", "departement": "dep", "motif": "Élu"}, "pas les deux"),
     ],
 )
@@ -358,7 +359,7 @@ def test_declare_a_conflict_bad_input_is_explained(client, data, error):
     assert response.status_code == 200
     page = response.content.decode()
     assert error in page
-    assert "pas déclaré : corrigez" in page
+    assert "pas déclaré\u00a0: corrigez" in page
     assert not jure.conflits.exists()
 
 
@@ -387,12 +388,12 @@ def test_declaring_a_conflict_withdraws_the_dossiers_concerned_even_submitted_an
     response = declare(client, collectivite="Agen", motif="Élu")
     response = client.get(response.url)
     page = response.content.decode()
-    assert "Conflit d&#x27;intérêts déclaré : Agen (47)." in page
+    assert "Conflit d&#x27;intérêts déclaré\u00a0: Agen (47)." in page
     assert (
-        "Ce dossier vous est retiré, avec votre évaluation s&#x27;il y en avait une : Agen (47). "
+        "Ce dossier vous est retiré, avec votre évaluation s&#x27;il y en avait une\u00a0: Agen (47). "
         "La présidence du jury le confiera à un autre juré." in page
     )
-    assert "Agen (47) — déclaré : Élu" in page  # now among the detected conflicts
+    assert "Agen (47) — déclaré\u00a0: Élu" in page  # now among the detected conflicts
     assert list(Evaluation.objects.all()) == [bordeaux]  # the submitted one too, with its scores
     assert not Note.objects.exists()
     retrait = AffectationJournal.objects.get()
@@ -525,7 +526,7 @@ def test_a_conflict_recorded_by_the_team_cannot_be_removed_by_the_juror(client, 
     url = reverse("jury:conflit_supprimer", args=[2027, conflit.pk])
     page = client.get(reverse("jury:profil", args=[2027])).content.decode()
     assert "Signalé par la préfecture" in page
-    assert "Conflit enregistré par l'équipe : seule l'équipe peut le retirer." in page
+    assert "Conflit enregistré par l'équipe\u00a0: seule l'équipe peut le retirer." in page
     assert url not in page
     response = client.post(url, follow=True)
     assert response.redirect_chain == [(reverse("jury:profil", args=[2027]), 302)]
@@ -559,7 +560,7 @@ def test_admin_invite_action_sends_and_counts(client, staff, mailoutbox, django_
         )
     page = response.content.decode()
     assert "2 invitations envoyées." in page
-    assert "1 juré a déjà accepté : pas de nouvel envoi." in page
+    assert "1 juré a déjà accepté\u00a0: pas de nouvel envoi." in page
     assert sorted(m.to[0] for m in mailoutbox) == ["a@univ.fr", "b@univ.fr"]
     assert "http://testserver/jury/invitation/" in mailoutbox[0].body
 
@@ -624,7 +625,7 @@ def test_admin_conflict_inline_is_recorded_as_the_teams_and_withdraws_the_dossie
     }
     response = client.post(reverse("admin:jury_jure_change", args=[jure.pk]), data, follow=True)
     assert response.status_code == 200
-    assert f"{jure.nom} est retiré(e) d&#x27;un dossier pour conflit d&#x27;intérêts : Agen (47)." in (
+    assert f"{jure.nom} est retiré(e) d&#x27;un dossier pour conflit d&#x27;intérêts\u00a0: Agen (47)." in (
         response.content.decode()
     )
     conflit = ConflitDeclare.objects.get()
@@ -639,13 +640,13 @@ def test_admin_default_grid_action(client, staff):
     client.force_login(staff)
     url = reverse("admin:jury_jury_changelist")
     response = client.post(url, {"action": "grille_par_defaut", "_selected_action": [jury.pk]}, follow=True)
-    assert "Label 2027 : grille par défaut créée (2 critères)." in response.content.decode()
+    assert "Label 2027\u00a0: grille par défaut créée (2 critères)." in response.content.decode()
     assert list(Critere.objects.values_list("libelle", flat=True)) == [
         "Vivre ensemble",
         "Cohérence et ambition de la politique numérique",
     ]
     response = client.post(url, {"action": "grille_par_defaut", "_selected_action": [jury.pk]}, follow=True)
-    assert "Label 2027 a déjà une grille (2 critères) : elle est gardée." in response.content.decode()
+    assert "Label 2027 a déjà une grille (2 critères)\u00a0: elle est gardée." in response.content.decode()
     assert Critere.objects.count() == 2
 
 

@@ -67,7 +67,7 @@ def test_invited_juror_signs_up_accepts_activates_totp_and_fills_the_profile(
     page.get_by_label(re.compile("^Collectivité")).fill("47001")
     page.get_by_label("Motif").fill("Adjoint au maire")
     page.get_by_role("button", name="Déclarer le conflit").click()
-    expect(page.get_by_text("Conflit d'intérêts déclaré : Agen (47).")).to_be_visible()
+    expect(page.get_by_text("Conflit d'intérêts déclaré\u00a0: Agen (47).")).to_be_visible()
     expect(page.get_by_role("rowheader", name="Agen (47)")).to_be_visible()
     assert_accessible(page)
 

@@ -162,7 +162,9 @@ def test_first_referent_request_tells_the_team(
         client.post(reverse("atlaas:rejoindre"), {"collectivite": "76575", "role": REFERENT})
     [message] = mailoutbox
     assert message.to == ["equipe@villes-internet.net"]
-    assert message.subject == "[Villes Internet] Premier référent à approuver : Saint-Étienne-du-Rouvray (76)"
+    assert message.subject == (
+        "[Villes Internet] Premier référent à approuver\u00a0: Saint-Étienne-du-Rouvray (76)"
+    )
     assert "/admin/atlaas/membership/?state__exact=pending" in message.body
 
 
@@ -505,7 +507,7 @@ def test_invitation_for_another_address_can_still_be_accepted(client):
     client.force_login(user)
     url = reverse("atlaas:invitation", args=[invitation.token])
     page = page_of(client.get(url))
-    assert "envoyée à prenom.nom@mairie.fr ; vous êtes connecté avec perso@exemple.fr" in page
+    assert "envoyée à prenom.nom@mairie.fr\u202f; vous êtes connecté avec perso@exemple.fr" in page
     client.post(url)
     assert Membership.objects.get(user=user).is_active
 

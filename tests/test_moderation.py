@@ -67,8 +67,8 @@ def test_diff_words_marks_deleted_and_added_words_for_screen_readers():
     html = diff.diff_words("Ateliers pour les seniors le mardi", "Ateliers pour les familles le mardi")
     assert html == (
         "Ateliers pour les "
-        '<del><span class="visually-hidden">supprimé : </span>seniors</del>'
-        '<ins><span class="visually-hidden">ajouté : </span>familles</ins>'
+        '<del><span class="visually-hidden">supprimé\u00a0: </span>seniors</del>'
+        '<ins><span class="visually-hidden">ajouté\u00a0: </span>familles</ins>'
         " le mardi"
     )
 
@@ -105,7 +105,7 @@ def test_diff_field_changes_leaves_unchanged_fields_out():
         ("description", "Ce qui a été fait"),
         ("date_debut", "Début"),
     ]
-    assert changes[0].diff == 'Des bornes<ins><span class="visually-hidden">ajouté : </span> wifi</ins>.'
+    assert changes[0].diff == 'Des bornes<ins><span class="visually-hidden">ajouté\u00a0: </span> wifi</ins>.'
     assert "1 <del>" in changes[1].diff and "mars" in changes[1].diff and "avril" in changes[1].diff
 
 
@@ -396,8 +396,8 @@ def test_moderation_revision_shows_the_diff_against_the_published_fiche(client, 
     page = response.content.decode()
     assert "Modifications par rapport à la version publiée" in page
     assert "Modification d'une fiche publiée" in page
-    assert '<span class="visually-hidden">supprimé : </span>seniors</del>' in page
-    assert '<span class="visually-hidden">ajouté : </span>familles</ins>' in page
+    assert '<span class="visually-hidden">supprimé\u00a0: </span>seniors</del>' in page
+    assert '<span class="visually-hidden">ajouté\u00a0: </span>familles</ins>' in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<dt>Titre</dt>" not in page
@@ -429,7 +429,7 @@ def test_moderation_publish_makes_the_fiche_public_and_emails_members(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(detail_url(fiche), {"action": "publier"}, follow=True)
     assert response.redirect_chain == [(QUEUE, 302)]
-    assert "Fiche « Budget participatif en ligne » publiée." in text(response)
+    assert "Fiche «\u00a0Budget participatif en ligne\u00a0» publiée." in text(response)
     fiche.refresh_from_db()
     assert fiche.state == State.PUBLIEE
     assert fiche.published_at is not None
@@ -437,7 +437,7 @@ def test_moderation_publish_makes_the_fiche_public_and_emails_members(
     last = FicheTransition.objects.latest("pk")
     assert (last.from_state, last.to_state, last.by) == (State.SOUMISE, State.PUBLIEE, equipe)
     assert sorted(m.to for m in mailoutbox) == sorted([m.user.email] for m in membres)
-    assert mailoutbox[0].subject == "[Villes Internet] Fiche publiée : Budget participatif en ligne"
+    assert mailoutbox[0].subject == "[Villes Internet] Fiche publiée\u00a0: Budget participatif en ligne"
 
 
 def test_moderation_publish_a_revision_updates_the_published_fiche(
@@ -451,7 +451,7 @@ def test_moderation_publish_a_revision_updates_the_published_fiche(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(detail_url(revision), {"action": "publier"}, follow=True)
     assert response.redirect_chain == [(QUEUE, 302)]
-    assert "Modification de la fiche « Wifi public et gratuit » publiée." in text(response)
+    assert "Modification de la fiche «\u00a0Wifi public et gratuit\u00a0» publiée." in text(response)
     published.refresh_from_db()
     assert published.titre == "Wifi public et gratuit"
     assert published.state == State.PUBLIEE
@@ -501,7 +501,7 @@ def test_moderation_send_back_with_message_emails_members(
             follow=True,
         )
     assert response.redirect_chain == [(QUEUE, 302)]
-    assert "Fiche « Wifi public » renvoyée à la collectivité pour correction." in text(response)
+    assert "Fiche «\u00a0Wifi public\u00a0» renvoyée à la collectivité pour correction." in text(response)
     fiche.refresh_from_db()
     assert fiche.state == State.A_CORRIGER
     assert fiche.moderation_message == "Ajoutez une photo de l'espace."
@@ -531,7 +531,7 @@ def test_moderation_second_decision_gives_a_message_not_an_error(client, equipe,
     assert response.status_code == 200
     assert response.redirect_chain == [(detail_url(fiche), 302)]
     page = text(response)
-    assert "La fiche « Wifi public » n'est plus en attente de modération" in page
+    assert "La fiche «\u00a0Wifi public\u00a0» n'est plus en attente de modération" in page
     assert "Rien n'a été changé." in page
     assert 'value="publier"' not in page
     assert FicheTransition.objects.count() == 2  # the submission and the first decision
@@ -543,7 +543,7 @@ def test_moderation_second_publish_of_a_revision_gives_a_message(client, equipe)
     client.post(detail_url(revision), {"action": "publier"})
     response = client.post(detail_url(revision), {"action": "publier"}, follow=True)
     assert response.redirect_chain == [(QUEUE, 302)]
-    assert "Cette fiche n'est plus en attente de modération : rien n'a été changé." in text(response)
+    assert "Cette fiche n'est plus en attente de modération\u00a0: rien n'a été changé." in text(response)
     published.refresh_from_db()
     assert published.titre == "Nouveau titre"
 
@@ -553,7 +553,7 @@ def test_moderation_fiche_withdrawn_meanwhile_is_not_published(client, equipe):
     fiche = submit(FicheFactory(collectivite=membre.collectivite, titre="Wifi public"), by=membre.user)
     set_fiche_state(fiche, State.BROUILLON, by=membre.user)  # the member withdraws it
     response = client.post(detail_url(fiche), {"action": "publier"}, follow=True)
-    assert "n'est plus en attente de modération (état : Brouillon)" in text(response)
+    assert "n'est plus en attente de modération (état\u00a0: Brouillon)" in text(response)
     fiche.refresh_from_db()
     assert fiche.state == State.BROUILLON
 
@@ -586,10 +586,13 @@ def test_moderation_decision_racing_a_colleague_gives_a_message(client, equipe, 
     page = text(response)
     if revision:  # published by the colleague, the revision is gone
         assert response.redirect_chain == [(QUEUE, 302)]
-        assert "Cette fiche n'est plus en attente de modération : rien n'a été changé." in page
+        assert "Cette fiche n'est plus en attente de modération\u00a0: rien n'a été changé." in page
     else:
         assert response.redirect_chain == [(detail_url(fiche), 302)]
-        assert "La fiche « Wifi public » n'est plus en attente de modération (état : Publiée)" in page
+        assert (
+            "La fiche «\u00a0Wifi public\u00a0» n'est plus en attente de modération (état\u00a0: Publiée)"
+            in page
+        )
     assert not FicheTransition.objects.filter(to_state=State.A_CORRIGER).exists()
 
 

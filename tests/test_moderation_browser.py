@@ -46,8 +46,8 @@ def test_staff_read_a_revision_diff_and_send_it_back_with_the_keyboard(page, liv
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Ateliers numériques")
     changes = page.locator("section", has=page.get_by_role("heading", name="Modifications par rapport"))
-    expect(changes.locator("del")).to_have_text("supprimé : seniors")
-    expect(changes.locator("ins")).to_have_text("ajouté : familles")
+    expect(changes.locator("del")).to_have_text("supprimé\u00a0: seniors")
+    expect(changes.locator("ins")).to_have_text("ajouté\u00a0: familles")
     expect(changes.get_by_text("Titre", exact=True)).to_have_count(0)  # unchanged fields are left out
     assert_accessible(page)
 
@@ -68,7 +68,7 @@ def test_staff_read_a_revision_diff_and_send_it_back_with_the_keyboard(page, liv
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text(
-        "Fiche « Ateliers numériques » renvoyée à la collectivité pour correction."
+        "Fiche «\u00a0Ateliers numériques\u00a0» renvoyée à la collectivité pour correction."
     )
     expect(page.get_by_role("heading", level=1)).to_have_text("Modération des fiches actions")
     expect(page.get_by_role("link", name="Wifi public")).to_be_visible()  # the next fiche

@@ -56,7 +56,8 @@ def test_public_browses_and_filters_the_palmares(page, live_server, edition):  #
     for nom in ("Type", "Population"):  # not known for an imported year: disabled, and said why
         expect(page.get_by_role("combobox", name=nom)).to_be_disabled()
         expect(page.get_by_role("combobox", name=nom)).to_have_accessible_description(
-            "Type et strate ne sont pas connus pour les années importées : ces filtres ne s'appliquent pas."
+            "Type et strate ne sont pas connus pour les années importées\u00a0: "
+            "ces filtres ne s'appliquent pas."
         )
     assert_accessible(page)
 

@@ -115,31 +115,32 @@ def test_import_reports_each_error_by_line_and_imports_nothing(tmp_path, territo
     )
     message = refus(fichier(tmp_path, texte))
     assert "Rien n'a été importé" in message
-    assert "ligne 2 :" not in message
-    assert "ligne 3 : code « 99999 » inconnu" in message
-    assert "ligne 4 : niveau « 0 » invalide" in message
-    assert "ligne 5 : niveau « 6 » invalide" in message
-    assert "ligne 6 : niveau « trois » invalide" in message
-    assert "ligne 7 : millésime « 1998 » invalide" in message
-    assert f"ligne 8 : millésime « {derniere + 1} » invalide" in message
-    assert "ligne 9 : 214700015 a déjà une ligne pour 2024 (ligne 2)" in message
-    assert "ligne 10 : TEN « peut-être » invalide" in message
-    assert "ligne 11 : 3 colonnes au lieu de 5" in message
+    assert "ligne 2\u00a0:" not in message
+    assert "ligne 3\u00a0: code «\u00a099999\u00a0» inconnu" in message
+    assert "ligne 4\u00a0: niveau «\u00a00\u00a0» invalide" in message
+    assert "ligne 5\u00a0: niveau «\u00a06\u00a0» invalide" in message
+    assert "ligne 6\u00a0: niveau «\u00a0trois\u00a0» invalide" in message
+    assert "ligne 7\u00a0: millésime «\u00a01998\u00a0» invalide" in message
+    assert f"ligne 8\u00a0: millésime «\u00a0{derniere + 1}\u00a0» invalide" in message
+    assert "ligne 9\u00a0: 214700015 a déjà une ligne pour 2024 (ligne 2)" in message
+    assert "ligne 10\u00a0: TEN «\u00a0peut-être\u00a0» invalide" in message
+    assert "ligne 11\u00a0: 3 colonnes au lieu de 5" in message
     assert not Labellisation.objects.exists()
 
 
 def test_import_reports_several_problems_of_one_line_together(tmp_path, territoires):
     message = refus(fichier(tmp_path, "annee;code;niveau;mentions;ten\nxx;123456;@@@@@@;;\n"))
-    assert "ligne 2 : millésime « xx » invalide" in message
-    assert "code « 123456 » inconnu" in message
-    assert "niveau « @@@@@@ » invalide" in message
+    assert "ligne 2\u00a0: millésime «\u00a0xx\u00a0» invalide" in message
+    assert "code «\u00a0123456\u00a0» inconnu" in message
+    assert "niveau «\u00a0@@@@@@\u00a0» invalide" in message
 
 
 def test_import_refuses_a_bad_header(tmp_path, territoires):
     message = refus(fichier(tmp_path, "year;insee;level\n2024;47001;3\n"))
     assert (
-        "ligne 1 : en-tête « year;insee;level » invalide, attendu « annee;code;niveau;mentions;ten », "
-        "et si besoin « population;communes »." in message
+        "ligne 1\u00a0: en-tête «\u00a0year;insee;level\u00a0» invalide, attendu "
+        "«\u00a0annee;code;niveau;mentions;ten\u00a0», et si besoin «\u00a0population;communes\u00a0»."
+        in message
     )
     assert not Labellisation.objects.exists()
 
@@ -160,7 +161,7 @@ def test_import_refuses_a_year_of_an_edition_kept_in_the_portal(tmp_path):
     EditionFactory(annee=2027)
     fichier = tmp_path / "palmares.csv"
     fichier.write_text("annee;code;niveau;mentions;ten\n2027;47001;3;;non\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="ligne 2 : le label 2027 est une édition du portail"):
+    with pytest.raises(CommandError, match="ligne 2\u00a0: le label 2027 est une édition du portail"):
         call_command("import_palmares", str(fichier), verbosity=0)
     assert not Labellisation.objects.exists()
 
@@ -224,9 +225,17 @@ def test_import_reports_wrong_figures_by_line(tmp_path, territoires):
         "2018;200035459;4;;;99500;0\n"
     )
     message = refus(fichier(tmp_path, texte))
-    assert "ligne 2 : population « environ 30000 » invalide (un nombre d'habitants, ou vide)" in message
-    assert "ligne 3 : communes « 2 » pour une commune : seul un territoire a des communes membres" in message
-    assert "ligne 4 : communes « 0 » invalide (le nombre de communes membres, ou vide)" in message
+    assert (
+        "ligne 2\u00a0: population «\u00a0environ 30000\u00a0» invalide (un nombre d'habitants, ou vide)"
+        in message
+    )
+    assert (
+        "ligne 3\u00a0: communes «\u00a02\u00a0» pour une commune\u00a0: "
+        "seul un territoire a des communes membres" in message
+    )
+    assert (
+        "ligne 4\u00a0: communes «\u00a00\u00a0» invalide (le nombre de communes membres, ou vide)" in message
+    )
     assert not Labellisation.objects.exists()
 
 
@@ -237,7 +246,7 @@ def test_import_complet_declares_each_year_of_the_file_complete(tmp_path, territ
     assert not HistoriqueComplet.objects.exists()  # a file is not the whole palmarès unless said so
     out = io.StringIO()
     call_command("import_palmares", fichier(tmp_path, BON), "--complet", stdout=out)
-    assert "Palmarès complets déclarés : 1999, 2024, 2025." in out.getvalue()
+    assert "Palmarès complets déclarés\u00a0: 1999, 2024, 2025." in out.getvalue()
     assert list(HistoriqueComplet.objects.values_list("annee", flat=True)) == [1999, 2024, 2025]
     call_command("import_palmares", fichier(tmp_path, BON), "--complet", verbosity=0)  # again: no change
     assert HistoriqueComplet.objects.count() == 3
@@ -253,10 +262,10 @@ def test_import_names_the_line_where_an_unclosed_quote_opens(tmp_path, territoir
     )
     message = refus(fichier(tmp_path, texte))
     assert (
-        "ligne 3 : un guillemet ouvert sur cette ligne n'est jamais refermé (la valeur s'étend jusqu'à la "
-        "ligne 5) : refermez-le ou retirez-le." in message
+        "ligne 3\u00a0: un guillemet ouvert sur cette ligne n'est jamais refermé "
+        "(la valeur s'étend jusqu'à la ligne 5)\u00a0: refermez-le ou retirez-le." in message
     )
-    assert "ligne 4" not in message and "ligne 5 :" not in message
+    assert "ligne 4" not in message and "ligne 5\u00a0:" not in message
     assert not Labellisation.objects.exists()
 
 

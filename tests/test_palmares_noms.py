@@ -81,7 +81,8 @@ def test_published_palmares_resolve_by_name_and_nothing_is_imported_until_all_do
     chemin = copie(tmp_path)
     message = refus(chemin)
     assert (
-        "Rien n'a été importé : résolues : 186, ambiguës : 7, introuvables : 8 (sur 201 lignes)." in message
+        "Rien n'a été importé\u00a0: résolues\u00a0: 186, ambiguës\u00a0: 7, "
+        "introuvables\u00a0: 8 (sur 201 lignes)." in message
     )
     assert f"manage.py import_palmares_noms {historique.chemin_du_rapport(chemin)}" in message
     assert not Labellisation.objects.exists()
@@ -129,7 +130,7 @@ def test_published_palmares_resolve_by_name_and_nothing_is_imported_until_all_do
     lisieux = par_ligne(lignes, "2024", "Communauté d'agglomération de Lisieux")
     assert lisieux["statut"] == "introuvable"
     assert (
-        "intercommunalité renommée ou fusionnée ? indiquez son code SIREN dans la colonne code"
+        "intercommunalité renommée ou fusionnée\u202f? indiquez son code SIREN dans la colonne code"
         in lisieux["raison"]
     )
     assert "200069532 CA Lisieux Normandie (14)" in lisieux["candidats"]
@@ -164,7 +165,7 @@ def test_the_report_completed_by_the_user_imports_everything_then_nothing_more(t
 
     sortie = importer(chemin_rapport)
     assert "199 labels ajoutés, 0 modifiés, 0 inchangés" in sortie
-    assert "Lignes résolues : 199, ambiguës : 0, introuvables : 0 (sur 199 lignes)" in sortie
+    assert "Lignes résolues\u00a0: 199, ambiguës\u00a0: 0, introuvables\u00a0: 0 (sur 199 lignes)" in sortie
     assert Labellisation.objects.count() == 199
     vandoeuvre = Labellisation.objects.filter(collectivite__code="54547")
     assert sorted(vandoeuvre.values_list("annee", "niveau", "ten")) == [
@@ -181,7 +182,7 @@ def test_the_report_completed_by_the_user_imports_everything_then_nothing_more(t
 def test_published_lines_name_departement_arobases(tmp_path):
     chemin = copie(tmp_path, HAUTS_DE_FRANCE)
     message = refus(chemin)
-    assert "résolues : 25, ambiguës : 0, introuvables : 1 (sur 26 lignes)" in message
+    assert "résolues\u00a0: 25, ambiguës\u00a0: 0, introuvables\u00a0: 1 (sur 26 lignes)" in message
     lignes = rapport(chemin)
     assert lignes[0]["source"].startswith("https://france3-regions.francetvinfo.fr/")
     assert [
@@ -203,15 +204,21 @@ def test_published_lines_take_the_year_from_the_option_and_report_what_they_cann
     chemin = tmp_path / "palmares.txt"
     chemin.write_text("Arras (62) @@@\nArras, trois arobases\nAgen (47) @@@@@@\n", encoding="utf-8")
     message = refus(chemin, "--annee", "2018")
-    assert "résolues : 2, ambiguës : 0, introuvables : 0, illisibles : 1 (sur 3 lignes)" in message
-    assert "ligne 3 : niveau « @@@@@@ » invalide (de 1 à 5, ou de @ à @@@@@)." in message
+    assert (
+        "résolues\u00a0: 2, ambiguës\u00a0: 0, introuvables\u00a0: 0, illisibles\u00a0: 1 (sur 3 lignes)"
+        in message
+    )
+    assert "ligne 3\u00a0: niveau «\u00a0@@@@@@\u00a0» invalide (de 1 à 5, ou de @ à @@@@@)." in message
     lignes = rapport(chemin)
     assert lignes[1]["statut"] == "illisible"
-    assert "« Arras, trois arobases » n'est pas de la forme « Nom (département) @@@ »" in lignes[1]["raison"]
-    assert "niveau « @@@@@@ » invalide" in lignes[2]["raison"]
+    assert (
+        "«\u00a0Arras, trois arobases\u00a0» n'est pas de la forme «\u00a0Nom (département) @@@\u00a0»"
+        in lignes[1]["raison"]
+    )
+    assert "niveau «\u00a0@@@@@@\u00a0» invalide" in lignes[2]["raison"]
 
     chemin.write_text("Arras (62) @@@\n", encoding="utf-8")
-    assert "millésime inconnu : donnez-le par --annee" in rapport_apres_refus(chemin)[0]["raison"]
+    assert "millésime inconnu\u00a0: donnez-le par --annee" in rapport_apres_refus(chemin)[0]["raison"]
 
 
 def rapport_apres_refus(chemin):
@@ -245,8 +252,8 @@ def test_renamed_intercommunalites_are_unresolved_with_a_clear_reason():
     ]
     historique.resoudre(lignes)
     raison = (
-        "aucune collectivité de ce nom dans le référentiel actuel : intercommunalité renommée ou fusionnée ? "
-        "indiquez son code SIREN dans la colonne code"
+        "aucune collectivité de ce nom dans le référentiel actuel\u00a0: "
+        "intercommunalité renommée ou fusionnée\u202f? indiquez son code SIREN dans la colonne code"
     )
     assert [(ligne.statut, ligne.raisons) for ligne in lignes] == [("introuvable", [raison])] * 2
     assert [c.code for c in lignes[0].candidats][:1] == ["245400676"]  # Métropole du Grand Nancy, offered
@@ -261,7 +268,7 @@ def test_a_code_given_by_the_user_wins_over_the_name_and_must_exist(tmp_path):
     lignes = rapport_apres_refus(chemin)
     assert (lignes[0]["statut"], lignes[0]["collectivite"]) == ("résolu", "93066 Saint-Denis (93)")
     assert lignes[1]["statut"] == "introuvable"
-    assert "code « 99999 » inconnu du référentiel" in lignes[1]["raison"]
+    assert "code «\u00a099999\u00a0» inconnu du référentiel" in lignes[1]["raison"]
 
 
 def test_complet_declares_the_years_of_the_file_once_everything_is_imported(tmp_path):
@@ -273,5 +280,5 @@ def test_complet_declares_the_years_of_the_file_once_everything_is_imported(tmp_
     assert not HistoriqueComplet.objects.exists()  # nothing imported, nothing declared
 
     chemin.write_text("2017\nArras (62) @@@\n2018\nArras (62) @@@@\n", encoding="utf-8")
-    assert "Palmarès complets déclarés : 2017, 2018." in importer(chemin, "--complet")
+    assert "Palmarès complets déclarés\u00a0: 2017, 2018." in importer(chemin, "--complet")
     assert list(HistoriqueComplet.objects.values_list("annee", flat=True)) == [2017, 2018]

@@ -37,8 +37,8 @@ from tests.jury import connecter
 pytestmark = pytest.mark.django_db
 ANNEE = 2027
 SOUMISE, BROUILLON, A_FAIRE = Evaluation.State.SOUMISE, Evaluation.State.BROUILLON, Evaluation.State.A_FAIRE
-MASQUE = "conflit d'intérêts : notes masquées"
-MASQUE_HTML = "conflit d&#x27;intérêts : notes masquées"
+MASQUE = "conflit d'intérêts\u00a0: notes masquées"
+MASQUE_HTML = "conflit d&#x27;intérêts\u00a0: notes masquées"
 
 
 def url(name, *args):
@@ -474,12 +474,12 @@ def test_rappels_by_hand_reach_jurors_with_unfinished_work(
         )
     assert response.redirect_chain == [(url("pilotage"), 302)]
     assert textes(response) == [
-        "Rappels envoyés à 2 jurés : Alice Martin, Bruno Petit.",
-        "Plus aucun dossier à évaluer, pas de rappel : Hélène Présidente.",
+        "Rappels envoyés à 2 jurés\u00a0: Alice Martin, Bruno Petit.",
+        "Plus aucun dossier à évaluer, pas de rappel\u00a0: Hélène Présidente.",
     ]
     assert sorted(m.to[0] for m in mailoutbox) == sorted([jeu.alice.user.email, jeu.bruno.user.email])
     [alice] = [m for m in mailoutbox if m.to == [jeu.alice.user.email]]
-    assert alice.subject == "[Villes Internet] Label 2027 : 1 dossier à évaluer avant la réunion du jury"
+    assert alice.subject == "[Villes Internet] Label 2027\u00a0: 1 dossier à évaluer avant la réunion du jury"
     assert "Il vous reste 1 dossier à évaluer pour le Label 2027." in alice.body
     assert "/jury/2027/" in alice.body
     with translation.override("fr"):
@@ -504,7 +504,7 @@ def test_rappels_clicked_twice_send_once(president, jeu, mailoutbox, django_capt
             response = president.post(url("rappels"), {"jures": [jeu.alice.pk]}, follow=True)
     assert len(mailoutbox) == 1
     assert textes(response) == [
-        "Déjà relancé il y a moins d'une heure, pas de nouveau rappel : Alice Martin."
+        "Déjà relancé il y a moins d'une heure, pas de nouveau rappel\u00a0: Alice Martin."
     ]
     assert RappelJure.objects.count() == 1
 
@@ -521,7 +521,7 @@ def test_rappels_need_a_ticked_juror_of_the_edition(president, jeu, mailoutbox):
 def test_rappels_refused_once_the_deliberation_is_open(president, jeu, mailoutbox):
     Jury.objects.filter(pk=jeu.jury.pk).update(phase=Jury.Phase.DELIBERATION)
     response = president.post(url("rappels"), {"jures": [jeu.alice.pk]}, follow=True)
-    assert textes(response) == ["Les évaluations sont closes : aucun rappel n'a été envoyé."]
+    assert textes(response) == ["Les évaluations sont closes\u00a0: aucun rappel n'a été envoyé."]
     assert not mailoutbox
     assert 'name="jures"' not in contenu(president.get(url("pilotage")))
 

@@ -123,6 +123,8 @@ def test_owe_receipts_twice_sends_one_email_per_member(
     assert len(mailoutbox) == 2
     assert all(len(message.attachments) == 1 for message in mailoutbox)
     assert mailoutbox[0].attachments[0][0] == "recapitulatif-agen-2027.pdf"
+    assert mailoutbox[0].subject.endswith("candidature d'Agen au Label 2027")
+    assert "La candidature d'Agen au Label 2027 a été déposée le" in mailoutbox[0].body
 
 
 def test_a_new_submission_after_reopening_sends_a_new_receipt(

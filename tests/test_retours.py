@@ -213,7 +213,7 @@ def test_results_email_goes_once_per_active_member_at_publication(
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted(user.email for user in membres)
     message = mailoutbox[0]
-    assert message.subject == "[Villes Internet] Label 2027 : Agen obtient @@@"
+    assert message.subject == "[Villes Internet] Label 2027\u00a0: Agen obtient @@@"
     body = " ".join(message.body.split())
     assert "Agen obtient le label « Territoires, Villes et Villages Internet » avec @@@ (3 arobases)." in body
     assert "La cérémonie a eu lieu à Agen." in body

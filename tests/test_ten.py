@@ -165,14 +165,17 @@ def test_ten_eligibility_is_shown_on_the_deliberation_pages(client, communes):
     assert contenu.count("éligible (7e 5@)") == 1  # Fleury-sur-Orne, not Agen
     assert "TEN valable jusqu'en 2023" in contenu  # Agen's
     contenu = page(client, reverse("jury:decider", args=[2022, fleury.pk]))
-    assert "Éligible avec 5@ : ce serait son 7e label 5@." in contenu
+    assert "Éligible avec 5@\u00a0: ce serait son 7e label 5@." in contenu
     contenu = page(client, reverse("jury:decider", args=[2022, agen.pk]))
     assert (
-        "Non éligible : sa TEN de 2021 est valable jusqu'en 2023 ; elle peut lui être décernée "
+        "Non éligible\u00a0: sa TEN de 2021 est valable jusqu'en 2023\u202f; elle peut lui être décernée "
         "de nouveau à partir de 2024."
     ) in contenu
     contenu = page(client, reverse("jury:decider", args=[2022, trilport.pk]))
-    assert "Non éligible : 3 labels 5@ les années précédentes ; il en faut 6, consécutifs ou non" in contenu
+    assert (
+        "Non éligible\u00a0: 3 labels 5@ les années précédentes\u202f; il en faut 6, consécutifs ou non"
+        in contenu
+    )
 
     # Decided 4@, Fleury-sur-Orne is no longer shown as eligible; the TEN stays the jury's decision.
     deliberation.decider(Jury.objects.get(), fleury, president.user, niveau=4)

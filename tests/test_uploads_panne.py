@@ -29,12 +29,12 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-FULL = "Le fichier n'a pas pu être enregistré : le serveur manque de place."
+FULL = "Le fichier n'a pas pu être enregistré\u00a0: le serveur manque de place."
 REFUSED = (
-    "Le fichier n'a pas pu être enregistré : "
+    "Le fichier n'a pas pu être enregistré\u00a0: "
     "le serveur n'a pas le droit d'écrire dans son dossier de fichiers."
 )
-KEPT = "Vos autres saisies sont restées dans le formulaire ; choisissez de nouveau le fichier"
+KEPT = "Vos autres saisies sont restées dans le formulaire\u202f; choisissez de nouveau le fichier"
 
 
 def pdf_bytes(size):

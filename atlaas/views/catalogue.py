@@ -66,7 +66,7 @@ def index(request):
         "voir": voir,
         "actifs": lambda: _actifs(base, filtres),
         "ignores": [
-            _("« %(valeur)s » pour « %(nom)s »")
+            _("« %(valeur)s » pour « %(nom)s »")
             % {"valeur": request.GET.get(name, "")[:60], "nom": TITRES.get(name, name)}
             for name in form.errors
         ],

@@ -155,7 +155,7 @@ def api(view):
             response = view(request, *args, **kwargs)
             response["Cache-Control"] = "public, max-age=300"
         else:
-            response = _json({"erreur": _("Méthode non autorisée : l'API est en lecture seule.")}, 405)
+            response = _json({"erreur": _("Méthode non autorisée : l'API est en lecture seule.")}, 405)
             response["Allow"] = "GET, HEAD"
         response["Access-Control-Allow-Origin"] = "*"
         return response
@@ -187,8 +187,8 @@ class CollectivitesForm(forms.Form):
 
 def _page_trop_loin(page, pages):
     message = ngettext(
-        "La page %(page)s n'existe pas : il y a %(pages)s page en tout.",
-        "La page %(page)s n'existe pas : il y a %(pages)s pages en tout.",
+        "La page %(page)s n'existe pas : il y a %(pages)s page en tout.",
+        "La page %(page)s n'existe pas : il y a %(pages)s pages en tout.",
         pages,
     ) % {"page": page, "pages": pages}
     return _erreurs({"page": [message]})

@@ -25,7 +25,7 @@ PER_PAGE = 50
 EDITABLE = {State.BROUILLON, State.A_CORRIGER, State.PUBLIEE}
 SUBMITTABLE = {State.BROUILLON, State.A_CORRIGER}
 IN_MODERATION = gettext_noop(
-    "Cette fiche est en cours de modération : retirez-la de la modération pour la modifier."
+    "Cette fiche est en cours de modération : retirez-la de la modération pour la modifier."
 )
 
 
@@ -128,7 +128,7 @@ def _edit(request, membership, instance, original):
                     request,
                     _(
                         "Modifications enregistrées. La version publiée reste en ligne jusqu'à la validation "
-                        "de vos modifications : soumettez-les à la modération quand elles sont prêtes."
+                        "de vos modifications : soumettez-les à la modération quand elles sont prêtes."
                     ),
                 )
             else:
@@ -201,7 +201,7 @@ def soumettre(request, code, pk):
         messages.error(request, str(error))
     else:
         messages.success(
-            request, _("Fiche soumise à la modération : l'équipe de Villes Internet va la relire.")
+            request, _("Fiche soumise à la modération : l'équipe de Villes Internet va la relire.")
         )
     return _to_fiche(fiche)
 
@@ -218,7 +218,7 @@ def retirer(request, code, pk):
     except workflow.TransitionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Fiche retirée de la modération : elle est de nouveau en brouillon."))
+        messages.success(request, _("Fiche retirée de la modération : elle est de nouveau en brouillon."))
     return _to_fiche(fiche)
 
 
@@ -251,7 +251,7 @@ def fichier_ajouter(request, code, pk):
     except OSError as error:  # a full disk, a folder that refuses writes: nothing was kept
         form.add_error("fichier", not_stored_message(error))
         return _render_detail(request, membership, fiche, form, status=NOT_STORED)
-    messages.success(request, _("Fichier « %(nom)s » ajouté.") % {"nom": fichier.nom})
+    messages.success(request, _("Fichier « %(nom)s » ajouté.") % {"nom": fichier.nom})
     return _to_fiche(fiche)
 
 
@@ -275,7 +275,7 @@ def fichier_supprimer(request, code, pk, file_id):
         fichier.delete()
         if not FichierFiche.objects.filter(fichier=name).exists():
             transaction.on_commit(lambda: storage.delete(name), robust=True)
-    messages.success(request, _("Fichier « %(nom)s » supprimé.") % {"nom": fichier.nom})
+    messages.success(request, _("Fichier « %(nom)s » supprimé.") % {"nom": fichier.nom})
     return _to_fiche(fiche)
 
 

@@ -13,6 +13,7 @@ from atlaas.forms import DemandeAdhesionForm, InvitationForm, RechercheCollectiv
 from atlaas.models import Collectivite, Invitation, Membership
 from atlaas.rules import membership_or_404
 from atlaas.search import search_collectivites
+from atlaas.typographie import de, de_personne
 from atlaas.workflow import (
     INVITATION_DAYS,
     InvitationError,
@@ -61,12 +62,13 @@ def rejoindre(request):
                 )
             elif membership.is_active:
                 messages.info(
-                    request, _("Vous êtes déjà membre de %(collectivite)s.") % {"collectivite": collectivite}
+                    request,
+                    _("Vous êtes déjà membre %(de_collectivite)s.") % {"de_collectivite": de(collectivite)},
                 )
             else:
                 messages.info(
                     request,
-                    _("Vous avez déjà demandé à rejoindre %(collectivite)s : votre demande est en attente.")
+                    _("Vous avez déjà demandé à rejoindre %(collectivite)s : votre demande est en attente.")
                     % {"collectivite": collectivite},
                 )
             return redirect("atlaas:rejoindre")
@@ -128,7 +130,7 @@ def membres(request, code):
             )
             messages.success(
                 request,
-                _("Invitation envoyée à %(email)s ; le lien est valable %(days)s jours.")
+                _("Invitation envoyée à %(email)s ; le lien est valable %(days)s jours.")
                 % {"email": invitation.email, "days": INVITATION_DAYS},
             )
             return redirect("atlaas:membres", code)
@@ -199,7 +201,9 @@ def refuser(request, code, pk):
     referent = membership_or_404(request.user, code, referent=True)
     membership = refuse_membership(_pending_request(referent, pk), request.user)
     if membership is not None:
-        messages.success(request, _("La demande de %(nom)s est refusée.") % {"nom": membership.user})
+        messages.success(
+            request, _("La demande %(de_nom)s est refusée.") % {"de_nom": de_personne(membership.user)}
+        )
     return redirect("atlaas:membres", code)
 
 
@@ -277,10 +281,10 @@ def invitation(request, token):
             else:
                 messages.success(
                     request,
-                    _("Bienvenue : vous êtes %(role)s de %(collectivite)s.")
+                    _("Bienvenue : vous êtes %(role)s %(de_collectivite)s.")
                     % {
                         "role": membership.get_role_display().lower(),
-                        "collectivite": invitation.collectivite,
+                        "de_collectivite": de(invitation.collectivite),
                     },
                 )
                 return redirect("atlaas:membres", invitation.collectivite.code)

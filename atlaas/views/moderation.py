@@ -26,7 +26,7 @@ State = FicheAction.State
 PER_PAGE = 50
 PUBLIER, RENVOYER = "publier", "renvoyer"
 # A revision is deleted once published: a colleague or a double click was first.
-GONE = gettext_noop("Cette fiche n'est plus en attente de modération : rien n'a été changé.")
+GONE = gettext_noop("Cette fiche n'est plus en attente de modération : rien n'a été changé.")
 
 
 class FiltreForm(forms.Form):
@@ -118,11 +118,11 @@ def fiche(request, pk):
         fiche.refresh_from_db()
         return _already_moderated(request, fiche)
     if action == RENVOYER:
-        text = _("Fiche « %(titre)s » renvoyée à la collectivité pour correction.")
+        text = _("Fiche « %(titre)s » renvoyée à la collectivité pour correction.")
     elif is_revision:
-        text = _("Modification de la fiche « %(titre)s » publiée.")
+        text = _("Modification de la fiche « %(titre)s » publiée.")
     else:
-        text = _("Fiche « %(titre)s » publiée.")
+        text = _("Fiche « %(titre)s » publiée.")
     messages.success(request, text % {"titre": titre})
     return redirect("atlaas:moderation")
 
@@ -131,7 +131,7 @@ def _already_moderated(request, fiche):
     messages.error(
         request,
         _(
-            "La fiche « %(titre)s » n'est plus en attente de modération (état : %(etat)s) : "
+            "La fiche « %(titre)s » n'est plus en attente de modération (état : %(etat)s) : "
             "quelqu'un l'a sans doute déjà traitée. Rien n'a été changé."
         )
         % {"titre": fiche.titre, "etat": fiche.get_state_display()},
@@ -177,19 +177,19 @@ def _render(request, fiche, renvoi_form):
         listes = [
             _liste(
                 _("Services"),
-                (_("Services retirés :"), _("Services ajoutés :")),
+                (_("Services retirés :"), _("Services ajoutés :")),
                 diff.list_changes(_services(published), services, key=lambda s: s.pk),
                 lambda s: f"{s.nom} ({s.enjeu.nom})",
             ),
             _liste(
                 _("Contacts"),
-                (_("Contacts retirés :"), _("Contacts ajoutés :")),
+                (_("Contacts retirés :"), _("Contacts ajoutés :")),
                 diff.list_changes(list(published.contacts.all()), contacts, key=_contact_key),
                 lambda c: " — ".join(part for part in (c.nom, c.fonction, c.email) if part),
             ),
             _liste(
                 _("Photos et documents"),
-                (_("Fichiers retirés :"), _("Fichiers ajoutés :")),
+                (_("Fichiers retirés :"), _("Fichiers ajoutés :")),
                 diff.list_changes(list(published.fichiers.all()), fichiers, key=lambda f: f.fichier.name),
                 lambda f: f.nom,
             ),

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from atlaas.typographie import de_personne
+
 from .. import conflits, rules
 from ..affectation import MOTIF_MAX, AffectationRefusee, affecter, ajouter, retirer
 from ..models import AffectationJournal, Evaluation, Jure
@@ -56,7 +58,7 @@ class AjoutForm(forms.Form):
         choices = [("", _("Choisir un juré"))]
         for jure in jures:
             if jure.pk in en_conflit:
-                label = _("%(nom)s — en conflit d'intérêts : %(raison)s") % {
+                label = _("%(nom)s — en conflit d'intérêts : %(raison)s") % {
                     "nom": jure.nom,
                     "raison": en_conflit[jure.pk],
                 }
@@ -74,7 +76,9 @@ class RetraitForm(forms.Form):
 
 def _retrait_form(evaluation, data=None):
     form = RetraitForm(data, initial={"evaluation": evaluation.pk}, auto_id=f"id_retrait_{evaluation.pk}_%s")
-    form.fields["motif"].label = _("Motif du retrait de %(nom)s") % {"nom": evaluation.jure.nom}
+    form.fields["motif"].label = _("Motif du retrait %(de_nom)s") % {
+        "de_nom": de_personne(evaluation.jure.nom)
+    }
     return form
 
 
@@ -155,8 +159,8 @@ def lancer(request, annee):
         messages.error(request, str(refus))
         return redirect("jury:affectations", annee)
     texte = ngettext(
-        "Affectation automatique terminée : %(crees)s affectation créée.",
-        "Affectation automatique terminée : %(crees)s affectations créées.",
+        "Affectation automatique terminée : %(crees)s affectation créée.",
+        "Affectation automatique terminée : %(crees)s affectations créées.",
         bilan.crees,
     ) % {"crees": bilan.crees}
     if bilan.retires:
@@ -169,7 +173,7 @@ def lancer(request, annee):
     for candidature, raison in bilan.manques[:MANQUES_AFFICHES]:
         messages.warning(
             request,
-            _("Sans assez de jurés : %(nom)s. %(raison)s")
+            _("Sans assez de jurés : %(nom)s. %(raison)s")
             % {"nom": candidature.collectivite.nom, "raison": raison},
         )
     reste = len(bilan.manques) - MANQUES_AFFICHES
@@ -177,8 +181,8 @@ def lancer(request, annee):
         messages.warning(
             request,
             ngettext(
-                "Et %(reste)s autre dossier sans assez de jurés : voir le filtre « Sans assez de jurés ».",
-                "Et %(reste)s autres dossiers sans assez de jurés : voir le filtre « Sans assez de jurés ».",
+                "Et %(reste)s autre dossier sans assez de jurés : voir le filtre « Sans assez de jurés ».",
+                "Et %(reste)s autres dossiers sans assez de jurés : voir le filtre « Sans assez de jurés ».",
                 reste,
             )
             % {"reste": reste},
@@ -216,7 +220,7 @@ def dossier(request, annee, pk):
             if deja is not None:  # a double submit
                 messages.info(
                     request,
-                    _("%(jure)s est déjà affecté(e) à ce dossier : rien n'a été changé.")
+                    _("%(jure)s est déjà affecté(e) à ce dossier : rien n'a été changé.")
                     % {"jure": deja.jure.nom},
                 )
                 return redirect("jury:affectations_dossier", annee, pk)
@@ -233,7 +237,7 @@ def dossier(request, annee, pk):
                 else:
                     messages.success(
                         request,
-                        _("%(jure)s est affecté(e) au dossier « %(nom)s ».")
+                        _("%(jure)s est affecté(e) au dossier « %(nom)s ».")
                         % {"jure": jure.nom, "nom": candidature.collectivite.nom},
                     )
                     return redirect("jury:affectations_dossier", annee, pk)
@@ -241,7 +245,7 @@ def dossier(request, annee, pk):
             evaluation = _evaluation_postee(request.POST, evaluations)
             if evaluation is None:
                 messages.error(
-                    request, _("Ce juré n'est déjà plus affecté à ce dossier : rien n'a été changé.")
+                    request, _("Ce juré n'est déjà plus affecté à ce dossier : rien n'a été changé.")
                 )
                 return redirect("jury:affectations_dossier", annee, pk)
             retrait_form = _retrait_form(evaluation, request.POST)
@@ -257,7 +261,7 @@ def dossier(request, annee, pk):
                 else:
                     messages.success(
                         request,
-                        _("%(jure)s est retiré(e) du dossier « %(nom)s ».")
+                        _("%(jure)s est retiré(e) du dossier « %(nom)s ».")
                         % {"jure": evaluation.jure.nom, "nom": candidature.collectivite.nom},
                     )
                     return redirect("jury:affectations_dossier", annee, pk)

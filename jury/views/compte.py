@@ -83,9 +83,9 @@ def _signaler_retraits(request, retirees):
         messages.warning(
             request,
             ngettext(
-                "Ce dossier vous est retiré, avec votre évaluation s'il y en avait une : %(dossiers)s. "
+                "Ce dossier vous est retiré, avec votre évaluation s'il y en avait une : %(dossiers)s. "
                 "La présidence du jury le confiera à un autre juré.",
-                "Ces dossiers vous sont retirés, avec vos évaluations s'il y en avait : %(dossiers)s. "
+                "Ces dossiers vous sont retirés, avec vos évaluations s'il y en avait : %(dossiers)s. "
                 "La présidence du jury les confiera à d'autres jurés.",
                 len(retirees),
             )
@@ -116,7 +116,7 @@ def profil(request, annee):
                     retirees = affectation.retirer_conflits(jure, request.user)
                 messages.success(
                     request,
-                    _("Conflit d'intérêts déclaré : %(objet)s.")
+                    _("Conflit d'intérêts déclaré : %(objet)s.")
                     % {"objet": conflit.collectivite or conflit.departement},
                 )
                 _signaler_retraits(request, retirees)
@@ -162,7 +162,7 @@ def conflit_supprimer(request, annee, pk):
     elif ConflitDeclare.objects.filter(pk=pk, jure=jure).exists():
         messages.error(
             request,
-            _("Ce conflit d'intérêts a été enregistré par l'équipe : seule l'équipe peut le retirer."),
+            _("Ce conflit d'intérêts a été enregistré par l'équipe : seule l'équipe peut le retirer."),
         )
     elif ConflitDeclare.objects.filter(pk=pk).exists():
         raise Http404  # another juror's

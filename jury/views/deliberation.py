@@ -191,7 +191,7 @@ def ouvrir(request, annee):
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, _("La délibération est ouverte : les jurés ne peuvent plus modifier leurs évaluations.")
+            request, _("La délibération est ouverte : les jurés ne peuvent plus modifier leurs évaluations.")
         )
     return redirect("jury:deliberation", annee)
 
@@ -207,7 +207,7 @@ def clore(request, annee):
         messages.success(
             request,
             _(
-                "La délibération est close : les résultats sont figés. "
+                "La délibération est close : les résultats sont figés. "
                 "Seule l'équipe peut encore en changer un."
             ),
         )
@@ -220,10 +220,10 @@ def clore(request, annee):
 def eligibilite_texte(eligibilite):
     """The TEN conditions as they stand for this collectivité, next to the TEN checkbox."""
     if eligibilite.eligible(5):
-        return _("Éligible avec 5@ : ce serait son %(rang)de label 5@.") % {"rang": eligibilite.labels_5 + 1}
+        return _("Éligible avec 5@ : ce serait son %(rang)de label 5@.") % {"rang": eligibilite.labels_5 + 1}
     if eligibilite.ten_valide_jusqu_a:
         texte = _(
-            "Non éligible : sa TEN de %(annee)s est valable jusqu'en %(fin)s ; elle peut lui être "
+            "Non éligible : sa TEN de %(annee)s est valable jusqu'en %(fin)s ; elle peut lui être "
             "décernée de nouveau à partir de %(suivante)s."
         ) % {
             "annee": eligibilite.dernier_ten,
@@ -231,12 +231,12 @@ def eligibilite_texte(eligibilite):
             "suivante": eligibilite.ten_valide_jusqu_a + 1,
         }
     elif eligibilite.annee < TEN_DEPUIS:
-        texte = _("Non éligible : la TEN est décernée depuis %(annee)s.") % {"annee": TEN_DEPUIS}
+        texte = _("Non éligible : la TEN est décernée depuis %(annee)s.") % {"annee": TEN_DEPUIS}
     else:
         texte = ngettext(
-            "Non éligible : %(n)d label 5@ les années précédentes ; il en faut %(total)d, "
+            "Non éligible : %(n)d label 5@ les années précédentes ; il en faut %(total)d, "
             "consécutifs ou non, avant un 5@ cette année.",
-            "Non éligible : %(n)d labels 5@ les années précédentes ; il en faut %(total)d, "
+            "Non éligible : %(n)d labels 5@ les années précédentes ; il en faut %(total)d, "
             "consécutifs ou non, avant un 5@ cette année.",
             eligibilite.labels_5,
         ) % {"n": eligibilite.labels_5, "total": TEN_LABELS_5}
@@ -257,14 +257,14 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
         required=False,
-        help_text=gettext_lazy("Pourquoi ce niveau : lue par le jury et l'équipe."),
+        help_text=gettext_lazy("Pourquoi ce niveau : lue par le jury et l'équipe."),
     )
     motif = forms.CharField(
         label=gettext_lazy("Motif du changement"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=gettext_lazy(
-            "La délibération est close : le motif est conservé dans l'historique de ce résultat."
+            "La délibération est close : le motif est conservé dans l'historique de ce résultat."
         ),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -313,10 +313,10 @@ def _resume(etat):
         return _("aucune décision")
     parts = [f"{etat['niveau']}@"]
     if etat.get("mentions"):
-        parts.append(_("mentions : %(noms)s") % {"noms": ", ".join(etat["mentions"])})
+        parts.append(_("mentions : %(noms)s") % {"noms": ", ".join(etat["mentions"])})
     if etat.get("ten"):
         parts.append(_("TEN"))
-    return " ; ".join(parts)
+    return "\u202f; ".join(parts)
 
 
 def _journal(candidature):
@@ -353,7 +353,7 @@ def decider(request, annee, pk):
     if candidature.state != Candidature.State.DEPOSEE:
         messages.error(
             request,
-            _("Ce dossier n'est pas déposé : il ne reçoit pas de résultat. Rien n'a été changé."),
+            _("Ce dossier n'est pas déposé : il ne reçoit pas de résultat. Rien n'a été changé."),
         )
         return redirect("jury:deliberation", annee)
     lignes = _session(request)
@@ -387,7 +387,7 @@ def decider(request, annee, pk):
             else:
                 messages.success(
                     request,
-                    _("Décision enregistrée pour %(nom)s : %(niveau)s@.")
+                    _("Décision enregistrée pour %(nom)s : %(niveau)s@.")
                     % {"nom": candidature.collectivite.nom, "niveau": resultat.niveau},
                 )
                 if resultat.ten and not ligne.eligibilite.eligible(resultat.niveau):
@@ -395,7 +395,7 @@ def decider(request, annee, pk):
                         request,
                         _(
                             "TEN attribuée hors des conditions habituelles (5@ cette année après "
-                            "six labels 5@ les années précédentes, pas de TEN encore valable) : "
+                            "six labels 5@ les années précédentes, pas de TEN encore valable) : "
                             "c'est la décision du jury."
                         ),
                     )
@@ -420,5 +420,5 @@ def decider(request, annee, pk):
 
 def _fermee(jury):
     if jury.phase == Phase.EVALUATION:
-        return _("La délibération n'est pas encore ouverte : aucune décision ne peut être prise.")
-    return _("La délibération est close : seule l'équipe peut changer un résultat.")
+        return _("La délibération n'est pas encore ouverte : aucune décision ne peut être prise.")
+    return _("La délibération est close : seule l'équipe peut changer un résultat.")

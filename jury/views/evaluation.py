@@ -117,7 +117,7 @@ def suivant(request, annee):
         raise Http404
     evaluation = domaine.suivante(request.jure)
     if evaluation is None:
-        messages.info(request, _("Tout est noté : vous avez soumis l'évaluation de tous vos dossiers."))
+        messages.info(request, _("Tout est noté : vous avez soumis l'évaluation de tous vos dossiers."))
         return redirect("jury:dashboard", annee=annee)
     return redirect("jury:evaluer", annee=annee, pk=evaluation.candidature_id)
 
@@ -219,7 +219,7 @@ def rouvrir(request, annee, pk):
         messages.error(request, str(refus))
     else:
         messages.success(
-            request, _("Évaluation rouverte : elle redevient un brouillon à soumettre à nouveau.")
+            request, _("Évaluation rouverte : elle redevient un brouillon à soumettre à nouveau.")
         )
         if evaluation.rouverte_apres_consultation:
             messages.info(

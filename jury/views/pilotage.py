@@ -34,7 +34,7 @@ from ..rappels import rappeler
 from ..rules import jury_view
 
 DEPOSEE = Candidature.State.DEPOSEE
-MASQUE = gettext_lazy("conflit d'intérêts : notes masquées")
+MASQUE = gettext_lazy("conflit d'intérêts : notes masquées")
 
 
 class FiltreForm(forms.Form):
@@ -290,7 +290,7 @@ def _tableau(request):
             _round(item.mediane),
             _round(item.normalisee),
             _round(item.ecart),
-            " ; ".join(item.desaccords) or None,
+            "\u202f; ".join(item.desaccords) or None,
         ]
         scores = {a.evaluation.pk: a.score for a in item.avis}
         evaluations = par_dossier[item.candidature.pk]
@@ -396,7 +396,7 @@ def rappels(request, annee):
     """Remind the jurors ticked on the steering page who still have dossiers to evaluate."""
     retour = redirect("jury:pilotage", annee)
     if not request.jury.evaluations_ouvertes:
-        messages.error(request, _("Les évaluations sont closes : aucun rappel n'a été envoyé."))
+        messages.error(request, _("Les évaluations sont closes : aucun rappel n'a été envoyé."))
         return retour
     ids = [value for value in request.POST.getlist("jures") if value.isdigit()]
     jures = Jure.objects.filter(edition=request.edition, pk__in=ids)
@@ -409,8 +409,8 @@ def rappels(request, annee):
         messages.success(
             request,
             ngettext(
-                "Rappel envoyé à %(count)s juré : %(noms)s.",
-                "Rappels envoyés à %(count)s jurés : %(noms)s.",
+                "Rappel envoyé à %(count)s juré : %(noms)s.",
+                "Rappels envoyés à %(count)s jurés : %(noms)s.",
                 count,
             )
             % {"count": count, "noms": _noms(envoi.envoyes)},
@@ -418,13 +418,13 @@ def rappels(request, annee):
     if envoi.deja_rappeles:
         messages.info(
             request,
-            _("Déjà relancé il y a moins d'une heure, pas de nouveau rappel : %(noms)s.")
+            _("Déjà relancé il y a moins d'une heure, pas de nouveau rappel : %(noms)s.")
             % {"noms": _noms(envoi.deja_rappeles)},
         )
     if envoi.rien_a_faire:
         messages.info(
             request,
-            _("Plus aucun dossier à évaluer, pas de rappel : %(noms)s.")
+            _("Plus aucun dossier à évaluer, pas de rappel : %(noms)s.")
             % {"noms": _noms(envoi.rien_a_faire)},
         )
     return retour

@@ -84,7 +84,7 @@ def demarrer(request, code):
         else:
             if created:
                 messages.success(
-                    request, _("La candidature est créée : toutes vos fiches éligibles y sont retenues.")
+                    request, _("La candidature est créée : toutes vos fiches éligibles y sont retenues.")
                 )
             return redirect("label:candidature", candidature.pk)
     context = {
@@ -321,7 +321,7 @@ def pieces(request, pk):
     except OSError as error:  # a full disk, a folder that refuses writes: nothing was kept
         form.add_error("fichier", not_stored_message(error))
         return _pieces_page(request, candidature, form, NOT_STORED)
-    messages.success(request, _("« %(nom)s » est ajouté au dossier.") % {"nom": piece.nom})
+    messages.success(request, _("« %(nom)s » est ajouté au dossier.") % {"nom": piece.nom})
     return redirect("label:pieces", candidature.pk)
 
 
@@ -340,7 +340,7 @@ def piece_supprimer(request, pk, piece_id):
         delete_piece_from_dossier(candidature, piece, request.user)
     except NotEditable as refusal:
         return _pieces_page(request, candidature, PieceForm(), CLOSED, str(refusal))
-    messages.success(request, _("« %(nom)s » est retiré du dossier.") % {"nom": piece.nom})
+    messages.success(request, _("« %(nom)s » est retiré du dossier.") % {"nom": piece.nom})
     return redirect("label:pieces", candidature.pk)
 
 

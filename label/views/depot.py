@@ -65,7 +65,7 @@ def deposer(request, pk):
     click (or a second member at the same moment) finds it already submitted."""
     candidature, _membership = candidature_and_membership(request.user, pk)
     back = redirect("label:verification", pk=candidature.pk)
-    already = _("Cette candidature est déjà déposée : elle ne l'a été qu'une fois.")
+    already = _("Cette candidature est déjà déposée : elle ne l'a été qu'une fois.")
     if candidature.state == State.DEPOSEE:
         messages.info(request, already)
         return back
@@ -74,7 +74,7 @@ def deposer(request, pk):
         messages.error(request, refusal)
         return back
     if candidature.state == State.RETIREE:
-        messages.error(request, _("Cette candidature est retirée : un référent doit d'abord la rouvrir."))
+        messages.error(request, _("Cette candidature est retirée : un référent doit d'abord la rouvrir."))
         return back
     try:
         receipts = deposer_candidature(candidature, request.user)
@@ -107,11 +107,11 @@ ACTIONS = {
         "from": {State.DEPOSEE, State.RETIREE},
         "title": gettext_lazy("Rouvrir la candidature"),
         "explanation": gettext_lazy(
-            "La candidature redevient un brouillon : les membres de la collectivité pourront la "
+            "La candidature redevient un brouillon : les membres de la collectivité pourront la "
             "modifier, puis devront la déposer à nouveau avant la clôture."
         ),
         "button": gettext_lazy("Rouvrir la candidature"),
-        "done": gettext_lazy("La candidature est rouverte : elle est de nouveau modifiable."),
+        "done": gettext_lazy("La candidature est rouverte : elle est de nouveau modifiable."),
         "role": gettext_lazy("Seul un référent de la collectivité peut rouvrir la candidature."),
         "state": gettext_lazy("Seule une candidature déposée ou retirée peut être rouverte."),
     },
@@ -222,7 +222,7 @@ def reprendre(request, code):
             messages.error(
                 request,
                 _(
-                    "La candidature n'a pas pu être reprise : les fichiers du dossier précédent "
+                    "La candidature n'a pas pu être reprise : les fichiers du dossier précédent "
                     "n'ont pas pu être copiés, %(reason)s. Réessayez plus tard ou prévenez "
                     "l'équipe de Villes Internet."
                 )

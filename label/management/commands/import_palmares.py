@@ -64,7 +64,7 @@ class Command(BaseCommand):
     def handle(self, *args, fichier, complet=False, **options):
         rows, erreurs = lire(lire_fichier(fichier))
         if erreurs:
-            raise CommandError("\n".join([_("Rien n'a été importé :"), *erreurs]))
+            raise CommandError("\n".join([_("Rien n'a été importé :"), *erreurs]))
         resultat = importer(rows, complet=complet)
         if options["verbosity"]:
             self.stdout.write(self.style.SUCCESS(bilan(*resultat)))

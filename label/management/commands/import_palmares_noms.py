@@ -43,12 +43,12 @@ def compter(lignes):
 def resume(comptes, total):
     """« résolues : 186, ambiguës : 7, introuvables : 8 (sur 201 lignes) »."""
     parties = [
-        _("résolues : %(n)d") % {"n": comptes[historique.RESOLU]},
-        _("ambiguës : %(n)d") % {"n": comptes[historique.AMBIGU]},
-        _("introuvables : %(n)d") % {"n": comptes[historique.INTROUVABLE]},
+        _("résolues : %(n)d") % {"n": comptes[historique.RESOLU]},
+        _("ambiguës : %(n)d") % {"n": comptes[historique.AMBIGU]},
+        _("introuvables : %(n)d") % {"n": comptes[historique.INTROUVABLE]},
     ]
     if comptes[historique.ILLISIBLE]:
-        parties.append(_("illisibles : %(n)d") % {"n": comptes[historique.ILLISIBLE]})
+        parties.append(_("illisibles : %(n)d") % {"n": comptes[historique.ILLISIBLE]})
     return _("%(parties)s (sur %(total)d lignes)") % {"parties": ", ".join(parties), "total": total}
 
 
@@ -87,17 +87,17 @@ class Command(BaseCommand):
             raise CommandError(
                 "\n".join(
                     [
-                        _("Rien n'a été importé : %(resume)s.") % {"resume": resume(comptes, len(lignes))},
+                        _("Rien n'a été importé : %(resume)s.") % {"resume": resume(comptes, len(lignes))},
                         _(
                             "Le rapport %(rapport)s donne pour chaque ligne la collectivité retenue, les "
                             "candidats ou la raison. Indiquez dans sa colonne code le code INSEE ou SIREN "
                             "des lignes ambiguës ou introuvables (ou leur département), corrigez les "
-                            "erreurs, puis relancez : manage.py import_palmares_noms %(rapport)s"
+                            "erreurs, puis relancez : manage.py import_palmares_noms %(rapport)s"
                         )
                         % {"rapport": rapport},
                         *(
-                            _("ligne %(n)d : %(erreur)s.")
-                            % {"n": ligne.numero, "erreur": " ; ".join(ligne.raisons)}
+                            _("ligne %(n)d : %(erreur)s.")
+                            % {"n": ligne.numero, "erreur": "\u202f; ".join(ligne.raisons)}
                             for ligne in erreurs
                         ),
                     ]
@@ -109,6 +109,6 @@ class Command(BaseCommand):
             if complet:
                 self.stdout.write(historique.annees_declarees(rows))
             self.stdout.write(
-                _("Lignes %(resume)s ; rapport : %(rapport)s")
+                _("Lignes %(resume)s ; rapport : %(rapport)s")
                 % {"resume": resume(comptes, len(lignes)), "rapport": rapport}
             )
