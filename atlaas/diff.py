@@ -15,6 +15,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from .typographie import premier_du_mois
+
 # words, runs of spaces, and each punctuation mark on its own
 TOKENS = re.compile(r"\w+|\s+|[^\w\s]")
 WORD = re.compile(r"\w")
@@ -31,7 +33,7 @@ def display(value):
     if isinstance(value, bool):
         return _("oui") if value else _("non")
     if isinstance(value, datetime.date):
-        return date_format(value, "j F Y")
+        return premier_du_mois(date_format(value, "j F Y"))
     if isinstance(value, int):
         return number_format(value, force_grouping=True)
     return str(value).replace("\r\n", "\n")

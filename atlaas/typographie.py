@@ -112,3 +112,15 @@ def grand_nombre(n):
             valeur = round(n / 10**puissance, 1)
             return f"{number_format(valeur, 1)}\u00a0{singulier if abs(valeur) < 2 else pluriel}"
     return intcomma(n)
+
+
+MOIS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_PREMIER = re.compile(rf"(?<!\d)1 ({MOIS})\b")
+
+
+def premier_du_mois(texte):
+    """« 1 janvier 2026 » → « 1er janvier 2026 », as French writes the first day of a month
+    (« 2 janvier » stays); in French only."""
+    if not _francais():
+        return texte
+    return _PREMIER.sub("1er\u00a0\\1", texte)

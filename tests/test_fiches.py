@@ -666,7 +666,7 @@ def test_fiches_list_shows_state_dates_services_and_a_new_button(client, membre,
     assert "Portail citoyen" in page
     assert "À corriger" in page
     assert "Participation citoyenne" in page
-    assert "1 février 2024" in page
+    assert "1er\u00a0février 2024" in page
     assert "Fiche d&#x27;une autre commune" not in page
     assert url("fiche_nouvelle", membre) in page
     assert "Nouvelle fiche" in page

@@ -106,7 +106,7 @@ def test_diff_field_changes_leaves_unchanged_fields_out():
         ("date_debut", "Début"),
     ]
     assert changes[0].diff == 'Des bornes<ins><span class="visually-hidden">ajouté\u00a0: </span> wifi</ins>.'
-    assert "1 <del>" in changes[1].diff and "mars" in changes[1].diff and "avril" in changes[1].diff
+    assert "1er\u00a0<del>" in changes[1].diff and "mars" in changes[1].diff and "avril" in changes[1].diff
 
 
 def test_diff_field_changes_shows_values_as_read():
@@ -323,7 +323,7 @@ def test_moderation_fiche_shows_the_whole_fiche_and_the_decision(client, equipe)
         '<a href="https://www.agen.fr/epn"',
         "Seniors",
         "12000 euros",
-        "depuis le 1 mars 2025, en cours",
+        "depuis le 1er\u00a0mars 2025, en cours",
         "Agen",
         "(47)",
         "Nouvelle fiche",

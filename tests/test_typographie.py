@@ -312,3 +312,19 @@ def test_palmares_key_figures_write_one_million_in_the_singular(client):
 
     page = client.get("/palmares/2027/").content.decode()
     assert "<strong>1,0\u00a0million</strong>" in page and "d'habitants couverts" in page
+
+
+def test_dates_write_the_first_of_the_month_premier_in_french_only():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    page = Template(
+        '{{ d|date:"j F Y" }} · {{ d|date:"l j F Y" }} · {{ l|date:"j F Y" }} · {{ o|date:"j F Y" }}'
+    )
+    dates = {"d": datetime.date(2026, 1, 1), "l": datetime.date(2026, 1, 2), "o": datetime.date(2026, 10, 11)}
+    with translation.override("fr"):
+        assert page.render(Context(dates)) == (
+            "1er\u00a0janvier 2026 · jeudi 1er\u00a0janvier 2026 · 2 janvier 2026 · 11 octobre 2026"
+        )
+    with translation.override("en"):
+        assert page.render(Context(dates)).startswith("1 January 2026 · Thursday 1 January 2026")

@@ -129,6 +129,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "jury.context_processors.jury",
             ],
+            # Its ``date`` writes « 1er janvier » (atlaas/templatetags/typographie.py).
+            "builtins": ["atlaas.templatetags.typographie"],
         },
     },
 ]
