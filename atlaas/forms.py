@@ -1,11 +1,9 @@
 from itertools import groupby
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +23,7 @@ from .models import (
     Service,
 )
 from .typographie import de_personne
-from .uploads import check_upload
+from .uploads import check_upload, upload_help
 
 # --- Membres ------------------------------------------------------------------------------------
 
@@ -322,14 +320,12 @@ class FichierForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fichier"].help_text = _("PNG, JPEG, WebP ou PDF ; %(max)s au plus.") % {
-            "max": filesizeformat(settings.UPLOAD_MAX_FILE_BYTES)
-        }
+        self.fields["fichier"].help_text = upload_help()
 
     def clean_fichier(self):
-        uploaded = self.cleaned_data["fichier"]
-        self.content_type, self.extension = check_upload(uploaded)
-        return uploaded
+        """The file to store: a photo re-encoded without its metadata, a PDF as sent."""
+        self.content_type, self.extension, stored = check_upload(self.cleaned_data["fichier"])
+        return stored
 
 
 class FicheFiltreForm(forms.Form):

@@ -1,15 +1,23 @@
-"""Uploaded files are checked by their content (magic bytes), never by their name."""
+"""Uploaded files are checked by their content, never by their name: their first bytes tell
+their type, then images are decoded and stored re-encoded (upright, without any metadata) and
+PDFs are parsed and counted in pages. Every check lives here, for every upload form."""
 
 import errno
+import io
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
 from django.http import FileResponse, Http404
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, floatformat
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from PIL import Image, ImageCms, ImageOps
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +29,16 @@ SIGNATURES = [
 NOT_STORED = 503  # the status of a page telling that a file could not be stored
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 ALL_TYPES = IMAGE_TYPES | {"application/pdf"}
+PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+SAVE_OPTIONS = {"PNG": {}, "JPEG": {"quality": 90}, "WEBP": {"quality": 90}}
+
+
+class Checked(NamedTuple):
+    """An upload that passed the checks: its type, found in its content, and what to store."""
+
+    content_type: str
+    extension: str
+    file: File  # an image re-encoded, named as the upload; a PDF as it was sent
 
 
 def sniff(head):
@@ -34,7 +52,8 @@ def sniff(head):
 
 
 def check_upload(uploaded, allowed=ALL_TYPES, max_bytes=None):
-    """Validate an UploadedFile; return (content_type, extension) or raise a French ValidationError."""
+    """Check an UploadedFile by its size, its first bytes and its content; return ``Checked``,
+    whose ``file`` is what to store, or raise a French ValidationError."""
     max_bytes = max_bytes or settings.UPLOAD_MAX_FILE_BYTES
     if uploaded.size > max_bytes:
         raise ValidationError(
@@ -50,7 +69,126 @@ def check_upload(uploaded, allowed=ALL_TYPES, max_bytes=None):
         raise ValidationError(
             _("Ce fichier n'est pas accepté : seuls les formats %(kinds)s le sont.") % {"kinds": kinds}
         )
-    return found
+    content_type, extension = found
+    if content_type == "application/pdf":
+        check_pdf(uploaded)
+        return Checked(content_type, extension, uploaded)
+    return Checked(content_type, extension, clean_image(uploaded, content_type))
+
+
+def upload_help():
+    """The limits of an upload field, in French, for its help text."""
+    return _(
+        "PDF de %(pages)s pages au plus, ou image PNG, JPEG ou WebP de %(pixels)s mégapixels au "
+        "plus ; %(max)s au plus par fichier. Les photos sont enregistrées sans leurs métadonnées "
+        "(position GPS, appareil)."
+    ) % {
+        "pages": settings.UPLOAD_MAX_PDF_PAGES,
+        "pixels": floatformat(settings.UPLOAD_MAX_IMAGE_PIXELS / 1_000_000, -1),
+        "max": filesizeformat(settings.UPLOAD_MAX_FILE_BYTES),
+    }
+
+
+def clean_image(uploaded, content_type):
+    """The image re-encoded in its format, upright and bare: no EXIF (GPS position, device), no
+    XMP, no comment, no colour profile (its colours are first converted to sRGB). Raise a French
+    ValidationError when it has more pixels than the limit, read from its header before any
+    pixel is decoded, or when it cannot be decoded whole."""
+    try:
+        data = _reencoded(uploaded, PILLOW_FORMATS[content_type])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            _(
+                "Cette image dépasse la limite de %(max)s mégapixels (largeur × hauteur) : "
+                "réduisez-la, puis envoyez-la de nouveau."
+            )
+            % {"max": floatformat(settings.UPLOAD_MAX_IMAGE_PIXELS / 1_000_000, -1)}
+        ) from None
+    except Exception as error:  # noqa: BLE001 - whatever a damaged or hostile file makes Pillow raise
+        logger.info("Image refusée (%s) : %r", uploaded.name, error)
+        raise ValidationError(
+            _(
+                "Cette image est illisible ou incomplète : enregistrez-la de nouveau depuis votre "
+                "logiciel, puis envoyez-la de nouveau."
+            )
+        ) from None
+    finally:
+        uploaded.seek(0)
+    return ContentFile(data, name=uploaded.name)
+
+
+def _reencoded(uploaded, image_format):
+    uploaded.seek(0)
+    with Image.open(uploaded, formats=[image_format]) as image:
+        # Only the header is read so far: the size is known before any pixel is decoded.
+        if image.width * image.height > settings.UPLOAD_MAX_IMAGE_PIXELS:
+            raise Image.DecompressionBombError(f"{image.width} × {image.height}")
+        image.verify()
+    uploaded.seek(0)
+    with Image.open(uploaded, formats=[image_format]) as image:  # verify() leaves it unusable
+        image.load()
+        ImageOps.exif_transpose(image, in_place=True)  # turned as the camera said
+    image = _in_srgb(image)
+    # The pixels and what draws them, nothing else: save() writes what ``info`` holds.
+    transparency = image.info.get("transparency")
+    image.info = {} if transparency is None else {"transparency": transparency}
+    out = io.BytesIO()
+    image.save(out, image_format, **SAVE_OPTIONS[image_format])
+    return out.getvalue()
+
+
+def _in_srgb(image):
+    """The image with its colours converted from its embedded profile to sRGB, which is what a
+    browser assumes of an image without one; unchanged when the profile can't be applied."""
+    profile = image.info.get("icc_profile")
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        return ImageCms.profileToProfile(
+            image,
+            io.BytesIO(profile),
+            ImageCms.createProfile("sRGB"),
+            outputMode="RGBA" if image.mode == "RGBA" else "RGB",
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+
+
+def check_pdf(uploaded):
+    """Return the number of pages of a PDF; raise a French ValidationError when it needs a
+    password, cannot be read, or has more pages than the limit."""
+    limit = settings.UPLOAD_MAX_PDF_PAGES
+    uploaded.seek(0)
+    try:
+        reader = PdfReader(uploaded)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FileNotDecryptedError
+        pages = len(reader.pages)
+    except FileNotDecryptedError:
+        raise ValidationError(
+            _(
+                "Ce PDF est protégé par un mot de passe : enregistrez-en une copie sans mot de "
+                "passe, puis envoyez-la de nouveau."
+            )
+        ) from None
+    except Exception as error:  # noqa: BLE001 - whatever a damaged or hostile file makes pypdf raise
+        logger.info("PDF refusé (%s) : %r", uploaded.name, error)
+        pages = 0
+    finally:
+        uploaded.seek(0)
+    if pages < 1:
+        raise ValidationError(
+            _(
+                "Ce PDF est illisible ou incomplet : enregistrez-le de nouveau depuis votre "
+                "logiciel, puis envoyez-le de nouveau."
+            )
+        )
+    if pages > limit:
+        raise ValidationError(
+            _("Ce PDF compte %(pages)s pages ; la limite est de %(max)s pages par fichier.")
+            % {"pages": pages, "max": limit}
+        )
+    return pages
 
 
 def original_name(name, fallback="fichier", limit=200):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from atlaas import catalogue
 from atlaas.francais import sans_accents
-from atlaas.uploads import ALL_TYPES, check_upload
+from atlaas.uploads import ALL_TYPES, check_upload, upload_help
 
 from .models import Question, TypeCandidature
 from .palmares.filtres import PAR, Q_MAX, niveau_lu
@@ -56,12 +56,6 @@ class DraftFileField(Draft, forms.FileField):
     pass
 
 
-def file_help():
-    return _("PDF, PNG, JPEG ou WebP, %(max)s au plus.") % {
-        "max": filesizeformat(settings.UPLOAD_MAX_FILE_BYTES)
-    }
-
-
 def field_name(question):
     return f"q_{question.pk}"
 
@@ -91,7 +85,7 @@ def question_field(question):
         else:
             field = DraftChoiceField(choices=[("", _("— Choisir —")), *options], **common)
     elif kind == Question.Kind.FILE:
-        common["help_text"] = format_html("{}<p>{}</p>", common.get("help_text", ""), file_help())
+        common["help_text"] = format_html("{}<p>{}</p>", common.get("help_text", ""), upload_help())
         field = DraftFileField(widget=forms.FileInput(attrs={"accept": ACCEPT}), **common)
     else:
         field = DraftCharField(max_length=300, **common)
@@ -182,13 +176,13 @@ class QuestionnaireForm(forms.Form):
             if not uploaded:
                 continue
             try:
-                content_type, extension = check_upload(uploaded, allowed=ALL_TYPES)
-                check_dossier_room(self.used_bytes + new_bytes, uploaded.size)
+                content_type, extension, stored = check_upload(uploaded, allowed=ALL_TYPES)
+                check_dossier_room(self.used_bytes + new_bytes, stored.size)
             except ValidationError as error:
                 self.add_error(name, error)
                 continue
-            new_bytes += uploaded.size
-            cleaned[name] = (uploaded, content_type, extension)
+            new_bytes += stored.size
+            cleaned[name] = (stored, content_type, extension)
         return cleaned
 
     def answers(self):
@@ -255,15 +249,15 @@ class PieceForm(forms.Form):
     def __init__(self, *args, used_bytes=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.used_bytes = used_bytes
-        self.fields["fichier"].help_text = file_help()
+        self.fields["fichier"].help_text = upload_help()
         self.fields["description"].widget.attrs.pop("maxlength", None)
 
     def clean_fichier(self):
-        uploaded = self.cleaned_data["fichier"]
-        content_type, extension = check_upload(uploaded, allowed=ALL_TYPES)
-        check_dossier_room(self.used_bytes, uploaded.size)
+        """The file to store: an image re-encoded without its metadata, a PDF as sent."""
+        content_type, extension, stored = check_upload(self.cleaned_data["fichier"], allowed=ALL_TYPES)
+        check_dossier_room(self.used_bytes, stored.size)
         self.checked = (content_type, extension)
-        return uploaded
+        return stored
 
 
 class FiltresForm(forms.Form):

@@ -27,11 +27,12 @@ from tests.factories import (
     SectionFactory,
     ServiceFactory,
 )
+from tests.fichiers import pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = pdf_bytes()
+PNG = png_bytes()
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

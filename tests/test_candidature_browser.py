@@ -24,10 +24,11 @@ from tests.factories import (
     SectionFactory,
     ServiceFactory,
 )
+from tests.fichiers import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def sign_in(context, live_server, user):

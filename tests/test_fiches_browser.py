@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from atlaas.models import FicheAction
 from tests.a11y import assert_accessible
 from tests.factories import CategorieFactory, EnjeuFactory, FicheFactory, MembershipFactory, ServiceFactory
+from tests.fichiers import png_bytes
 from tests.test_browser import log_in
-from tests.test_fiches import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -116,7 +116,7 @@ def test_staff_send_a_fiche_back_and_the_member_adds_a_photo(page, live_server, 
     page.goto(live_server.url + reverse("atlaas:fiche", args=["47031", fiche.pk]))
     expect(page.get_by_role("blockquote")).to_have_text("Ajoutez une photo de l'espace.")
     page.get_by_label(re.compile(r"^Photo ou document PDF")).set_input_files(
-        {"name": "Salle de l'EPN.png", "mimeType": "image/png", "buffer": png_bytes()}
+        {"name": "Salle de l'EPN.png", "mimeType": "image/png", "buffer": png_bytes((1, 1))}
     )
     page.get_by_label(re.compile(r"^Légende")).fill("La salle de l'espace public numérique")
     page.get_by_role("button", name="Ajouter le fichier").click()

@@ -18,25 +18,19 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 from psycopg import sql
 
 from atlaas.models import FichierFiche
 from label import publication
 from label.models import Document, Edition, Labellisation, Resultat
 from tests.factories import CandidatureFactory, EditionFactory, FicheFactory, MembershipFactory
+from tests.fichiers import pdf_bytes, png_bytes
 
 # pg_dump and the backup API read what is committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 POSTGRESQL = connection.vendor == "postgresql"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def png_bytes():
-    image = io.BytesIO()
-    Image.new("RGB", (4, 3), "teal").save(image, "PNG")
-    return image.getvalue()
+PDF = pdf_bytes()
 
 
 def sha256(path):

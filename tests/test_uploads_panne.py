@@ -26,6 +26,7 @@ from tests.factories import (
     QuestionFactory,
     SectionFactory,
 )
+from tests.fichiers import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +38,9 @@ REFUSED = (
 KEPT = "Vos autres saisies sont restées dans le formulaire\u202f; choisissez de nouveau le fichier"
 
 
-def pdf_bytes(size):
-    """A file of ``size`` bytes that passes the content check as a PDF."""
-    return b"%PDF-1.4\n" + b"0" * (size - 9)
-
-
 def pdf(size, name="rapport.pdf"):
-    return SimpleUploadedFile(name, pdf_bytes(size), content_type="application/pdf")
+    """A PDF of ``size`` bytes, that passes the content checks."""
+    return SimpleUploadedFile(name, pdf_bytes(size=size), content_type="application/pdf")
 
 
 def files_in(root):
@@ -152,7 +149,7 @@ def tmpfs_media(settings, tmp_path):
 
 
 def test_storage_saves_the_whole_file_and_no_temporary_one(settings):
-    content = pdf_bytes(1_000_000)
+    content = pdf_bytes(size=1_000_000)
     name = default_storage.save("fiches/1/photo.pdf", ContentFile(content))
     assert name == "fiches/1/photo.pdf"
     assert files_in(settings.MEDIA_ROOT) == ["fiches/1/photo.pdf"]
@@ -164,7 +161,7 @@ def test_storage_disk_full_mid_copy_leaves_no_partial_file(settings, disk_room):
     default_storage.save("fiches/1/avant.pdf", ContentFile(b"deja la"))
     disk_room(299_008)
     with pytest.raises(OSError) as raised:
-        default_storage.save("fiches/1/photo.pdf", ContentFile(pdf_bytes(1_000_000)))
+        default_storage.save("fiches/1/photo.pdf", ContentFile(pdf_bytes(size=1_000_000)))
     assert raised.value.errno == errno.ENOSPC
     assert files_in(settings.MEDIA_ROOT) == ["fiches/1/avant.pdf"]
 
@@ -330,7 +327,7 @@ def test_reprendre_when_files_cannot_be_copied_says_so_and_keeps_nothing(client,
         )
         QuestionFactory(section=SectionFactory(edition=edition), libelle=libelle, kind=Question.Kind.FILE)
         piece = PieceJointe(candidature=previous, question=old, nom=f"{libelle}.pdf", taille=200_000)
-        piece.fichier.save("piece.pdf", ContentFile(pdf_bytes(200_000)), save=True)
+        piece.fichier.save("piece.pdf", ContentFile(pdf_bytes(size=200_000)), save=True)
     before = files_in(settings.MEDIA_ROOT)
     disk_room(300_000)  # room for one copy only
     client.force_login(referent.user)
@@ -351,9 +348,9 @@ def test_reprendre_when_files_cannot_be_copied_says_so_and_keeps_nothing(client,
 
 @pytest.mark.faults
 def test_storage_on_a_full_tmpfs_raises_enospc_and_leaves_no_partial_file(tmpfs_media):
-    default_storage.save("fiches/1/avant.pdf", ContentFile(pdf_bytes(700_000)))
+    default_storage.save("fiches/1/avant.pdf", ContentFile(pdf_bytes(size=700_000)))
     with pytest.raises(OSError) as raised:
-        default_storage.save("fiches/1/photo.pdf", ContentFile(pdf_bytes(1_000_000)))
+        default_storage.save("fiches/1/photo.pdf", ContentFile(pdf_bytes(size=1_000_000)))
     assert raised.value.errno == errno.ENOSPC
     assert files_in(tmpfs_media) == ["fiches/1/avant.pdf"]
 

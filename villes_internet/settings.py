@@ -347,6 +347,10 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 SAUVEGARDES_DIR = Path(env("SAUVEGARDES_DIR", str(BASE_DIR / "sauvegardes")))
 UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)
 UPLOAD_MAX_DOSSIER_BYTES = env_int("UPLOAD_MAX_DOSSIER_BYTES", 50 * 1024 * 1024)
+# Uploaded images are decoded and re-encoded (atlaas/uploads.py): refused above this many pixels,
+# read from their header before any pixel is decoded. PDFs are refused above this many pages.
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
+UPLOAD_MAX_PDF_PAGES = env_int("UPLOAD_MAX_PDF_PAGES", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 STORAGES = {
     # Files appear whole or not at all (atlaas/storage.py).
