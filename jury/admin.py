@@ -6,11 +6,11 @@ from django.utils.translation import ngettext
 
 from . import affectation, grille, invitations
 from .models import AffectationJournal, ConflitDeclare, Critere, Evaluation, Jure, Jury, Note, RappelJure
-from .rules import mfa_active
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Staff audit: rows are written by the jury's pages, never here."""
+    """Staff audit: rows are written by the jury's pages, never here. The scores and notes are
+    confidential, as on the jury's pages: the admin opens only to staff with a TOTP authenticator."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -20,22 +20,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class ConfidentielAdmin(ReadOnlyAdmin):
-    """The jurors' scores, notes and assignments: only for staff whose account has a TOTP
-    authenticator, as on the jury's own pages; hidden from the others' admin index."""
-
-    def _mfa(self, request):
-        if not hasattr(request, "_jury_mfa_active"):
-            request._jury_mfa_active = mfa_active(request.user)
-        return request._jury_mfa_active
-
-    def has_module_permission(self, request):
-        return self._mfa(request) and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._mfa(request) and super().has_view_permission(request, obj)
 
 
 @admin.register(Jury)
@@ -295,7 +279,7 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(ConfidentielAdmin):
+class EvaluationAdmin(ReadOnlyAdmin):
     list_display = [
         "candidature",
         "jure",
@@ -312,7 +296,7 @@ class EvaluationAdmin(ConfidentielAdmin):
 
 
 @admin.register(AffectationJournal)
-class AffectationJournalAdmin(ConfidentielAdmin):
+class AffectationJournalAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "jure", "candidature", "motif", "by"]
     list_filter = ["action", "candidature__edition"]
     search_fields = ["jure__nom", "candidature__collectivite__nom", "motif"]

@@ -8,20 +8,16 @@ that does not exist. The steering and deliberation pages are the president's and
 
 from functools import wraps
 
-from allauth.mfa.models import Authenticator
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
+from accounts.rules import mfa_active
 from label.models import Candidature, Edition
 
 from . import conflits
 from .models import Evaluation, Jure, Jury
-
-
-def mfa_active(user):
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def jure_de(user, edition):

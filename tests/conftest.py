@@ -90,12 +90,29 @@ def user(django_user_model, password):
 
 
 @pytest.fixture
-def staff(django_user_model, password):
+def staff_sans_mfa(django_user_model, password):
+    """A superuser who has not activated the second factor: sent to activate it first."""
     from allauth.account.models import EmailAddress
 
     user = django_user_model.objects.create_superuser("equipe@villes-internet.net", password)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
+
+
+@pytest.fixture
+def staff(staff_sans_mfa):
+    """A superuser with a TOTP authenticator (tests.jury.SECRET), as the admin requires."""
+    from tests.jury import activer_mfa
+
+    return activer_mfa(staff_sans_mfa)
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's ``admin_client`` signs this superuser in: with a TOTP authenticator."""
+    from tests.jury import activer_mfa
+
+    return activer_mfa(admin_user)
 
 
 @pytest.fixture

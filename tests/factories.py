@@ -106,6 +106,19 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
+class StaffFactory(UserFactory):
+    """A member of the association's team, with a TOTP authenticator (``mfa=False``: none)."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def mfa(obj, create, extracted, **kwargs):
+        from tests.jury import activer_mfa
+
+        if create and extracted is not False:
+            activer_mfa(obj)
+
+
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership

@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from accounts.rules import mfa_active
 from tests.a11y import assert_accessible
 from tests.factories import CommuneFactory, EnjeuFactory, EpciFactory
+from tests.jury import code_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -93,10 +95,15 @@ STAFF_PAGES = [
 
 
 def log_in(page, live_server, user, password):
+    """Sign in on allauth's page, with the TOTP code after the password when the account has an
+    authenticator (staff: the ``staff`` fixture)."""
     page.goto(live_server.url + reverse("account_login"))
     page.get_by_label("Adresse e-mail").fill(user.email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Connexion").click()
+    if mfa_active(user):
+        page.get_by_label("Code").fill(code_totp())
+        page.get_by_label("Code").press("Enter")
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 

@@ -1,15 +1,18 @@
 """The demo: deterministic, idempotent, realistic, with one login per role."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from atlaas.models import FicheAction, Membership
 from jury.models import Jury
 from label.models import Candidature, Edition, Labellisation
 from tests.factories import CommuneFactory, EpciFactory
+from tests.jury import code_totp
 from villes_internet import demo
 
 pytestmark = pytest.mark.django_db
@@ -75,10 +78,22 @@ def test_demo_is_deterministic_for_a_seed(referential):
     assert snapshot() == first
 
 
-def test_demo_staff_can_log_in(referential, client):
-    demo.build(small=True, today=TODAY)
-    assert client.login(email=f"equipe@{demo.DEMO_DOMAIN}", password=demo.DEMO_PASSWORD)
+def test_demo_staff_log_in_with_the_printed_totp_key_and_open_the_admin(
+    referential, client, capsys, settings
+):
+    settings.DEBUG = True
+    call_command("demo", "--small")
+    email = f"equipe@{demo.DEMO_DOMAIN}"
+    out = capsys.readouterr().out
+    assert "l'administration et le jury exigent la double authentification" in out
+    cle = re.search(rf"^ +{re.escape(email)} +([A-Z2-7]{{32}})$", out, re.MULTILINE).group(1)
+    response = client.post(reverse("account_login"), {"login": email, "password": demo.DEMO_PASSWORD})
+    assert response.url == reverse("mfa_authenticate")
+    client.post(response.url, {"code": code_totp(cle)})
     assert client.get("/admin/").status_code == 200
+
+    call_command("demo", "--small")  # built already: the same key, printed again
+    assert f"{email:<40} {cle}" in capsys.readouterr().out
 
 
 def test_demo_refuses_to_run_in_production(settings):

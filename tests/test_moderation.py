@@ -18,6 +18,7 @@ from tests.factories import (
     FicheFactory,
     MembershipFactory,
     ServiceFactory,
+    StaffFactory,
     UserFactory,
 )
 from tests.test_fiches import PDF, stored_file, text
@@ -223,11 +224,11 @@ def test_moderation_queue_query_count_does_not_grow_with_fiches(client, equipe, 
             submit(FicheFactory(collectivite=membership.collectivite), by=membership.user)
 
     add(1)
-    # user, count, page, submitters (the session comes from the cache)
-    with django_assert_num_queries(4):
+    # user, authenticator, count, page, submitters (the session comes from the cache)
+    with django_assert_num_queries(5):
         assert client.get(QUEUE).status_code == 200
     add(29)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get(QUEUE)
     assert len(response.context["page"].object_list) == 30
 
@@ -257,7 +258,7 @@ def test_moderation_pages_are_404_for_everybody_but_staff(client, who):
 
 def test_moderation_pages_open_for_staff_who_may_change_fiches(client):
     fiche = FicheFactory(state=State.SOUMISE)
-    moderator = UserFactory(is_staff=True)
+    moderator = StaffFactory()
     moderator.user_permissions.add(Permission.objects.get(codename="change_ficheaction"))
     client.force_login(moderator)
     assert client.get(QUEUE).status_code == 200
@@ -573,7 +574,7 @@ def test_moderation_decision_racing_a_colleague_gives_a_message(client, equipe, 
         fiche = revision_of(FicheFactory(state=State.PUBLIEE), titre="Wifi public")
     else:
         fiche = submit(FicheFactory(titre="Wifi public"))
-    colleague = UserFactory(is_staff=True)
+    colleague = StaffFactory()
     set_fiche_state = workflow.set_fiche_state
 
     def colleague_first(fiche, to_state, by, message=""):

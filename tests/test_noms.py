@@ -13,7 +13,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -128,9 +127,8 @@ def test_the_migration_fills_the_column_of_a_referential_already_loaded(db):
     }
 
 
-def test_the_admin_keeps_the_column_and_searches_like_the_portal(client, db):
+def test_the_admin_keeps_the_column_and_searches_like_the_portal(client, staff):
     commune = CommuneFactory(nom="Vandoeuvre", code="54547")
-    staff = get_user_model().objects.create_superuser(email="staff@villes-internet.net", password="x")
     client.force_login(staff)
     url = reverse("admin:atlaas_collectivite_change", args=[commune.pk])
     formulaire = client.get(url).context["adminform"].form

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.utils import decrypt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
@@ -225,7 +228,7 @@ PARTENAIRES = [
 @dataclass
 class DemoResult:
     logins: list = field(default_factory=list)  # (role, email)
-    totp: dict = field(default_factory=dict)  # email: TOTP secret of the demo jurors
+    totp: dict = field(default_factory=dict)  # email: TOTP secret of the demo's staff and jurors
     counts: dict = field(default_factory=dict)
 
 
@@ -244,6 +247,16 @@ def demo_user(email, password_hash, *, first_name="", last_name="", staff=False)
     if created:
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
+
+
+def cle_totp(user, rng):
+    """The user's TOTP key, activated on first use: the admin asks staff for its code."""
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator:
+        return decrypt(authenticator.data["secret"])
+    cle = demo_jury.secret(rng)
+    TOTP.activate(user, cle)
+    return cle
 
 
 def ensure_referential(stdout=None):
@@ -638,7 +651,9 @@ def build(*, seed=2026, small=False, fiches=None, today=None):
     staff = demo_user(
         f"equipe@{DEMO_DOMAIN}", password_hash, first_name="Équipe", last_name="Villes Internet", staff=True
     )
-    result.logins.append(("Équipe de l'association (administration)", f"equipe@{DEMO_DOMAIN}"))
+    result.logins.append(("Équipe (administration, double authentification)", staff.email))
+    # A generator of its own: the demo's other draws stay what they were.
+    result.totp[staff.email] = cle_totp(staff, random.Random(f"equipe-{seed}"))
     previous, current = build_editions(today)
 
     if not Membership.objects.filter(user__email__endswith=DEMO_DOMAIN).exists():

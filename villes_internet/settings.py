@@ -76,7 +76,7 @@ if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} : une adresse http(s):// est attendue.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.AdminConfig",  # django.contrib.admin, its login through allauth, MFA for staff
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

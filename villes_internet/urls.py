@@ -1,17 +1,9 @@
-from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
 from . import views
-
-admin.site.site_header = _("Villes Internet — administration")
-admin.site.site_title = _("Villes Internet")
-admin.site.index_title = _("Administration du portail")
-# One login for the whole site, allauth's: its rate limits and its TOTP step apply to staff too.
-admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

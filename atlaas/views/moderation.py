@@ -1,7 +1,8 @@
 """Staff moderation of the Atlaas: the queue of submitted fiches, one fiche with its diff against
 the published version, « Publier » and « Renvoyer pour correction » through workflow.set_fiche_state.
 
-Staff only: everybody else, anonymous included, gets the 404 of a page that does not exist.
+Staff only: everybody else, anonymous included, gets the 404 of a page that does not exist; staff
+without a TOTP authenticator activate one first.
 """
 
 from itertools import groupby
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.rules import staff_view
 from atlaas import diff, rules, workflow
 from atlaas.forms import RenvoiForm
 from atlaas.models import FicheAction, FicheTransition
@@ -43,20 +45,15 @@ class FiltreForm(forms.Form):
     )
 
 
-def _staff_or_404(user):
-    if not rules.peut_moderer(user):
-        raise Http404
-
-
 def _submissions():
     """Each fiche's latest move to « soumise »: its time and author."""
     return FicheTransition.objects.filter(fiche=OuterRef("pk"), to_state=State.SOUMISE).order_by("-at", "-pk")
 
 
 @require_safe
+@staff_view(peut=rules.peut_moderer)
 def file(request):
     """The fiches waiting for a decision, the oldest submission first."""
-    _staff_or_404(request.user)
     filtre = FiltreForm(request.GET or None)
     kind = filtre.cleaned_data["type"] if filtre.is_valid() else ""
     fiches = (
@@ -80,10 +77,10 @@ def file(request):
 
 
 @require_http_methods(["GET", "POST"])
+@staff_view(peut=rules.peut_moderer)
 def fiche(request, pk):
     """A fiche as the public would see it, its changes if it revises a published fiche, its
     history, and the decision while it is submitted. Staff may look at a fiche in any state."""
-    _staff_or_404(request.user)
     fiche = (
         FicheAction.objects.select_related("collectivite__departement", "revision_of").filter(pk=pk).first()
     )

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.rules import mfa_active
+
 from .. import affectation, conflits, invitations
 from ..forms import ConflitForm, ProfilForm
 from ..models import ConflitDeclare, Jure
-from ..rules import jury_view, mfa_active
+from ..rules import jury_view
 
 
 def _apres_acceptation(request, jure):

@@ -48,8 +48,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<52} {email}")
         if result.totp:
             self.stdout.write(
-                "Jurés : le jury exige la double authentification. Ajoutez la clé dans une application "
-                "TOTP (FreeOTP, Aegis…) ou calculez le code avec `oathtool --totp -b CLÉ` :"
+                "Équipe et jurés : l'administration et le jury exigent la double authentification. "
+                "Ajoutez la clé dans une application TOTP (FreeOTP, Aegis…) ou calculez le code avec "
+                "`oathtool --totp -b CLÉ` :"
             )
             for email, secret in result.totp.items():
                 self.stdout.write(f"  {email:<40} {secret}")
