@@ -16,6 +16,12 @@ class EmailLabelMixin:
 class PortalLoginForm(EmailLabelMixin, LoginForm):
     email_field = "login"
 
+    @property
+    def limite_atteinte(self):
+        """The password was refused after too many failures: the page offers a code by e-mail
+        instead (accounts/connexion.py)."""
+        return any(error.code == "too_many_login_attempts" for error in self.non_field_errors().as_data())
+
 
 class PortalSignupForm(EmailLabelMixin, SignupForm):
     pass

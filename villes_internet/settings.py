@@ -172,8 +172,8 @@ REDIS_CACHE_OPTIONS = {
     "SOCKET_TIMEOUT": 0.5,
     # Counters and claims, kept in the process' memory while Redis does not answer (a miss would
     # lift a limit or lock everyone out): allauth's rate limits and their locks, the Atlaas'
-    # contact reveals, the catalogue's warm-up claim.
-    "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:", "atlaas:contacts:", "atlaas:preparer"],
+    # contact reveals, the catalogue's warm-up claim, the count of failed logins per address.
+    "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:", "atlaas:contacts:", "atlaas:preparer", "accounts:echecs:"],
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "villes_internet.cache"
@@ -299,9 +299,16 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Villes Internet] "
 ACCOUNT_PREVENT_ENUMERATION = True
-# allauth's limits, stored in the cache (in each process' memory while Redis does not answer);
-# failed logins: 10 a minute per IP, 5 in 5 minutes per account.
-ACCOUNT_RATE_LIMITS = {"login_failed": env("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key")}
+# allauth's limits, stored in the cache (in each process' memory while Redis does not answer).
+# Failed logins (accounts/connexion.py): 10 a minute per IP, 5 in 5 minutes per address *and* IP
+# (the key of "login_failed" is the pair), 100 an hour per address from all IPs; beyond, the
+# password is refused and a code by e-mail lets the owner in.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "login_failed_address": env("RATE_LIMIT_LOGIN_FAILED_ADDRESS", "100/h/key"),
+}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60  # the e-mail goes through the outbox: leave it time to arrive
 # Behind a reverse proxy, rate limits per IP need the client's address from X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
