@@ -12,6 +12,7 @@ invited by e-mail, the outbox): ``PAR_ADRESSE`` finds those. The shape is in doc
 """
 
 import datetime
+import functools
 import json
 import tempfile
 import zipfile
@@ -52,9 +53,11 @@ PAR_ADRESSE = [
 SANS_FICHIER = {"rgpd.archive"}
 
 
+@functools.cache
 def relations_vers(model):
     """``(model, field)`` for every foreign key, one-to-one or many-to-many field of an installed
-    model that points to ``model`` (hidden ones, ``related_name="+"``, included)."""
+    model that points to ``model`` (hidden ones, ``related_name="+"``, included); computed once
+    per process, the models do not change."""
     found = []
     for candidate in apps.get_models():
         for field in candidate._meta.get_fields():
