@@ -42,6 +42,8 @@ RUN DEBUG=false \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     EMAIL_HOST=localhost \
+    EDITEUR=build \
+    HEBERGEUR=build \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/media /app/var \
     && chown app:app /app/media /app/var

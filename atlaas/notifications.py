@@ -4,6 +4,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 
 from outbox import envois
 
@@ -48,6 +49,17 @@ def notify_staff_of_request(membership):
         "membership_requested_staff",
         settings.STAFF_EMAILS,
         {"membership": membership, "collectivite": membership.collectivite, "url": settings.SITE_URL + url},
+    )
+
+
+def notify_staff_without_referent(collectivite):
+    """The last référent left (or deleted their account): the team names the next one. The
+    message does not name the person who left."""
+    url = reverse("admin:atlaas_membership_changelist") + "?" + urlencode({"q": collectivite.code})
+    send_templated_mail(
+        "sans_referent_staff",
+        settings.STAFF_EMAILS,
+        {"collectivite": collectivite, "url": settings.SITE_URL + url},
     )
 
 

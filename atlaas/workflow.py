@@ -226,13 +226,38 @@ def change_role(membership, role, by):
 
 @transaction.atomic
 def remove_membership(membership, by):
-    """A référent removes a member, or a member leaves; the last référent stays."""
-    if by.pk != membership.user_id and not _can_manage(by, membership.collectivite):
+    """A référent removes a member, or a member leaves. The last référent may leave too (nobody
+    is held in a collectivité): the team is told that it has no référent any more, and approves
+    the next one as it approves a first référent; nobody else removes the last référent."""
+    leaving = by.pk == membership.user_id
+    if not leaving and not _can_manage(by, membership.collectivite):
         raise PermissionDenied
-    referents = _lock_referents(membership.collectivite)
-    if referents == [membership.pk]:
+    last = _lock_referents(membership.collectivite) == [membership.pk]
+    if last and not leaving:
         raise LastReferentError(_("La collectivité doit garder au moins un référent."))
     membership.delete()
+    if last:
+        notifications.notify_staff_without_referent(membership.collectivite)
+
+
+def leave_all(user):
+    """The account goes: every membership of ``user`` ends as if they left (the team told of the
+    collectivités they were the last référent of). Returns the collectivités left."""
+    memberships = list(Membership.objects.filter(user=user).select_related("collectivite"))
+    for membership in memberships:
+        remove_membership(membership, user)
+    return [m.collectivite for m in memberships]
+
+
+def last_referent_of(user):
+    """The active memberships of ``user`` that are the only référent of their collectivité."""
+    mine = Membership.objects.filter(user=user, role=Role.REFERENT, state=MState.ACTIVE)
+    referents = Membership.objects.filter(role=Role.REFERENT, state=MState.ACTIVE)
+    return [
+        m
+        for m in mine.select_related("collectivite")
+        if not referents.filter(collectivite=m.collectivite_id).exclude(pk=m.pk).exists()
+    ]
 
 
 def invite(collectivite, email, role, by):

@@ -36,7 +36,8 @@ if command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2
     unset REDIS_CACHE_URL
     # The figures are those of production settings (DEBUG off: no template debugging).
     PROD=(env DEBUG=false SECRET_KEY="bench-$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9')"
-          ALLOWED_HOSTS=localhost SITE_URL=https://localhost EMAIL_HOST=localhost)
+          ALLOWED_HOSTS=localhost SITE_URL=https://localhost EMAIL_HOST=localhost
+          EDITEUR=banc HEBERGEUR=banc)
 else
     unset REDIS_URL REDIS_CACHE_URL
     PROD=()

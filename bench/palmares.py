@@ -292,6 +292,8 @@ def main():
             ALLOWED_HOSTS="localhost",
             SITE_URL="https://localhost",
             EMAIL_HOST="localhost",
+            EDITEUR="Banc d'essai",
+            HEBERGEUR="Banc d'essai",
             REDIS_URL="redis://127.0.0.1:6379/14",
             CACHE_KEY_PREFIX=PREFIXE,
         )

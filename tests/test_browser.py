@@ -77,11 +77,15 @@ PUBLIC_PAGES = [
     "/collectivites/inconnue/",
     "/accessibilite/",
     "/plan-du-site/",
+    "/mentions-legales/",
+    "/donnees-personnelles/",
 ]
 MEMBER_PAGES = [
     "/accounts/email/",
     "/accounts/password/change/",
     "/accounts/2fa/",
+    "/accounts/mes-donnees/",
+    "/accounts/mes-donnees/supprimer/",  # the password is asked again first
     "/accounts/logout/",
 ]
 STAFF_PAGES = [

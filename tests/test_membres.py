@@ -404,22 +404,39 @@ def test_referent_changes_a_role_and_removes_a_member(client):
     assert referent.role == CONTRIBUTEUR
 
 
-def test_last_referent_can_be_neither_demoted_nor_removed(client):
+def test_last_referent_cannot_step_down_to_contributeur(client):
     referent = MembershipFactory(role=REFERENT)
     code = referent.collectivite.code
     MembershipFactory(collectivite=referent.collectivite, role=REFERENT, state=PENDING)  # does not count
     client.force_login(referent.user)
-    for response in [
-        client.post(
-            reverse("atlaas:membres_role", args=[code, referent.pk]), {"role": CONTRIBUTEUR}, follow=True
-        ),
-        client.post(reverse("atlaas:membres_retirer", args=[code, referent.pk]), follow=True),
-    ]:
-        assert response.status_code == 200
-        assert "La collectivité doit garder au moins un référent." in page_of(response)
+    response = client.post(
+        reverse("atlaas:membres_role", args=[code, referent.pk]), {"role": CONTRIBUTEUR}, follow=True
+    )
+    assert response.status_code == 200
+    assert "La collectivité doit garder au moins un référent." in page_of(response)
     referent.refresh_from_db()
     assert (referent.role, referent.state) == (REFERENT, ACTIVE)
     assert "seul référent" in page_of(client.get(reverse("atlaas:membres", args=[code])))
+
+
+def test_last_referent_may_leave_and_the_team_is_told(
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.STAFF_EMAILS = ["equipe@villes-internet.net"]
+    referent = MembershipFactory(role=REFERENT, collectivite__nom="Boé")
+    code = referent.collectivite.code
+    colleague = MembershipFactory(collectivite=referent.collectivite)
+    client.force_login(referent.user)
+    page = page_of(client.get(reverse("atlaas:membres", args=[code])))
+    assert "nommez-en un autre avant de partir" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("atlaas:membres_retirer", args=[code, referent.pk]))
+    assert response.url == reverse("atlaas:rejoindre")
+    assert list(Membership.objects.filter(collectivite=referent.collectivite)) == [colleague]
+    [message] = mailoutbox
+    assert message.to == ["equipe@villes-internet.net"]
+    assert "Boé" in message.subject
+    assert referent.user.email not in message.body  # the person who left is not named
 
 
 def test_contributeur_sees_the_members_read_only_and_may_leave(client):

@@ -173,3 +173,45 @@ def test_collectivite_page_shows_its_level_and_links_to_its_actions(client):
     assert "(niveau 4 sur 5, label 2026)" in page
     assert 'href="/atlaas/?collectivite=47001"' in page
     assert "Ses 2 actions numériques publiées dans l'Atlaas" in page
+
+
+def test_legal_pages_name_publisher_host_and_contact(client, settings):
+    settings.EDITEUR = "Association Villes Internet, 10 rue de l'Exemple, 75000 Paris"
+    settings.HEBERGEUR = "Hébergeur Exemple SAS, 1 quai de l'Hébergement, 59100 Roubaix"
+    settings.CONTACT_DONNEES = "donnees@villes-internet.net"
+    page = client.get(reverse("mentions_legales")).content.decode()
+    assert "10 rue de l&#x27;Exemple" in page
+    assert "Hébergeur Exemple SAS" in page
+    assert 'href="mailto:donnees@villes-internet.net"' in page
+    assert f'href="{reverse("donnees_personnelles")}"' in page
+
+
+def test_privacy_page_states_purposes_recipients_retention_rights(client, settings):
+    settings.CONTACT_DONNEES = "donnees@villes-internet.net"
+    response = client.get(reverse("donnees_personnelles"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    for heading in [
+        "Responsable du traitement",
+        "Qui les voit",
+        "Combien de temps",
+        "Vos droits",
+        "Réclamation",
+    ]:
+        assert f">{heading}</h2>" in page
+    assert "Après 3 ans sans connexion, il est supprimé" in page
+    assert "un e-mail vous prévient 30 jours avant" in page
+    assert "Les membres du jury de l'édition" in page
+    assert "cnil.fr" in page
+    assert 'href="mailto:donnees@villes-internet.net"' in page
+    assert f'href="{reverse("rgpd:mes_donnees")}"' in page
+
+
+def test_footer_sitemap_and_signup_link_to_the_legal_pages(client):
+    legal = [reverse("mentions_legales"), reverse("donnees_personnelles")]
+    for url in [reverse("home"), reverse("plan_du_site"), reverse("account_signup")]:
+        page = client.get(url).content.decode()
+        for link in legal:
+            assert f'href="{link}"' in page, (url, link)
+    signup = client.get(reverse("account_signup")).content.decode()
+    assert signup.count(f'href="{reverse("donnees_personnelles")}"') == 2  # footer and form

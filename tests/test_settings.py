@@ -16,6 +16,8 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://villes_internet@db.internal:5432/villes_internet",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "EMAIL_HOST": "smtp.internal",
+    "EDITEUR": "Association Villes Internet, siège et téléphone, directrice de la publication",
+    "HEBERGEUR": "Hébergeur SAS, adresse et téléphone",
 }
 
 
@@ -55,6 +57,9 @@ def test_settings_production_check_deploy_reports_nothing():
         ({"DATABASE_URL": "mysql://root@localhost/vi"}, "DATABASE_URL"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"EMAIL_PORT": "vingt-cinq"}, "EMAIL_PORT"),
+        ({"EDITEUR": ""}, "EDITEUR"),
+        ({"HEBERGEUR": ""}, "HEBERGEUR"),
+        ({"CONTACT_DONNEES": "pas une adresse"}, "CONTACT_DONNEES"),
     ],
 )
 def test_settings_bad_production_value_stops_startup_and_names_it(change, named):

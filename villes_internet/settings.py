@@ -12,7 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "atlaas",
     "label",
     "jury",
+    "rgpd",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +264,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(),  # every minute
         "options": {"expires": 50},
     },
+    # Personal data kept no longer than /donnees-personnelles/ says: inactive accounts warned,
+    # then deleted; expired archives, sessions, invitations and failed e-mails purged.
+    "conservation-donnees": {
+        "task": "rgpd.tasks.conserver",
+        "schedule": crontab(minute=45, hour=3),
+        "options": {"expires": 12 * 3600},
+    },
     # The Atlaas' spelling suggestions: their words are rebuilt before the cached ones expire.
     "vocabulaire-atlaas": {
         "task": "atlaas.tasks.construire_vocabulaire",
@@ -378,6 +387,33 @@ STORAGES = {
 SEUIL_VILLAGE = env_int("SEUIL_VILLAGE", 3000)
 if SEUIL_VILLAGE < 1:
     raise ImproperlyConfigured(f"SEUIL_VILLAGE={SEUIL_VILLAGE} : un nombre d'habitants positif est attendu.")
+
+# --- Legal notices and personal data ----------------------------------------------------
+# Shown on /mentions-legales/ and /donnees-personnelles/. The law (LCEN, art. 6) wants the
+# publisher and the host named there: in production both are required, as one line each
+# (name, address, telephone; for the publisher, also the director of publication).
+EDITEUR = env(
+    "EDITEUR",
+    "Association Villes Internet (adresse et directeur de la publication à renseigner : EDITEUR)"
+    if DEBUG
+    else None,
+    required=not DEBUG,
+)
+HEBERGEUR = env(
+    "HEBERGEUR",
+    "Hébergement local de démonstration (nom, adresse et téléphone à renseigner : HEBERGEUR)"
+    if DEBUG
+    else None,
+    required=not DEBUG,
+)
+# Where a person writes to exercise their rights (access, rectification, erasure…).
+CONTACT_DONNEES = env("CONTACT_DONNEES", "label@villes-internet.net")
+try:
+    validate_email(CONTACT_DONNEES)
+except ValidationError:
+    raise ImproperlyConfigured(
+        f"CONTACT_DONNEES={CONTACT_DONNEES!r} : une adresse e-mail est attendue."
+    ) from None
 
 # --- Security -------------------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {
