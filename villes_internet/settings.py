@@ -170,8 +170,8 @@ REDIS_CACHE_OPTIONS = {
     "SOCKET_TIMEOUT": 0.5,
     # Counters and claims, kept in the process' memory while Redis does not answer (a miss would
     # lift a limit or lock everyone out): allauth's rate limits and their locks, the Atlaas'
-    # contact reveals, the catalogue's warm-up claim.
-    "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:", "atlaas:contacts:", "atlaas:preparer"],
+    # contact reveals and filtered exports, the catalogue's warm-up claim.
+    "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:", "atlaas:contacts:", "atlaas:exports:", "atlaas:preparer"],
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "villes_internet.cache"
@@ -257,6 +257,13 @@ CELERY_BEAT_SCHEDULE = {
     # minute of their lease (label/documents.py: BAIL, RENVOI_APRES).
     "documents-en-attente": {
         "task": "label.tasks.generer_documents",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 50},
+    },
+    # The Atlaas' full CSV export, written again when the catalogue changed (one query otherwise):
+    # the changes a run after a publication did not see, the first file of a new database.
+    "export-atlaas": {
+        "task": "atlaas.tasks.exporter_catalogue",
         "schedule": crontab(),  # every minute
         "options": {"expires": 50},
     },
