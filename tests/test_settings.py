@@ -55,6 +55,7 @@ def test_settings_production_check_deploy_reports_nothing():
         ({"DATABASE_URL": "mysql://root@localhost/vi"}, "DATABASE_URL"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"EMAIL_PORT": "vingt-cinq"}, "EMAIL_PORT"),
+        ({"SECURITY_CONTACT": "personne"}, "SECURITY_CONTACT"),
     ],
 )
 def test_settings_bad_production_value_stops_startup_and_names_it(change, named):

@@ -400,6 +400,15 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Where to report a vulnerability (/.well-known/security.txt, RFC 9116): an e-mail address or an
+# https:// page.
+SECURITY_CONTACT = env("SECURITY_CONTACT", "label@villes-internet.net")
+if "@" in SECURITY_CONTACT and not SECURITY_CONTACT.startswith(("mailto:", "https://")):
+    SECURITY_CONTACT = f"mailto:{SECURITY_CONTACT}"
+if not SECURITY_CONTACT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(
+        f"SECURITY_CONTACT={SECURITY_CONTACT!r} : une adresse e-mail ou une page https:// est attendue."
+    )
 
 LOGGING = {
     "version": 1,
