@@ -7,8 +7,8 @@ taxonomy or of a collectivité) calls ``demander`` inside its transaction: the o
 minute at most (its key), however many fiches a burst publishes. ``exporter`` writes the file
 again when the row counts changes the file has not read, at most once per ``INTERVALLE``; the
 beat runs it every minute too, for the changes a run did not see (made while it read, or after
-the minute's run) and for the first file of a new database. With nothing to do, a run costs
-one query.
+the minute's run) and for the first file of a new database, or one lost. With nothing to do,
+a run costs one query and a look at its file.
 
 A run claims the row under its lock, which waits for a change still being committed: every
 change counted when it reads the row is visible to the queries that follow. It writes the whole
