@@ -523,3 +523,29 @@ class FicheTransition(models.Model):
 
     def __str__(self):
         return f"{self.fiche} : {self.from_state} → {self.to_state}"
+
+
+class ExportCatalogue(models.Model):
+    """The full CSV export of the catalogue: one row, whose file a Celery task writes again after
+    the catalogue changes (``catalogue.export``). ``changements`` counts the changes of the
+    catalogue, ``changements_lus`` those the file holds: the file is out of date while the first
+    is higher. ``genere_at`` is the moment its data was read; ``en_cours_depuis`` the claim of
+    the run writing it."""
+
+    UNIQUE = 1  # its primary key: the database refuses a second row
+
+    fichier = models.FileField(_("fichier"), upload_to="exports/", max_length=200, blank=True)
+    lignes = models.PositiveIntegerField(_("fiches"), default=0)
+    taille = models.PositiveBigIntegerField(_("taille (octets)"), default=0)
+    genere_at = models.DateTimeField(_("données lues le"), null=True, blank=True)
+    changements = models.PositiveBigIntegerField(_("changements du catalogue"), default=0)
+    changements_lus = models.PositiveBigIntegerField(_("changements lus par le fichier"), default=0)
+    en_cours_depuis = models.DateTimeField(_("en cours depuis"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export complet de l'Atlaas")
+        verbose_name_plural = _("exports complets de l'Atlaas")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="export_catalogue_unique")]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)

@@ -13,8 +13,10 @@ from . import catalogue
 @shared_task
 def preparer_catalogue():
     """After a publication: count the landing page's facets once, so that its first visitor
-    does not wait for it (the counts of the whole Atlaas grow with it)."""
+    does not wait for it (the counts of the whole Atlaas grow with it); what it says of the
+    full export is read too."""
     catalogue.rechercher({}).facettes  # noqa: B018 - computed for their cached names
+    catalogue.export.fichier_complet()
 
 
 @shared_task
@@ -30,3 +32,10 @@ def invalider_catalogue():
     tried again while the cache does not answer."""
     catalogue.invalider()
     envois.exiger_cache()
+
+
+@shared_task
+def exporter_catalogue():
+    """After a change of the catalogue (owed through the outbox, one a minute), and by Celery
+    beat every minute: write the full CSV export again if it is out of date."""
+    catalogue.export.exporter()

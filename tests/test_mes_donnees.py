@@ -305,7 +305,7 @@ def test_deletion_leaves_no_personal_field_behind(
     # The colleague's e-mail that did not name the person is still owed; the team is told
     # that Agen has no référent any more (without the person's name: checked above).
     subjects = sorted(Envoi.objects.values_list("payload__subject", flat=True))
-    assert subjects == ["Rappel", "[Villes Internet] Plus de référent : Agen (47)"]
+    assert subjects == ["Rappel", "[Villes Internet] Plus de référent\u00a0: Agen (47)"]
     assert LogEntry.objects.filter(object_repr="un ancien membre").exists()
 
 
@@ -458,7 +458,7 @@ def test_last_referent_alone_deletes_the_account_and_staff_are_told(
     assert not Membership.objects.filter(collectivite=mine.collectivite).exists()
     [message] = mailoutbox
     assert message.to == ["equipe@villes-internet.net"]
-    assert message.subject == "[Villes Internet] Plus de référent : Agen (47)"
+    assert message.subject == "[Villes Internet] Plus de référent\u00a0: Agen (47)"
     assert f"?q={mine.collectivite.code}" in message.body
 
 

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from atlaas.views import donnees
 from label.models import Candidature, Edition, Reponse
 from outbox import envois
 from outbox.models import Envoi
@@ -189,6 +190,15 @@ def test_contact_reveals_stay_limited_per_ip_while_redis_is_down(redis_absent, c
         assert client.post(url, **HTMX).status_code == 200
     assert client.post(url, **HTMX).status_code == 429
     assert client.post(url, REMOTE_ADDR="192.0.2.7").status_code == 200
+
+
+def test_filtered_exports_stay_limited_per_ip_while_redis_is_down(redis_absent, client, monkeypatch):
+    monkeypatch.setattr(donnees, "EXPORTS_PAR_HEURE", 2)
+    url = reverse("atlaas:catalogue_csv")
+    for _ in range(2):
+        assert client.get(url, {"type": "ville"}).status_code == 200
+    assert client.get(url, {"type": "ville"}).status_code == 429
+    assert client.get(url, {"type": "ville"}, REMOTE_ADDR="192.0.2.7").status_code == 200
 
 
 def test_redis_down_is_logged_once_not_at_each_cache_call(redis_absent, caplog):

@@ -60,6 +60,7 @@ def test_settings_production_check_deploy_reports_nothing():
         ({"EDITEUR": ""}, "EDITEUR"),
         ({"HEBERGEUR": ""}, "HEBERGEUR"),
         ({"CONTACT_DONNEES": "pas une adresse"}, "CONTACT_DONNEES"),
+        ({"SECURITY_CONTACT": "personne"}, "SECURITY_CONTACT"),
     ],
 )
 def test_settings_bad_production_value_stops_startup_and_names_it(change, named):

@@ -174,8 +174,15 @@ REDIS_CACHE_OPTIONS = {
     "SOCKET_TIMEOUT": 0.5,
     # Counters and claims, kept in the process' memory while Redis does not answer (a miss would
     # lift a limit or lock everyone out): allauth's rate limits and their locks, the Atlaas'
-    # contact reveals, the catalogue's warm-up claim, the count of failed logins per address.
-    "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:", "atlaas:contacts:", "atlaas:preparer", "accounts:echecs:"],
+    # contact reveals and filtered exports, the catalogue's warm-up claim, the count of failed
+    # logins per address.
+    "LOCAL_FALLBACK_PREFIXES": [
+        "allauth:rl:",
+        "atlaas:contacts:",
+        "atlaas:exports:",
+        "atlaas:preparer",
+        "accounts:echecs:",
+    ],
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "villes_internet.cache"
@@ -270,6 +277,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rgpd.tasks.conserver",
         "schedule": crontab(minute=45, hour=3),
         "options": {"expires": 12 * 3600},
+    },
+    # The Atlaas' full CSV export, written again when the catalogue changed (one query otherwise):
+    # the changes a run after a publication did not see, the first file of a new database.
+    "export-atlaas": {
+        "task": "atlaas.tasks.exporter_catalogue",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 50},
     },
     # The Atlaas' spelling suggestions: their words are rebuilt before the cached ones expire.
     "vocabulaire-atlaas": {
@@ -442,6 +456,15 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Where to report a vulnerability (/.well-known/security.txt, RFC 9116): an e-mail address or an
+# https:// page.
+SECURITY_CONTACT = env("SECURITY_CONTACT", "label@villes-internet.net")
+if "@" in SECURITY_CONTACT and not SECURITY_CONTACT.startswith(("mailto:", "https://")):
+    SECURITY_CONTACT = f"mailto:{SECURITY_CONTACT}"
+if not SECURITY_CONTACT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(
+        f"SECURITY_CONTACT={SECURITY_CONTACT!r} : une adresse e-mail ou une page https:// est attendue."
+    )
 
 LOGGING = {
     "version": 1,

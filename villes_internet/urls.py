@@ -10,6 +10,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("sante/", views.health, name="health"),
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path("accessibilite/", TemplateView.as_view(template_name="accessibilite.html"), name="accessibilite"),
     path("plan-du-site/", TemplateView.as_view(template_name="plan_du_site.html"), name="plan_du_site"),
     path("mentions-legales/", rgpd_views.mentions_legales, name="mentions_legales"),

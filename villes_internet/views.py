@@ -1,15 +1,18 @@
+import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import is_same_domain
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
 from atlaas import selectors
@@ -56,6 +59,24 @@ def health(request):
         "complet" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "embarqué"
     )
     return JsonResponse(checks, status=200 if checks["database"] == "ok" else 503)
+
+
+@require_safe
+def security_txt(request):
+    """Where to report a vulnerability (RFC 9116). It expires at the next midnight (UTC) a year
+    from now, less than a year ahead as the RFC recommends, and the same all day long."""
+    expires = datetime.datetime.combine(
+        timezone.now().date() + datetime.timedelta(days=365), datetime.time(), tzinfo=datetime.UTC
+    )
+    lignes = [
+        f"Contact: {settings.SECURITY_CONTACT}",
+        f"Expires: {expires:%Y-%m-%dT%H:%M:%SZ}",
+        "Preferred-Languages: fr, en",
+        f"Canonical: {settings.SITE_URL}/.well-known/security.txt",
+    ]
+    response = HttpResponse("\n".join(lignes) + "\n", content_type="text/plain; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=3600)
+    return response
 
 
 def meme_site(request):

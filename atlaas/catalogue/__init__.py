@@ -16,13 +16,15 @@ its cost stops growing with the Atlaas.
 
 The parts: ``requete`` (the query language), ``recherche`` (filters, order, pages, the cache of
 a search), ``facettes`` (values, names and counts), ``extraits`` (excerpts and highlighting),
-``similarite`` (similar fiches), ``suggestions`` (spelling) and ``index`` (writing and forgetting
-the index). The query string's form is ``atlaas.forms.RechercheForm``. Every name callers use is
-re-exported here: ``catalogue.rechercher(...)``, ``catalogue.PLAFOND``. A test that changes a
-setting patches the module that reads it (``catalogue.facettes.PLAFOND``,
+``similarite`` (similar fiches), ``suggestions`` (spelling), ``index`` (writing and forgetting
+the index) and ``export`` (the catalogue as CSV; the full file, written in the background). The
+query string's form is ``atlaas.forms.RechercheForm``. Every name callers use is re-exported
+here: ``catalogue.rechercher(...)``, ``catalogue.PLAFOND``, ``catalogue.export``. A test that
+changes a setting patches the module that reads it (``catalogue.facettes.PLAFOND``,
 ``catalogue.recherche.EN_CACHE``).
 """
 
+from . import export
 from .extraits import EXTRAIT, extrait, surligner
 from .facettes import PLAFOND, STRATES, TAXONOMIE, TYPES, libelle_niveau
 from .index import indexer, invalider
@@ -56,6 +58,7 @@ __all__ = [
     "a_du_sens",
     "analyser",
     "condition_type",
+    "export",
     "extrait",
     "fiches",
     "filtrer",

@@ -4,7 +4,7 @@
 taxonomy's codes, ``TAXONOMIE``, which a trigger copies into ``FicheRecherche``; SQLite: the FTS5
 table ``atlaas_fiche_fts``); ``indexer_taxonomie`` rewrites the codes after a change of the
 taxonomy; ``invalider`` changes the searches' version (``VERSION``) so that no cached search
-outlives a change.
+outlives a change, and owes a new full export (``export.demander``).
 """
 
 import time
@@ -16,6 +16,7 @@ from atlaas import francais
 from atlaas.models import FicheAction
 from outbox import envois
 
+from . import export
 from .facettes import LIBELLES, TAXONOMIE
 from .recherche import VERSION
 
@@ -61,20 +62,27 @@ WHERE f.id = n.id AND f.{TAXONOMIE} IS DISTINCT FROM n.codes
 
 
 def invalider(referentiel=False):
-    """Forget the searches in the cache: after a publication, a deletion, a change of a
-    collectivité (and with ``referentiel``, of the taxonomy: its names, and on PostgreSQL the
-    fiches' codes of services, enjeux and catégories, rewritten where they change). The version
-    is a time, so that it never comes back to a value used before even if the cache lost it."""
+    """Forget the searches in the cache and owe a new full export: after a publication, a
+    deletion, a change of a collectivité (and with ``referentiel``, of the taxonomy: its names,
+    and on PostgreSQL the fiches' codes of services, enjeux and catégories, rewritten where they
+    change). Called inside the change's transaction."""
     if referentiel:
         indexer_taxonomie()
         cache.delete(LIBELLES)
         transaction.on_commit(_apres_taxonomie)  # again, as indexer() does
+    _nouvelle_version()
+    export.demander()
+
+
+def _nouvelle_version():
+    """The version is a time, so that it never comes back to a value used before even if the
+    cache lost it."""
     cache.set(VERSION, time.time_ns(), None)
 
 
 def _apres_taxonomie():
     cache.delete(LIBELLES)
-    invalider()
+    _nouvelle_version()
 
 
 def indexer_taxonomie():
@@ -91,7 +99,7 @@ def indexer_taxonomie():
 def indexer(ids=None):
     """Write the search index of the published fiches ``ids`` (all of them when None)."""
     invalider()
-    transaction.on_commit(invalider)  # again: a search made meanwhile may have cached the old state
+    transaction.on_commit(_nouvelle_version)  # again: a search made meanwhile may have cached the old state
     if cache.add("atlaas:preparer", 1, 10):  # once for a batch of publications
         envois.tache("atlaas.tasks.preparer_catalogue")
     if ids is not None:

@@ -50,6 +50,8 @@ def index(request):
     base = {
         name: filtres[name] if name == "q" else request.GET[name] for name in PARAMETRES if name in filtres
     }
+    # The export's filters: a search without any word to look for is left out (an export refuses it).
+    export = {name: value for name, value in base.items() if name != "q" or catalogue.a_du_sens(value)}
     voir = request.GET.get("voir") if request.GET.get("voir") in RechercheForm.FACETTES else ""
     suggestion = None
     if q and not resultats.total:
@@ -77,7 +79,10 @@ def index(request):
         "tris": _tris(base, filtres),
         "pages": _pages(base, resultats),
         "caches": [(name, value) for name, value in base.items() if name != "q"],
-        "export": _lien(base, "page", None),
+        "export": _lien(export, "page", None),
+        "export_filtre": bool(export.keys() - {"tri"}),
+        "export_max": catalogue.export.LIGNES_MAX,
+        "export_complet": catalogue.export.fichier_complet,  # read by the template (the cache)
     }
     partiel = bool(request.htmx) and not request.htmx.history_restore_request
     template = "atlaas/catalogue/_resultats.html" if partiel else "atlaas/catalogue/index.html"

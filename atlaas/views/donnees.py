@@ -1,33 +1,36 @@
-"""Data out of the Atlaas: the catalogue as CSV, a read-only JSON API described by OpenAPI, an
-Atom feed of the latest publications. Only published originals ever leave through here: the
+"""Data out of the Atlaas: the catalogue as CSV (the full file, written in the background by
+``catalogue.export``, or a search's results, bounded), a read-only JSON API described by
+OpenAPI, an Atom feed of the latest publications. Only published originals ever leave through here: the
 fiches come from ``catalogue`` or ``FicheAction.objects.published()``."""
 
-import csv
 import functools
+import hashlib
 
 from django import forms
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Count, Prefetch, Q
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.http import http_date
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from atlaas import catalogue, search, selectors
+from atlaas import catalogue, limites, search, selectors
 from atlaas import openapi as specification
 from atlaas.forms import RechercheForm
-from atlaas.models import Collectivite, Departement, FicheAction, Region, Service
-from villes_internet.tableur import cellule
+from atlaas.models import Collectivite, Departement, ExportCatalogue, FicheAction, Region, Service
+from atlaas.views.catalogue import TITRES
 
 PAR_PAGE_MAX = 100
-MORCEAU = 500  # fiches loaded at a time for the CSV
 
 
 def absolue(request, path):
@@ -47,83 +50,119 @@ def _services_de(fiche):
     return list(fiche.services.all())  # prefetched with their enjeu and catégorie
 
 
-# --- CSV --------------------------------------------------------------------------------------
+# --- CSV ------------------------------------------------------------------------------------------
 
-COLONNES = [
-    "identifiant",
-    "adresse",
-    "titre",
-    "résumé",
-    "collectivité",
-    "code",
-    "type",
-    "département",
-    "région",
-    "niveau",
-    "catégories",
-    "enjeux",
-    "services",
-    "début",
-    "fin",
-    "en cours",
-    "publiée le",
-]
+EXPORTS_PAR_HEURE = 30  # filtered exports per client IP and hour; the full file is not limited
+RETRY_AFTER = 120  # seconds before asking again for the full file being prepared
 
 
-def _ligne_csv(request, fiche):
-    collectivite = fiche.collectivite
-    services = _services_de(fiche)
-    categories = dict.fromkeys(s.enjeu.categorie.nom for s in services)
-    enjeux = dict.fromkeys(s.enjeu.nom for s in services)
-    publiee = timezone.localtime(fiche.published_at).strftime("%Y-%m-%d %H:%M") if fiche.published_at else ""
-    valeurs = [
-        fiche.pk,
-        absolue(request, reverse("atlaas:fiche_publique", args=[fiche.pk])),
-        fiche.titre,
-        fiche.sous_titre,
-        collectivite.nom,
-        collectivite.code,
-        catalogue.type_de(collectivite),
-        str(collectivite.departement) if collectivite.departement_id else "",
-        collectivite.region.nom if collectivite.region_id else "",
-        collectivite.niveau,
-        " | ".join(categories),
-        " | ".join(enjeux),
-        " | ".join(s.nom for s in services),
-        _iso(fiche.date_debut),
-        _iso(fiche.date_fin),
-        "oui" if fiche.en_cours else "non",
-        publiee,
-    ]
-    return [cellule(valeur) for valeur in valeurs]
+class ExportForm(RechercheForm):
+    """The catalogue's query string, every value of which must be valid: an export does not
+    drop what it does not understand, it says so. A search without any word to look for would
+    export the whole catalogue, which the full file does."""
+
+    def clean_q(self):
+        q = super().clean_q()
+        if q and not catalogue.a_du_sens(q):
+            raise forms.ValidationError(
+                _(
+                    "« %(q)s » ne contient aucun mot à chercher : saisissez un mot, ou retirez "
+                    "la recherche pour télécharger l'export complet."
+                ),
+                params={"q": q},
+            )
+        return q
 
 
-class _Echo:
-    """A file-like object for ``csv.writer`` that hands back each line instead of storing it."""
+def _texte(message, status):
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
-    def write(self, value):
-        return value
+
+def _filtre_invalide(form):
+    lignes = [_("Export impossible : un filtre n'est pas valide.")]
+    for nom, messages in form.errors.items():
+        lignes += [f"{TITRES.get(nom, nom)} : {message}" for message in messages]
+    return _texte("\n".join(lignes), 400)
 
 
 @require_safe
 def export_csv(request):
-    """Every result of a catalogue search, in its order. Invalid filters are ignored, as on the
-    catalogue's page. The fiches are read by chunks: two queries per chunk, whatever its rows."""
-    form = RechercheForm(request.GET)
-    form.is_valid()
+    """The catalogue as CSV. Without a filter, the full file written in the background; with
+    filters, at most ``LIGNES_MAX`` of the results in their order, ``EXPORTS_PAR_HEURE`` an hour
+    per client IP; an invalid filter answers 400 with its message."""
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return _filtre_invalide(form)
     filtres = form.filtres()
-    ids = catalogue.ids_ordonnes(catalogue.filtrer(filtres), filtres)
-    writer = csv.writer(_Echo(), delimiter=";")
+    filtres.pop("page", None)
+    if not filtres.keys() - {"tri"}:
+        return _export_complet(request)
+    if limites.au_dela(request, "atlaas:exports:", EXPORTS_PAR_HEURE):
+        response = _texte(
+            _(
+                "Trop d'exports filtrés depuis votre adresse en une heure : réessayez plus tard, "
+                "ou téléchargez l'export complet de l'Atlaas, qui n'est pas limité."
+            ),
+            429,
+        )
+        response["Retry-After"] = "3600"
+        return response
+    maximum = catalogue.export.LIGNES_MAX
+    ids = catalogue.ids_ordonnes(catalogue.filtrer(filtres), filtres, limite=maximum + 1)
 
     def lignes():
-        yield "\ufeff" + writer.writerow(COLONNES)  # the BOM tells spreadsheets it is UTF-8
-        for debut in range(0, len(ids), MORCEAU):
-            fiches = catalogue.fiches(ids[debut : debut + MORCEAU], textes=False)
-            yield "".join(writer.writerow(_ligne_csv(request, fiche)) for fiche in fiches)
+        yield from catalogue.export.lignes_csv(ids[:maximum])
+        if len(ids) > maximum:
+            yield catalogue.export.ligne_csv([_message_tronque(request, maximum)])
 
     response = StreamingHttpResponse(lignes(), content_type="text/csv; charset=utf-8")
     nom = f"atlaas-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{nom}"'
+    if len(ids) > maximum:
+        response["X-Export-Tronque"] = str(maximum)  # the line that says so ends the file
+    return response
+
+
+def _message_tronque(request, maximum):
+    return _(
+        "# Export limité aux %(max)s premières actions : affinez la recherche, ou téléchargez "
+        "l'export complet de l'Atlaas (%(url)s)."
+    ) % {
+        "max": formats.number_format(maximum, force_grouping=True),
+        "url": absolue(request, reverse("atlaas:catalogue_csv")),
+    }
+
+
+def _en_preparation(request):
+    response = render(request, "atlaas/catalogue/export_en_preparation.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def _export_complet(request):
+    """The full file, revalidated by its ETag and date (one query); 503 while the first one is
+    being prepared."""
+    export = ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).exclude(fichier="").first()
+    if export is None:
+        return _en_preparation(request)
+    etag = f'"{hashlib.sha256(export.fichier.name.encode()).hexdigest()[:32]}"'  # a new name each time
+    modifie = int(export.genere_at.timestamp())
+    response = get_conditional_response(request, etag=etag, last_modified=modifie)
+    if response is None:
+        try:
+            fichier = export.fichier.open("rb")
+        except FileNotFoundError:  # lost from the media: the beat's run writes it again
+            return _en_preparation(request)
+        moment = timezone.localtime(export.genere_at)
+        response = FileResponse(
+            fichier,
+            content_type="text/csv; charset=utf-8",
+            as_attachment=True,
+            filename=f"atlaas-complet-{moment:%Y-%m-%d-%Hh%M}.csv",
+        )
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modifie)
+    patch_cache_control(response, public=True, max_age=300)
     return response
 
 

@@ -5,17 +5,13 @@ moderation or sent back, and pending revisions answer 404. Contacts' addresses a
 page: each one is shown on request (a POST, limited per client IP) so that harvesters get none.
 """
 
-import ipaddress
-
-from allauth.account.adapter import get_adapter
-from django.core.cache import cache
 from django.db.models import Count, Prefetch, Window
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST, require_safe
 
-from atlaas import catalogue
+from atlaas import catalogue, limites
 from atlaas.models import ContactFiche, FicheAction, FichierFiche, Service
 from atlaas.uploads import file_response
 
@@ -86,29 +82,13 @@ def fiche(request, pk):
     return _render_fiche(request, _fiche_publiee_or_404(pk))
 
 
-def _au_dela_de_la_limite(request):
-    """Count one more reveal for the client's IP; True once past the hourly limit. The IP is the
-    one allauth's rate limits use (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy)."""
-    ip = get_adapter(request).get_client_ip(request)
-    if ":" in ip:  # an IPv6 client holds a whole /64: count the network, not each address
-        ip = str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    cle = f"atlaas:contacts:{ip}"
-    cache.add(cle, 0, 3600)
-    try:
-        nombre = cache.incr(cle)
-    except ValueError:  # expired between add() and incr()
-        cache.set(cle, 1, 3600)
-        nombre = 1
-    return nombre > REVELATIONS_PAR_HEURE
-
-
 @require_POST
 def contact(request, pk, contact_id):
     """Show one contact's address: a fragment for htmx, the whole page without JavaScript."""
     personne = get_object_or_404(
         ContactFiche.objects.filter(fiche__in=FicheAction.objects.published()), pk=contact_id, fiche_id=pk
     )
-    limite = _au_dela_de_la_limite(request)
+    limite = limites.au_dela(request, "atlaas:contacts:", REVELATIONS_PAR_HEURE)
     status = 429 if limite else 200
     if request.htmx:
         context = {"contact": personne, "limite": limite}
