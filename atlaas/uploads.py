@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat, floatformat
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageFile, ImageOps
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 
@@ -125,9 +125,16 @@ def _reencoded(uploaded, image_format):
             raise Image.DecompressionBombError(f"{image.width} × {image.height}")
         image.verify()
     uploaded.seek(0)
-    with Image.open(uploaded, formats=[image_format]) as image:  # verify() leaves it unusable
-        image.load()
-        ImageOps.exif_transpose(image, in_place=True)  # turned as the camera said
+    # WeasyPrint, once imported, lets Pillow load truncated images (a module-wide flag): not here,
+    # where a cut image must be refused. Processes are single-threaded (gunicorn sync, Celery
+    # prefork), so the flag is set back at once.
+    truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        with Image.open(uploaded, formats=[image_format]) as image:  # verify() leaves it unusable
+            image.load()
+            ImageOps.exif_transpose(image, in_place=True)  # turned as the camera said
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
     image = _in_srgb(image)
     # The pixels and what draws them, nothing else: save() writes what ``info`` holds.
     transparency = image.info.get("transparency")

@@ -147,13 +147,14 @@ def test_sauvegarde_postgresql_restored_into_a_fresh_database_gives_back_rows_an
     assert manifeste["moteur"] == "postgresql"
     assert manifeste["base"]["sha256"] == sha256(dossier / "base.dump")
     assert manifeste["media"]["sha256"] == sha256(dossier / "media.tar")
-    assert (manifeste["media"]["fichiers"], manifeste["media"]["absents"]) == (7, [])
+    # With the Atlaas' full export.
+    assert (manifeste["media"]["fichiers"], manifeste["media"]["absents"]) == (8, [])
     assert manifeste["migrations"] == migrations_appliquees()
-    assert "7 fichiers" in sortie
+    assert "8 fichiers" in sortie
 
     nom, parametres = base_neuve
     sortie = restaurer(dossier, base=nom, media=tmp_path / "media_restaure")
-    assert f"base (postgresql) « {nom} »" in sortie and "fichiers : 7" in sortie
+    assert f"base (postgresql) « {nom} »" in sortie and "fichiers : 8" in sortie
 
     with psycopg.connect(dbname=nom, **parametres) as restauree:
         assert_meme_contenu(restauree.cursor(), tmp_path / "media_restaure")
@@ -168,7 +169,7 @@ def test_sauvegarde_sqlite_restored_into_a_fresh_file_gives_back_rows_and_files(
     assert sorted(p.name for p in dossier.iterdir()) == ["base.sqlite3", "manifeste.json", "media.tar"]
     assert (manifeste["moteur"], manifeste["media"]["fichiers"], manifeste["media"]["absents"]) == (
         "sqlite",
-        7,
+        8,  # with the Atlaas' full export
         [],
     )
     assert manifeste["migrations"] == migrations_appliquees()
@@ -197,6 +198,7 @@ def test_restaurer_with_ecraser_replaces_the_live_database_and_files(donnees, tm
     assert (settings.MEDIA_ROOT / photo.fichier.name).read_bytes() == png_bytes()
     assert sorted(settings.MEDIA_ROOT.iterdir()) == [
         settings.MEDIA_ROOT / "documents",
+        settings.MEDIA_ROOT / "exports",
         settings.MEDIA_ROOT / "fiches",
     ]
 
@@ -207,7 +209,7 @@ def test_restaurer_refuses_a_database_that_is_not_empty_without_ecraser(donnees,
     with pytest.raises(CommandError, match=r"n'est pas vide .*Relancez avec --ecraser"):
         restaurer(dossier)
     assert not Labellisation.objects.exists()
-    assert sorted(p.name for p in settings.MEDIA_ROOT.iterdir()) == ["documents", "fiches"]
+    assert sorted(p.name for p in settings.MEDIA_ROOT.iterdir()) == ["documents", "exports", "fiches"]
 
 
 def test_restaurer_refuses_a_damaged_backup_and_changes_nothing(donnees, tmp_path):

@@ -317,3 +317,13 @@ def test_questionnaire_three_page_pdf_accepted(client, candidature):
     piece = PieceJointe.objects.get()
     with piece.fichier.open("rb") as stored:
         assert stored.read() == content
+
+
+def test_image_cut_in_the_middle_is_refused_even_after_weasyprint_was_imported():
+    """WeasyPrint lets Pillow load truncated images for the whole process once imported."""
+    import weasyprint  # noqa: F401 - its import sets PIL.ImageFile.LOAD_TRUNCATED_IMAGES
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    test_image_cut_in_the_middle_refused_as_unreadable()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # set back for WeasyPrint
