@@ -594,11 +594,16 @@ def test_decider_page_refuses_a_bad_level_next_to_the_field(client, president, s
     assert not Resultat.objects.exists()
 
 
-def test_decider_page_on_a_dossier_not_submitted_refuses_with_a_message(client, edition, president, session):
-    brouillon = CandidatureFactory(edition=edition, state=Candidature.State.BROUILLON)
+@pytest.mark.parametrize("state", [Candidature.State.BROUILLON, Candidature.State.RETIREE])
+def test_decider_page_on_a_dossier_not_submitted_answers_404_as_an_unknown_one(
+    client, edition, president, session, state
+):
+    """As the pilotage does: a draft's existence is not revealed."""
+    brouillon = CandidatureFactory(edition=edition, state=state)
     connecter(client, president.user)
-    response = client.post(decider_url(brouillon), {"niveau": 3, "version": 0}, follow=True)
-    assert "pas déposé" in texte(response)
+    assert client.get(decider_url(brouillon)).status_code == 404
+    assert client.post(decider_url(brouillon), {"niveau": 3, "version": 0}).status_code == 404
+    assert client.get(reverse("jury:decider", args=[edition.annee, 999_999])).status_code == 404
     assert not Resultat.objects.exists()
 
 

@@ -349,13 +349,8 @@ def decider(request, annee, pk):
     """The dossier's aggregates and proposals, its TEN eligibility, the decision form and the
     history of its result. After saving, on to the next dossier without a decision."""
     jury, edition = request.jury, request.edition
-    candidature = get_object_or_404(Candidature, edition=edition, pk=pk)
-    if candidature.state != Candidature.State.DEPOSEE:
-        messages.error(
-            request,
-            _("Ce dossier n'est pas déposé : il ne reçoit pas de résultat. Rien n'a été changé."),
-        )
-        return redirect("jury:deliberation", annee)
+    # A draft or a withdrawn dossier answers as an unknown one: its existence is not revealed.
+    candidature = get_object_or_404(Candidature, edition=edition, pk=pk, state=Candidature.State.DEPOSEE)
     lignes = _session(request)
     ligne = next(ligne for ligne in lignes if ligne.candidature.pk == candidature.pk)
     if ligne.conflit:
