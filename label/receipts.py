@@ -8,7 +8,8 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from atlaas.models import Membership, Service
+from atlaas.models import Service
+from atlaas.selectors import active_member_emails
 from atlaas.typographie import de
 from outbox import envois
 
@@ -81,14 +82,7 @@ def owe_receipts(candidature):
     the submission's transaction: the e-mails exist if and only if the submission does). A
     second call for the same submission owes nothing more. Returns the number of receipts owed."""
     submission = last_submission(candidature)
-    members = list(
-        Membership.objects.filter(
-            collectivite=candidature.collectivite, state=Membership.State.ACTIVE, user__is_active=True
-        )
-        .exclude(user__email="")
-        .select_related("user")
-        .order_by("user__email")
-    )
+    emails = active_member_emails(candidature.collectivite_id)
     with translation.override(settings.LANGUAGE_CODE):
         subject = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "") + _(
             "Accusé de réception : candidature %(de_collectivite)s au %(edition)s"
@@ -102,15 +96,15 @@ def owe_receipts(candidature):
                 "url": settings.SITE_URL + reverse("label:verification", args=[candidature.pk]),
             },
         )
-    for member in members:
+    for email in emails:
         envois.courriel(
-            member.user.email,
+            email,
             subject,
             body,
-            key=f"recu:{submission.pk}:{member.user_id}",
+            key=f"recu:{submission.pk}:{email}",
             pieces=[("label.receipts.receipt_attachment", [candidature.pk])],
         )
-    return len(members)
+    return len(emails)
 
 
 def receipt_attachment(candidature_id):
