@@ -2,20 +2,16 @@
 filtered CSV exports. Counted in the cache; their key prefixes are in the cache's
 ``LOCAL_FALLBACK_PREFIXES`` (settings), so that they still hold while Redis does not answer."""
 
-import ipaddress
-
-from allauth.account.adapter import get_adapter
+from allauth.core.internal import ratelimit
 from django.core.cache import cache
 
 
 def au_dela(request, prefixe, limite, duree=3600):
     """Count one more request of the client's IP under ``prefixe``; True once past ``limite``
     within ``duree`` seconds of its first. The IP is the one allauth's rate limits use
-    (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy)."""
-    ip = get_adapter(request).get_client_ip(request)
-    if ":" in ip:  # an IPv6 client holds a whole /64: count the network, not each address
-        ip = str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    cle = f"{prefixe}{ip}"
+    (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy), an IPv6 address cut to its /64 network:
+    a client holds a whole network."""
+    cle = f"{prefixe}{ratelimit.get_ip(request)}"
     cache.add(cle, 0, duree)
     try:
         nombre = cache.incr(cle)

@@ -27,11 +27,12 @@ variables, so « Candidatures %(de_nom)s » is translated « Applications from %
 """
 
 import re
-import unicodedata
 
 from django.contrib.humanize.templatetags.humanize import intcomma, intword
 from django.utils.formats import number_format
 from django.utils.translation import get_language
+
+from atlaas.francais import sans_accents
 
 ARTICLE = re.compile(r"(?P<article>Les|Le|les|le) (?P<reste>\S.*)", re.S)
 CONTRACTIONS = {"le": ("du", "au"), "les": ("des", "aux")}
@@ -46,8 +47,7 @@ def _francais():
 
 def commence_par_voyelle(nom):
     """True when ``nom`` starts with a vowel sound written with a vowel (see the module's rules)."""
-    debut = unicodedata.normalize("NFD", nom[:2].lower())
-    lettres = "".join(c for c in debut if not unicodedata.combining(c))
+    lettres = sans_accents(nom[:2])
     if not lettres:
         return False
     if lettres[0] == "y":

@@ -76,6 +76,10 @@ def check_upload(uploaded, allowed=ALL_TYPES, max_bytes=None):
     return Checked(content_type, extension, clean_image(uploaded, content_type))
 
 
+def _megapixels():
+    return floatformat(settings.UPLOAD_MAX_IMAGE_PIXELS / 1_000_000, -1)
+
+
 def upload_help():
     """The limits of an upload field, in French, for its help text."""
     return _(
@@ -84,7 +88,7 @@ def upload_help():
         "(position GPS, appareil)."
     ) % {
         "pages": settings.UPLOAD_MAX_PDF_PAGES,
-        "pixels": floatformat(settings.UPLOAD_MAX_IMAGE_PIXELS / 1_000_000, -1),
+        "pixels": _megapixels(),
         "max": filesizeformat(settings.UPLOAD_MAX_FILE_BYTES),
     }
 
@@ -102,7 +106,7 @@ def clean_image(uploaded, content_type):
                 "Cette image dépasse la limite de %(max)s mégapixels (largeur × hauteur) : "
                 "réduisez-la, puis envoyez-la de nouveau."
             )
-            % {"max": floatformat(settings.UPLOAD_MAX_IMAGE_PIXELS / 1_000_000, -1)}
+            % {"max": _megapixels()}
         ) from None
     except Exception as error:  # noqa: BLE001 - whatever a damaged or hostile file makes Pillow raise
         logger.info("Image refusée (%s) : %r", uploaded.name, error)

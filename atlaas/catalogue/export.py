@@ -192,12 +192,17 @@ class Fichier:
         }
 
 
+def courant():
+    """The full export's row once a file was written, or None (one query)."""
+    return ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).exclude(fichier="").first()
+
+
 def fichier_complet():
     """The full export's ``Fichier``, or None while it is being prepared; read from the cache,
     where each new file puts its own."""
     fichier = cache.get(CLE)
     if fichier is None:
-        export = ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).exclude(fichier="").first()
+        export = courant()
         fichier = Fichier(export.genere_at, export.lignes, export.taille) if export else False
         cache.set(CLE, fichier, DUREE)
     return fichier or None

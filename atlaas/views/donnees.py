@@ -27,7 +27,7 @@ from django.views.decorators.http import require_safe
 from atlaas import catalogue, limites, search, selectors
 from atlaas import openapi as specification
 from atlaas.forms import RechercheForm
-from atlaas.models import Collectivite, Departement, ExportCatalogue, FicheAction, Region, Service
+from atlaas.models import Collectivite, Departement, FicheAction, Region, Service
 from atlaas.views.catalogue import TITRES
 
 PAR_PAGE_MAX = 100
@@ -142,7 +142,7 @@ def _en_preparation(request):
 def _export_complet(request):
     """The full file, revalidated by its ETag and date (one query); 503 while the first one is
     being prepared."""
-    export = ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).exclude(fichier="").first()
+    export = catalogue.export.courant()
     if export is None:
         return _en_preparation(request)
     etag = f'"{hashlib.sha256(export.fichier.name.encode()).hexdigest()[:32]}"'  # a new name each time
