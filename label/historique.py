@@ -304,6 +304,24 @@ def annees_declarees(rows):
     return _("Palmarès complets déclarés : %(annees)s.") % {"annees": annees}
 
 
+def option_complet(parser):
+    """The ``--complet`` option of both import commands."""
+    parser.add_argument(
+        "--complet",
+        action="store_true",
+        help="Le fichier contient le palmarès entier de chacune de ses années.",
+    )
+
+
+def importer_et_dire(commande, rows, complet, verbosite):
+    """Import the rows (``importer``) and tell what changed on the command's output."""
+    resultat = importer(rows, complet=complet)
+    if verbosite:
+        commande.stdout.write(commande.style.SUCCESS(bilan(*resultat)))
+        if complet:
+            commande.stdout.write(annees_declarees(rows))
+
+
 @transaction.atomic
 def importer(rows, complet=False):
     """Create or update the Labellisation rows: (created, updated, unchanged). ``complet``:

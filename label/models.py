@@ -433,6 +433,11 @@ class Labellisation(models.Model):
     def __str__(self):
         return f"{self.collectivite} {self.annee} : {self.get_niveau_display()}"
 
+    @property
+    def liste_mentions(self):
+        """The mentions, one a line as stored, blank lines left out."""
+        return [ligne.strip() for ligne in self.mentions.splitlines() if ligne.strip()]
+
 
 PREMIER_MILLESIME = 1999  # the label's first palmarès
 

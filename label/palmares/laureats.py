@@ -188,7 +188,7 @@ def laureats_historique(annee, completes=None):
             annee_precedente=row.annee_precedente,
             premiere=_premiere(row.niveau_precedent, row.deja_candidate, row.ten, connue),
             ten=row.ten,
-            mentions=[ligne.strip() for ligne in row.mentions.splitlines() if ligne.strip()],
+            mentions=row.liste_mentions,
             population=row.population,
             communes=row.communes,
         )

@@ -55,10 +55,6 @@ class Ten:
     en_cours: bool
 
 
-def mentions_of(label):
-    return [ligne.strip() for ligne in label.mentions.splitlines() if ligne.strip()]
-
-
 def graphique(labels):
     """The chart's columns from the first labelled year to the last, gaps included (the years
     complete are read only when there is a gap)."""
@@ -121,7 +117,7 @@ def historique_label(collectivite):
         for label in reversed(labels)
         if label.ten
     ]
-    lignes = [(label, mentions_of(label)) for label in reversed(labels)]
+    lignes = [(label, label.liste_mentions) for label in reversed(labels)]
     return {
         "collectivite": collectivite,
         "labels": labels,

@@ -24,12 +24,11 @@ from django.utils.translation import gettext as _
 
 from label.historique import (
     CHIFFRES,
-    annees_declarees,
-    bilan,
-    importer,
+    importer_et_dire,
     lire_csv,
     lire_fichier,
     messages,
+    option_complet,
     valider,
 )
 
@@ -55,18 +54,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("fichier", help="Fichier CSV en UTF-8, séparateur « ; » ou « , ».")
-        parser.add_argument(
-            "--complet",
-            action="store_true",
-            help="Le fichier contient le palmarès entier de chacune de ses années.",
-        )
+        option_complet(parser)
 
     def handle(self, *args, fichier, complet=False, **options):
         rows, erreurs = lire(lire_fichier(fichier))
         if erreurs:
             raise CommandError("\n".join([_("Rien n'a été importé :"), *erreurs]))
-        resultat = importer(rows, complet=complet)
-        if options["verbosity"]:
-            self.stdout.write(self.style.SUCCESS(bilan(*resultat)))
-            if complet:
-                self.stdout.write(annees_declarees(rows))
+        importer_et_dire(self, rows, complet, options["verbosity"])

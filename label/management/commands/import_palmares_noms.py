@@ -64,11 +64,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--annee", type=int, help="Millésime des lignes « Nom (dpt) @@@ » sans ligne d'année au-dessus."
         )
-        parser.add_argument(
-            "--complet",
-            action="store_true",
-            help="Le fichier contient le palmarès entier de chacune de ses années.",
-        )
+        historique.option_complet(parser)
 
     def handle(self, *args, fichier, annee=None, complet=False, **options):
         texte = historique.lire_fichier(fichier)
@@ -103,11 +99,8 @@ class Command(BaseCommand):
                     ]
                 )
             )
-        resultat = historique.importer(rows, complet=complet)
+        historique.importer_et_dire(self, rows, complet, options["verbosity"])
         if options["verbosity"]:
-            self.stdout.write(self.style.SUCCESS(historique.bilan(*resultat)))
-            if complet:
-                self.stdout.write(historique.annees_declarees(rows))
             self.stdout.write(
                 _("Lignes %(resume)s ; rapport : %(rapport)s")
                 % {"resume": resume(comptes, len(lignes)), "rapport": rapport}
