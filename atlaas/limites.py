@@ -5,7 +5,8 @@ filtered CSV exports. Counted in the cache; their key prefixes are in the cache'
 import ipaddress
 
 from allauth.account.adapter import get_adapter
-from django.core.cache import cache
+
+from villes_internet.cache import compter
 
 
 def au_dela(request, prefixe, limite, duree=3600):
@@ -16,10 +17,4 @@ def au_dela(request, prefixe, limite, duree=3600):
     if ":" in ip:  # an IPv6 client holds a whole /64: count the network, not each address
         ip = str(ipaddress.ip_network(f"{ip}/64", strict=False))
     cle = f"{prefixe}{ip}"
-    cache.add(cle, 0, duree)
-    try:
-        nombre = cache.incr(cle)
-    except ValueError:  # expired between add() and incr()
-        cache.set(cle, 1, duree)
-        nombre = 1
-    return nombre > limite
+    return compter(cle, duree) > limite
