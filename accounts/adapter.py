@@ -34,6 +34,8 @@ class AccountAdapter(DefaultAccountAdapter):
             key=self._cle_adresse(**credentials),
         )
         if not self._usage_adresse:
+            # Refused without checking the password: not a failure for the pair's limit either.
+            super()._rollback_login_failed_rl_usage()
             raise self.validation_error("too_many_login_attempts")
 
     def _rollback_login_failed_rl_usage(self):

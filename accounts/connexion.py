@@ -28,12 +28,12 @@ import time
 
 from allauth.account.utils import filter_users_by_email
 from django.conf import settings
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from outbox import envois
+from villes_internet.cache import compter
 
 AVIS_APRES = 5  # failures for one address within the period before its owner is told
 PERIODE = 3600  # seconds: one count, and at most one notice, per address and period
@@ -49,8 +49,7 @@ def signaler_echec(email, now=None):
     email = email.strip().lower()
     periode = int((now or time.time()) // PERIODE)
     key = f"accounts:echecs:{hashlib.sha256(email.encode()).hexdigest()}:{periode}"
-    cache.add(key, 0, PERIODE)
-    echecs = cache.incr(key)
+    echecs = compter(key, PERIODE)
     if echecs == AVIS_APRES:
         users = filter_users_by_email(email, is_active=True, prefer_verified=True)
         if users:

@@ -6,6 +6,7 @@ at every login of an account that has one, so the account having one is the rule
 from functools import wraps
 
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -24,7 +25,8 @@ POURQUOI_STAFF = _(
 
 
 def mfa_active(user):
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    """The user has a TOTP authenticator (no query for an anonymous one)."""
+    return is_mfa_enabled(user, [Authenticator.Type.TOTP])
 
 
 def exiger_mfa(request, pourquoi):

@@ -3,7 +3,8 @@ filtered CSV exports. Counted in the cache; their key prefixes are in the cache'
 ``LOCAL_FALLBACK_PREFIXES`` (settings), so that they still hold while Redis does not answer."""
 
 from allauth.core.internal import ratelimit
-from django.core.cache import cache
+
+from villes_internet.cache import compter
 
 
 def au_dela(request, prefixe, limite, duree=3600):
@@ -11,11 +12,4 @@ def au_dela(request, prefixe, limite, duree=3600):
     within ``duree`` seconds of its first. The IP is the one allauth's rate limits use
     (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy), an IPv6 address cut to its /64 network:
     a client holds a whole network."""
-    cle = f"{prefixe}{ratelimit.get_ip(request)}"
-    cache.add(cle, 0, duree)
-    try:
-        nombre = cache.incr(cle)
-    except ValueError:  # expired between add() and incr()
-        cache.set(cle, 1, duree)
-        nombre = 1
-    return nombre > limite
+    return compter(f"{prefixe}{ratelimit.get_ip(request)}", duree) > limite

@@ -117,6 +117,15 @@ def test_login_failures_from_many_ips_close_the_password_for_the_address_not_the
     assert len(notices(mailoutbox, user.email)) == 1
 
 
+def test_login_refused_for_the_address_leaves_the_budget_of_the_ip_alone(settings, user, password):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_address": "8/h/key"}
+    for n in range(4):
+        attaquer(user.email, f"192.0.2.{n + 1}", fois=2)
+    assert all(TROP in page for page in attaquer(user.email, IP_A, fois=6))
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_address": "100/h/key"}
+    assert essayer(user.email, password, IP_A).status_code == 302
+
+
 def test_notice_is_owed_once_per_period_and_only_for_an_account(
     user, mailoutbox, django_capture_on_commit_callbacks
 ):

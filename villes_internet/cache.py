@@ -16,6 +16,7 @@ lets nobody be locked out.
 import logging
 import time
 
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis import cache as django_redis
@@ -81,6 +82,16 @@ class RedisCache(django_redis.RedisCache):
         others = [key for key in keys if not self._is_local(key)]
         if others:
             super().delete_many(others, version=version, **kwargs)
+
+
+def compter(cle, duree):
+    """Add one to the counter ``cle``, created for ``duree`` seconds; returns the new count."""
+    cache.add(cle, 0, duree)
+    try:
+        return cache.incr(cle)
+    except ValueError:  # expired (or Redis lost between add() and incr()): a new count
+        cache.set(cle, 1, duree)
+        return 1
 
 
 class OncePerPeriod(logging.Filter):
