@@ -154,8 +154,10 @@ def donnees(user, now=None):
         if label in SANS_FICHIER:
             continue
         for field in row._meta.concrete_fields:
+            if not isinstance(field, models.FileField):
+                continue  # getattr on a foreign key would fetch its row
             fichier = getattr(row, field.name)
-            if isinstance(field, models.FileField) and fichier:
+            if fichier:
                 name = PurePosixPath(getattr(row, "nom", "") or fichier.name).name
                 path = f"fichiers/{label}/{pk}-{field.name}-{name}"
                 fichiers.append((path, fichier))
