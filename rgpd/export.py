@@ -112,22 +112,29 @@ def lignes(user):
         found[key] = (row, [how])
         return True
 
+    def add_all(rows, how):
+        """Add ``rows``; the pks of those not found before."""
+        return [row.pk for row in rows if add(row, how)]
+
     add(user, "compte")
-    owned = []  # (model, pks, how) whose dependants are the user's too
+    # (model, pks, how) whose dependants are the user's too: one query per relation and level,
+    # for all the rows reached the same way, not one per row.
+    owned = []
     for model, field in relations_vers(User):
-        for row in model._default_manager.filter(**{field.name: user}).order_by("pk"):
-            how = f"{model._meta.label_lower}.{field.name}"
-            if add(row, how) and appartient(field):
-                owned.append((model, row.pk, how))
+        how = f"{model._meta.label_lower}.{field.name}"
+        pks = add_all(model._default_manager.filter(**{field.name: user}).order_by("pk"), how)
+        if pks and appartient(field):
+            owned.append((model, pks, how))
     while owned:
-        parent, pk, how_parent = owned.pop(0)
+        parent, parent_pks, how_parent = owned.pop(0)
         for model, field in relations_vers(parent):
             if not appartient(field):
                 continue
-            for row in model._default_manager.filter(**{field.name: pk}).order_by("pk"):
-                how = f"{how_parent} → {model._meta.label_lower}.{field.name}"
-                if add(row, how):
-                    owned.append((model, row.pk, how))
+            how = f"{how_parent} → {model._meta.label_lower}.{field.name}"
+            rows = model._default_manager.filter(**{f"{field.name}__in": parent_pks})
+            pks = add_all(rows.order_by(field.name, "pk"), how)
+            if pks:
+                owned.append((model, pks, how))
     addresses = adresses(user)
     for label, field in PAR_ADRESSE:
         for row in par_adresse(apps.get_model(label), field, addresses).order_by("pk"):
