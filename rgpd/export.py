@@ -24,7 +24,7 @@ from django.core import serializers
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from outbox import envois
@@ -151,6 +151,12 @@ def donnees(user, now=None):
     ``[(path in the zip, FieldFile)]``."""
     now = now or timezone.now()
     found = lignes(user)
+    par_modele = {}
+    for row, _how in found.values():
+        par_modele.setdefault(type(row), []).append(row)
+    for model, instances in par_modele.items():  # the serializer reads each many-to-many
+        if m2m := [field.name for field in model._meta.many_to_many]:
+            prefetch_related_objects(instances, *m2m)
     rows, fichiers = [], []
     for (label, pk), (row, how) in sorted(found.items(), key=lambda item: item[0]):
         [serialized] = serializers.serialize("python", [row])
