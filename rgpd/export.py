@@ -24,7 +24,7 @@ from django.core import serializers
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from outbox import envois
@@ -112,22 +112,29 @@ def lignes(user):
         found[key] = (row, [how])
         return True
 
+    def add_all(rows, how):
+        """Add ``rows``; the pks of those not found before."""
+        return [row.pk for row in rows if add(row, how)]
+
     add(user, "compte")
-    owned = []  # (model, pks, how) whose dependants are the user's too
+    # (model, pks, how) whose dependants are the user's too: one query per relation and level,
+    # for all the rows reached the same way, not one per row.
+    owned = []
     for model, field in relations_vers(User):
-        for row in model._default_manager.filter(**{field.name: user}).order_by("pk"):
-            how = f"{model._meta.label_lower}.{field.name}"
-            if add(row, how) and appartient(field):
-                owned.append((model, row.pk, how))
+        how = f"{model._meta.label_lower}.{field.name}"
+        pks = add_all(model._default_manager.filter(**{field.name: user}).order_by("pk"), how)
+        if pks and appartient(field):
+            owned.append((model, pks, how))
     while owned:
-        parent, pk, how_parent = owned.pop(0)
+        parent, parent_pks, how_parent = owned.pop(0)
         for model, field in relations_vers(parent):
             if not appartient(field):
                 continue
-            for row in model._default_manager.filter(**{field.name: pk}).order_by("pk"):
-                how = f"{how_parent} → {model._meta.label_lower}.{field.name}"
-                if add(row, how):
-                    owned.append((model, row.pk, how))
+            how = f"{how_parent} → {model._meta.label_lower}.{field.name}"
+            rows = model._default_manager.filter(**{f"{field.name}__in": parent_pks})
+            pks = add_all(rows.order_by(field.name, "pk"), how)
+            if pks:
+                owned.append((model, pks, how))
     addresses = adresses(user)
     for label, field in PAR_ADRESSE:
         for row in par_adresse(apps.get_model(label), field, addresses).order_by("pk"):
@@ -144,6 +151,12 @@ def donnees(user, now=None):
     ``[(path in the zip, FieldFile)]``."""
     now = now or timezone.now()
     found = lignes(user)
+    par_modele = {}
+    for row, _how in found.values():
+        par_modele.setdefault(type(row), []).append(row)
+    for model, instances in par_modele.items():  # the serializer reads each many-to-many
+        if m2m := [field.name for field in model._meta.many_to_many]:
+            prefetch_related_objects(instances, *m2m)
     rows, fichiers = [], []
     for (label, pk), (row, how) in sorted(found.items(), key=lambda item: item[0]):
         [serialized] = serializers.serialize("python", [row])
@@ -154,8 +167,10 @@ def donnees(user, now=None):
         if label in SANS_FICHIER:
             continue
         for field in row._meta.concrete_fields:
+            if not isinstance(field, models.FileField):
+                continue  # getattr on a foreign key would fetch its row
             fichier = getattr(row, field.name)
-            if isinstance(field, models.FileField) and fichier:
+            if fichier:
                 name = PurePosixPath(getattr(row, "nom", "") or fichier.name).name
                 path = f"fichiers/{label}/{pk}-{field.name}-{name}"
                 fichiers.append((path, fichier))

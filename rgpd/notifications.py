@@ -5,13 +5,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from atlaas.typographie import une_ligne
 from outbox import envois
 
 
 def _courriel(template, user, context, key):
     context = {"site_url": settings.SITE_URL, "user": user, **context}
     with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"rgpd/emails/{template}_subject.txt", context).split())
+        subject = une_ligne(render_to_string(f"rgpd/emails/{template}_subject.txt", context))
         body = render_to_string(f"rgpd/emails/{template}.txt", context)
     envois.courriel(user.email, settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, key=key)
 

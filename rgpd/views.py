@@ -37,7 +37,7 @@ def _durees():
 
 
 def mentions_legales(request):
-    return render(request, "rgpd/mentions_legales.html", {"editeur": settings.EDITEUR, **_contacts()})
+    return render(request, "rgpd/mentions_legales.html", _contacts())
 
 
 def donnees_personnelles(request):
