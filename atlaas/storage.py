@@ -13,6 +13,7 @@ would record its saves in ``_saved_in_block`` the same way, for ``atomic_with_fi
 import contextvars
 import logging
 import os
+import time
 import uuid
 from contextlib import contextmanager, suppress
 
@@ -21,6 +22,8 @@ from django.db import transaction
 from django.utils._os import safe_makedirs
 
 logger = logging.getLogger(__name__)
+
+SUFFIXE_PARTIEL = ".part"
 
 # The list of (storage, name) saved inside the innermost running ``atomic_with_files`` block.
 _saved_in_block = contextvars.ContextVar("saved_in_block", default=None)
@@ -37,7 +40,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
             os.makedirs(directory, exist_ok=True)
         # A hidden name in the same folder, unknown to any row: the final step is then a link
         # on one file system, never a copy.
-        temporary = os.path.join(directory, f".{uuid.uuid4().hex}.part")
+        temporary = os.path.join(directory, f".{uuid.uuid4().hex}{SUFFIXE_PARTIEL}")
         try:
             with self._open_temporary(temporary) as out:
                 for chunk in content.chunks():
@@ -107,3 +110,23 @@ def _remove(saved):
             storage.delete(name)
         except OSError:
             logger.exception("Fichier d'une transaction annulée non supprimé : %s", name)
+
+
+def balayer_partiels(racine, age=3600):
+    """Remove the temporary files older than ``age`` seconds under ``racine``: only a process
+    killed in the middle of a write (``kill -9``, a machine stopped) leaves one, since every
+    other way out of ``_save`` removes its own. Returns how many went."""
+    limite = time.time() - age
+    partis = 0
+    for dossier, _, noms in os.walk(racine):
+        for nom in noms:
+            if not (nom.startswith(".") and nom.endswith(SUFFIXE_PARTIEL)):
+                continue
+            chemin = os.path.join(dossier, nom)
+            with suppress(FileNotFoundError):
+                if os.stat(chemin).st_mtime < limite:
+                    os.remove(chemin)
+                    partis += 1
+    if partis:
+        logger.warning("%d fichier(s) partiel(s) laissé(s) par une écriture interrompue supprimé(s)", partis)
+    return partis

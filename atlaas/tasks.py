@@ -4,10 +4,11 @@ Tasks are thin and safe to run twice.
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from outbox import envois
 
-from . import catalogue
+from . import catalogue, storage
 
 
 @shared_task
@@ -39,3 +40,10 @@ def exporter_catalogue():
     """After a change of the catalogue (owed through the outbox, one a minute), and by Celery
     beat every minute: write the full CSV export again if it is out of date."""
     catalogue.export.exporter()
+
+
+@shared_task
+def balayer_fichiers_partiels():
+    """Celery beat, every hour: the temporary files a killed process left in the media folder
+    (an hour old at least, so that no running write loses its own) are removed."""
+    storage.balayer_partiels(settings.MEDIA_ROOT)

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from atlaas import storage
 from label import publication, tasks
 from label.models import Document, Edition, Resultat
 from tests.factories import CandidatureFactory, EditionFactory
@@ -93,6 +94,9 @@ def test_worker_killed_mid_batch_then_restarted_completes_the_batch(tmp_path):
             tasks.generer_documents.delay(edition.pk)
             wait_for(lambda: prets() == n, timeout=120, message="lot complet")
 
+    # The render the kill cut short may have left its temporary file: the hourly sweep removes
+    # it (aged here), and nothing else.
+    storage.balayer_partiels(settings.MEDIA_ROOT, age=-1)
     assert_un_fichier_par_laureat(n)
     assert not certificats().exclude(tentatives__lte=2).exists()
 

@@ -7,6 +7,7 @@ import html
 import os
 import re
 import subprocess
+import time
 
 import pytest
 from django.core.files.base import ContentFile
@@ -17,6 +18,7 @@ from django.urls import reverse
 
 from atlaas.models import FicheAction, FichierFiche, Membership
 from atlaas.storage import AtomicFileSystemStorage, atomic_with_files
+from atlaas.tasks import balayer_fichiers_partiels
 from label.models import Candidature, Edition, PieceJointe, Question, Reponse
 from tests.factories import (
     CandidatureFactory,
@@ -180,6 +182,22 @@ def test_storage_never_writes_over_a_file_that_took_the_name_meanwhile(settings)
     assert default_storage.open("fiches/1/photo.pdf").read() == b"first"
     assert default_storage.open(name).read() == b"second"
     assert len(files_in(settings.MEDIA_ROOT)) == 2
+
+
+def test_partial_files_of_a_killed_write_are_swept_once_an_hour_old(settings):
+    dossier = settings.MEDIA_ROOT / "documents" / "2027" / "certificat"
+    dossier.mkdir(parents=True)
+    vieux, recent = dossier / ".a1.part", dossier / ".b2.part"
+    for chemin in (vieux, recent, dossier / "garde.pdf", dossier / "garde.part"):
+        chemin.write_bytes(b"%PDF-1.4")
+    il_y_a_deux_heures = time.time() - 7200
+    os.utime(vieux, (il_y_a_deux_heures, il_y_a_deux_heures))
+    os.utime(dossier / "garde.pdf", (il_y_a_deux_heures, il_y_a_deux_heures))
+
+    balayer_fichiers_partiels()
+
+    # A write still running (a recent file) keeps its own; named files are never touched.
+    assert sorted(p.name for p in dossier.iterdir()) == [".b2.part", "garde.part", "garde.pdf"]
 
 
 def test_atomic_with_files_keeps_the_files_of_a_block_that_commits(settings):

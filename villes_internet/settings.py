@@ -271,6 +271,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(),  # every minute
         "options": {"expires": 50},
     },
+    # Temporary files a killed process left in the media folder are removed (atlaas/storage.py).
+    "fichiers-partiels": {
+        "task": "atlaas.tasks.balayer_fichiers_partiels",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 50 * 60},
+    },
     # Personal data kept no longer than /donnees-personnelles/ says: inactive accounts warned,
     # then deleted; expired archives, sessions, invitations and failed e-mails purged.
     "conservation-donnees": {
