@@ -392,6 +392,15 @@ class FicheAction(models.Model):
         indexes = [
             models.Index(fields=["collectivite", "state"]),
             models.Index(fields=["state", "-published_at"], name="fiche_state_published"),
+            # A fiche page's other actions of its collectivité, newest first: read from the
+            # collectivité's own published fiches, whatever the size of the Atlaas.
+            models.Index(
+                "collectivite",
+                models.F("published_at").desc(),
+                models.F("id").desc(),
+                condition=models.Q(state="publiee", revision_of__isnull=True),
+                name="fiche_publiee_collectivite",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

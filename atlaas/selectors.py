@@ -1,10 +1,26 @@
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 
+from .catalogue import recherche
 from .models import Collectivite, Enjeu, FicheAction, Membership, Service
+
+CHIFFRES_EN_CACHE = 3600  # seconds; a publication changes the catalogue's version before that
 
 
 def key_figures():
-    """Figures of the referential and the Atlaas shown on the home page (four queries)."""
+    """Figures of the referential and the Atlaas shown on the home page, kept in the cache
+    until the catalogue's next version (a publication, a change of the taxonomy or of a
+    collectivité) or for an hour: counting the published fiches costs as much as there are."""
+    cle = f"accueil:chiffres:{recherche.version()}"
+    figures = cache.get(cle)
+    if figures is None:
+        figures = _key_figures()
+        cache.set(cle, figures, CHIFFRES_EN_CACHE)
+    return figures
+
+
+def _key_figures():
+    """Four queries."""
     figures = Collectivite.objects.actives().aggregate(
         communes=Count("pk", filter=Q(nature=Collectivite.Nature.COMMUNE)),
         epcis=Count("pk", filter=Q(nature=Collectivite.Nature.EPCI)),

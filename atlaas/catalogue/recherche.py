@@ -214,9 +214,13 @@ def _plafonner(qs, total):
 def _cle(filtres):
     """The cache key of a search: the index version, the village threshold (the ``type``
     facet's) and the filters, page apart."""
-    version = cache.get_or_set(VERSION, time.time_ns, None)
     valeurs = sorted(
         (name, str(getattr(value, "pk", value))) for name, value in filtres.items() if name != "page"
     )
     empreinte = hashlib.sha256(repr(valeurs).encode()).hexdigest()[:32]
-    return f"atlaas:recherche:{version}:{settings.SEUIL_VILLAGE}:{empreinte}"
+    return f"atlaas:recherche:{version()}:{settings.SEUIL_VILLAGE}:{empreinte}"
+
+
+def version():
+    """The catalogue's version: it changes with every publication (``index.invalider``)."""
+    return cache.get_or_set(VERSION, time.time_ns, None)
