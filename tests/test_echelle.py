@@ -106,3 +106,10 @@ def test_other_actions_of_a_fiche_read_the_collectivites_own_fiches(client, la_f
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {requete['sql']}")
         [[resultat]] = cursor.fetchall()
     assert lignes_lues(resultat[0]["Plan"]) <= 20  # its 8 fiches, not the Atlaas' 6,600
+
+
+def test_home_figures_follow_a_publication(client):
+    FicheFactory(state=FicheAction.State.PUBLIEE, published_at=timezone.now())
+    assert "<strong>1</strong> actions numériques publiées" in client.get(reverse("home")).content.decode()
+    FicheFactory(state=FicheAction.State.PUBLIEE, published_at=timezone.now())  # indexed: a new version
+    assert "<strong>2</strong> actions numériques publiées" in client.get(reverse("home")).content.decode()
