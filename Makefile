@@ -1,4 +1,6 @@
 # Two commands matter: `make run` (portal with a demo, embedded mode) and `make test`.
+# `make run MOMENT=jury|deliberation|palmares` loads the demo at another step of the label
+# (on an empty database; default: applications open).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -20,7 +22,7 @@ setup: $(VENV)/.installed system-packages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_territoires
 	$(PY) manage.py import_taxonomie
-	$(PY) manage.py demo --if-empty
+	$(PY) manage.py demo --if-empty $(if $(MOMENT),--moment $(MOMENT))
 
 test: $(VENV)/.installed-dev test-system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)

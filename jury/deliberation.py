@@ -23,7 +23,16 @@ from label.workflow import ResultConflict, TransitionError
 from . import conflits
 from .models import Evaluation, Jure, Jury
 
-__all__ = ["ResultConflict", "TransitionError", "clore", "decider", "ouvrir", "simulation"]
+__all__ = [
+    "ResultConflict",
+    "TransitionError",
+    "clore",
+    "decider",
+    "ouverture_apres",
+    "ouvrir",
+    "sans_decision",
+    "simulation",
+]
 
 Phase = Jury.Phase
 
@@ -40,16 +49,26 @@ def _president(jury, user):
     return jure
 
 
+def ouverture_apres(edition, now=None):
+    """The moment the deliberation waits for before it may open (the closing of filing: a
+    dossier submitted afterwards would get no decision), or None once it is over. ``ouvrir``
+    checks it; the session page asks it too, to show its button only when it can succeed."""
+    now = now or timezone.now()
+    if edition.state != edition.State.CLOSE and edition.cloture > now:
+        return edition.cloture
+    return None
+
+
 def ouvrir(jury, by, now=None):
     """Évaluation → délibération. From now on the jurors' scores no longer change. Only once
-    filing is over: a dossier submitted afterwards would get no decision."""
+    filing is over (``ouverture_apres``)."""
     _president(jury, by)
     now = now or timezone.now()
-    edition = jury.edition
-    if edition.state != edition.State.CLOSE and edition.cloture > now:
+    cloture = ouverture_apres(jury.edition, now)
+    if cloture is not None:
         raise TransitionError(
             _("Les candidatures sont ouvertes jusqu'au %(date)s : la délibération s'ouvre après la clôture.")
-            % {"date": date_format(timezone.localtime(edition.cloture), "DATETIME_FORMAT")}
+            % {"date": date_format(timezone.localtime(cloture), "DATETIME_FORMAT")}
         )
     moved = Jury.objects.filter(pk=jury.pk, phase=Phase.EVALUATION).update(
         phase=Phase.DELIBERATION, deliberation_ouverte_at=now
@@ -88,9 +107,17 @@ def decider(jury, candidature, by, **decision):
     return workflow.decider(candidature, by=by, **decision)
 
 
+def sans_decision(edition):
+    """The ids of the edition's submitted dossiers still without a decision: closing is refused
+    while there are any (``label.workflow.clore_resultats`` reads the same query). The session
+    page asks it to show « Clore la délibération » only when it can succeed."""
+    return set(workflow.sans_resultat(edition).values_list("pk", flat=True))
+
+
 def clore(jury, by, now=None):
     """Délibération → close, freezing the results: every submitted dossier needs a decision
-    first (at least 1@). Both the label's results and the jury's phase move, or neither."""
+    first (at least 1@, ``sans_decision``). Both the label's results and the jury's phase move,
+    or neither."""
     _president(jury, by)
     with transaction.atomic():
         phase = Jury.objects.select_for_update().values_list("phase", flat=True).get(pk=jury.pk)

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from atlaas.models import Collectivite
 from jury import deliberation
@@ -513,6 +514,42 @@ def test_session_page_in_evaluation_explains_what_opening_does(client, edition, 
     assert "Ouvrir la délibération" in page
     assert "1 évaluation affectée n'est pas encore soumise" in page
     assert decider_url(candidature) not in page  # nothing to decide yet
+
+
+def test_session_page_before_the_closing_of_filing_says_when_the_deliberation_may_open(
+    client, edition, president
+):
+    cloture = timezone.now() + datetime.timedelta(days=3)
+    Edition.objects.filter(pk=edition.pk).update(state=Edition.State.OUVERTE, cloture=cloture)
+    jury_en(edition, Phase.EVALUATION)
+    connecter(client, president.user)
+    ouvrir_url = reverse("jury:deliberation_ouvrir", args=[ANNEE])
+
+    page = texte(client.get(session_url()))
+    locale = timezone.localtime(cloture)
+    assert (
+        "La délibération pourra s'ouvrir après la clôture des candidatures, "
+        f"le {date_format(locale, 'j F Y')} à {locale:%H:%M}."
+    ) in page
+    assert ouvrir_url not in page
+
+    Edition.objects.filter(pk=edition.pk).update(cloture=timezone.now() - datetime.timedelta(minutes=1))
+    page = texte(client.get(session_url()))
+    assert ouvrir_url in page and "pourra s'ouvrir" not in page
+    assert "La délibération est ouverte" in texte(client.post(ouvrir_url, follow=True))
+
+
+def test_session_page_shows_clore_once_every_dossier_is_decided(client, president, session):
+    connecter(client, president.user)
+    clore_url = reverse("jury:deliberation_clore", args=[ANNEE])
+    for candidature in (session["agen"], session["nerac"]):
+        deliberation.decider(session["jury"], candidature, president.user, niveau=2)
+    page = texte(client.get(session_url()))
+    assert "pourra être close quand chaque dossier déposé aura une décision" in page
+    assert clore_url not in page
+    deliberation.decider(session["jury"], session["marmande"], president.user, niveau=2)
+    page = texte(client.get(session_url()))
+    assert clore_url in page and "pourra être close" not in page
 
 
 def test_clore_view_lists_the_dossiers_without_decision_and_refuses(client, president, session):

@@ -7,12 +7,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from atlaas.models import FicheAction, Membership
-from jury.models import Jury
-from label.models import Candidature, Edition, Labellisation
+from jury import deliberation
+from jury.models import Evaluation, Jure, Jury
+from label import publication
+from label.models import Candidature, Edition, Labellisation, Resultat
 from tests.factories import CommuneFactory, EpciFactory
-from tests.jury import code_totp
+from tests.jury import code_totp, connecter
 from villes_internet import demo
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +149,97 @@ def test_demo_history_gives_the_ten_by_the_rule_of_the_deliberation(referential)
         suivi[collectivite_id] = (cinq + (niveau == 5), annee if ten else dernier_ten)
     assert trouves == attendus
     assert any(ten for _c, _a, ten in trouves)
+
+
+# --- The moments of the open edition (--moment) ---------------------------------------------------
+
+
+def demo_au_moment(moment, capsys, settings):
+    """The small demo built by the command at ``moment`` (today's date, as `make run`), its
+    output, and its open edition."""
+    settings.DEBUG = True
+    call_command("demo", "--small", "--moment", moment)
+    out = capsys.readouterr().out
+    return out, Edition.objects.latest("annee")
+
+
+def test_demo_candidatures_lets_a_printed_referent_take_over_last_years_dossier(
+    referential, client, capsys, settings
+):
+    out, current = demo_au_moment("candidatures", capsys, settings)
+    assert current.is_open() and "candidatures ouvertes jusqu'au" in out
+    previous = Edition.objects.get(annee=current.annee - 1)
+    sans_dossier = Candidature.objects.filter(edition=previous, state=Candidature.State.DEPOSEE).exclude(
+        collectivite__candidatures__edition=current
+    )
+    assert sans_dossier.exists()
+    motif = rf"^ +Référent — (.+) \(dossier {previous.annee} à reprendre\) +(\S+)$"
+    nom, email = re.search(motif, out, re.MULTILINE).groups()
+    membership = Membership.objects.get(user__email=email, role=Membership.Role.REFERENT)
+    assert membership.collectivite.nom == nom
+    assert sans_dossier.filter(collectivite=membership.collectivite).exists()
+
+    client.force_login(membership.user)
+    url = reverse("label:reprendre", args=[membership.collectivite.code])
+    assert url in client.get(reverse("label:espace")).content.decode()
+    response = client.post(url)
+    candidature = Candidature.objects.get(edition=current, collectivite=membership.collectivite)
+    assert response.url == reverse("label:reprise", args=[candidature.pk])
+    assert candidature.renewed_from.edition == previous
+
+
+def test_demo_jury_has_applications_closed_and_evaluations_under_way(referential, capsys, settings):
+    out, current = demo_au_moment("jury", capsys, settings)
+    assert current.cloture < timezone.now() and current.jury_date > timezone.localdate()
+    assert "évaluations du jury en cours" in out and "à reprendre" not in out
+    assert current.jury.phase == Jury.Phase.EVALUATION
+    states = set(Evaluation.objects.filter(candidature__edition=current).values_list("state", flat=True))
+    assert states == {"a_faire", "brouillon", "soumise"}
+    assert deliberation.ouverture_apres(current) is None  # the president may open it
+
+
+def test_demo_deliberation_is_open_with_every_dossier_scored_and_the_president_decides(
+    referential, client, capsys, settings
+):
+    out, current = demo_au_moment("deliberation", capsys, settings)
+    assert "délibération ouverte" in out
+    jury = current.jury
+    assert jury.phase == Jury.Phase.DELIBERATION and jury.deliberation_ouverte_at <= timezone.now()
+    filed = Candidature.objects.filter(edition=current, state=Candidature.State.DEPOSEE)
+    assert filed.exists()
+    evaluations = Evaluation.objects.filter(candidature__edition=current)
+    assert not evaluations.exclude(state=Evaluation.State.SOUMISE).exists()
+    assert all(
+        evaluations.filter(candidature=c).count() == jury.jures_par_dossier for c in filed
+    )  # every dossier scored by all its jurors
+    assert not Resultat.objects.filter(candidature__edition=current).exists()
+
+    president = Jure.objects.get(edition=current, president=True)
+    assert president.email == f"jure01@{demo.DEMO_DOMAIN}"
+    connecter(client, president.user)
+    candidature = filed.order_by("pk").first()
+    url = reverse("jury:decider", args=[current.annee, candidature.pk])
+    response = client.post(url, {"niveau": 3, "version": 0, "motivation": "Essai de la démo."})
+    assert response.status_code == 302
+    assert Resultat.objects.get(candidature=candidature).niveau == 3
+
+
+def test_demo_palmares_has_the_deliberation_closed_and_the_publication_one_step_away(
+    referential, capsys, settings
+):
+    out, current = demo_au_moment("palmares", capsys, settings)
+    assert "palmarès à publier" in out
+    assert current.jury.phase == Jury.Phase.CLOSE and current.resultats_clos_at <= timezone.now()
+    filed = Candidature.objects.filter(edition=current, state=Candidature.State.DEPOSEE)
+    assert filed.exists() and not filed.filter(resultat__isnull=True).exists()
+    assert not current.est_publiee and current.publication_at is None  # no one publishes it but staff
+    publication.publier(current)
+    assert Labellisation.objects.filter(annee=current.annee).count() == filed.count()
+
+
+def test_demo_moment_is_ignored_on_a_database_that_has_the_demo(referential, capsys, settings):
+    settings.DEBUG = True
+    call_command("demo", "--small")
+    call_command("demo", "--small", "--moment", "deliberation")
+    assert "--moment deliberation ne vaut que sur une base vide" in capsys.readouterr().err
+    assert Edition.objects.latest("annee").jury.phase == Jury.Phase.EVALUATION

@@ -1,7 +1,8 @@
 """A realistic, deterministic demo built on the real referential of territories.
 
 Each part of the portal adds its step to ``build``; the same seed gives the same data (the
-calendar of the open edition is set relative to today so that it is open when you try it).
+calendar of the open edition is set relative to today so that the chosen moment of the year,
+``demo_moments``, is live when you try it).
 """
 
 import datetime
@@ -34,7 +35,7 @@ from label.models import (
     TypeCandidature,
 )
 
-from . import demo_jury
+from . import demo_jury, demo_moments
 
 DEMO_PASSWORD = "Demo-Villes-Internet-2026"
 DEMO_DOMAIN = "demo.villes-internet.net"
@@ -230,6 +231,8 @@ class DemoResult:
     logins: list = field(default_factory=list)  # (role, email)
     totp: dict = field(default_factory=dict)  # email: TOTP secret of the demo's staff and jurors
     counts: dict = field(default_factory=dict)
+    edition: Edition | None = None  # the open edition
+    moment: str = demo_moments.CANDIDATURES
 
 
 def demo_user(email, password_hash, *, first_name="", last_name="", staff=False):
@@ -270,8 +273,9 @@ def paris(year, month, day, hour=0, minute=0):
     return datetime.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
-def build_editions(today):
-    """Label 2026 (closed, ceremony in Agen) and an open edition closing three weeks from today."""
+def build_editions(today, moment=demo_moments.CANDIDATURES):
+    """Label 2026 (closed, ceremony in Agen) and the open edition, its calendar set for ``moment``
+    (for applications: closing three weeks from today)."""
     previous, _ = Edition.objects.get_or_create(
         annee=today.year,
         defaults={
@@ -284,15 +288,15 @@ def build_editions(today):
             "ceremonie_lieu": "Agen",
         },
     )
-    closing = datetime.datetime.combine(today + datetime.timedelta(days=21), datetime.time(18), tzinfo=PARIS)
+    calendrier = demo_moments.calendrier(moment, today)
     current, created = Edition.objects.get_or_create(
         annee=today.year + 1,
         defaults={
             "numero": today.year - 1998,
             "state": Edition.State.OUVERTE,
-            "ouverture": closing - datetime.timedelta(days=260),
-            "cloture": closing,
-            "jury_date": (closing + datetime.timedelta(days=20)).date(),
+            "ouverture": calendrier.ouverture,
+            "cloture": calendrier.cloture,
+            "jury_date": calendrier.jury_date,
             "ceremonie_date": datetime.date(today.year + 1, 1, 28),
             "ceremonie_lieu": "Paris",
             "note_adhesion": (
@@ -541,7 +545,9 @@ def published_at(rng, debut, today):
 
 
 def build_candidatures(rng, previous, current, collectivites, users_by_collectivite, fiches):
-    """Last year's dossiers (all submitted) and this year's in every state, with their history."""
+    """Last year's dossiers (all submitted) and this year's in every state, with their history.
+    One collectivité in seven that applied last year has not started this year's dossier yet:
+    its référent can take over last year's."""
     by_collectivite = {}
     for fiche in fiches:
         by_collectivite.setdefault(fiche.collectivite_id, []).append(fiche)
@@ -554,6 +560,8 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
     for i, collectivite in enumerate(collectivites):
         if i % 5 != 4:  # four in five applied last year
             plan.append((previous, collectivite, State.DEPOSEE))
+            if i % 7 == 3:
+                continue  # this year's dossier not started yet: last year's can be taken over
         plan.append(
             (
                 current,
@@ -629,6 +637,24 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
     return candidatures
 
 
+def a_reprendre(previous, current):
+    """The first demo référent (by e-mail) of a collectivité that filed last year and has no
+    dossier this year: the one who can try « reprendre le dossier de l'an dernier »."""
+    return (
+        Membership.objects.filter(
+            user__email__endswith=DEMO_DOMAIN,
+            role=Membership.Role.REFERENT,
+            state=Membership.State.ACTIVE,
+            collectivite__candidatures__edition=previous,
+            collectivite__candidatures__state=Candidature.State.DEPOSEE,
+        )
+        .exclude(collectivite__candidatures__edition=current)
+        .select_related("user", "collectivite")
+        .order_by("user__email")
+        .first()
+    )
+
+
 def demo_answer(rng, question):
     kind = question.kind
     if kind == Question.Kind.NUMBER:
@@ -641,11 +667,12 @@ def demo_answer(rng, question):
 
 
 @transaction.atomic
-def build(*, seed=2026, small=False, fiches=None, today=None):
-    """Build the demo; running it again adds nothing twice."""
+def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moments.CANDIDATURES):
+    """Build the demo at ``moment`` of the open edition (``demo_moments``); running it again adds
+    nothing twice and keeps the moment it was built at."""
     rng = random.Random(seed)
     today = today or timezone.localdate()
-    result = DemoResult()
+    result = DemoResult(moment=moment)
     password_hash = make_password(DEMO_PASSWORD)  # slow on purpose: once for every demo account
 
     staff = demo_user(
@@ -654,7 +681,8 @@ def build(*, seed=2026, small=False, fiches=None, today=None):
     result.logins.append(("Équipe (administration, double authentification)", staff.email))
     # A generator of its own: the demo's other draws stay what they were.
     result.totp[staff.email] = cle_totp(staff, random.Random(f"equipe-{seed}"))
-    previous, current = build_editions(today)
+    previous, current = build_editions(today, moment)
+    result.edition = current
 
     if not Membership.objects.filter(user__email__endswith=DEMO_DOMAIN).exists():
         collectivites = pick_collectivites(rng, 20 if small else 500)
@@ -691,11 +719,22 @@ def build(*, seed=2026, small=False, fiches=None, today=None):
         .select_related("user")
         .first()
     )
-    result.logins.append((f"Référent — {first.collectivite.nom} (candidature en cours)", first.user.email))
+    en_cours = current.is_open()  # the moment the demo was built at, whatever asked now
+    etat = "candidature en cours" if en_cours else f"candidature {current.annee} restée en brouillon"
+    result.logins.append((f"Référent — {first.collectivite.nom} ({etat})", first.user.email))
     if contributor:
         result.logins.append((f"Contributeur — {first.collectivite.nom}", contributor.user.email))
+    if en_cours and (renouvellement := a_reprendre(previous, current)):
+        result.logins.append(
+            (
+                f"Référent — {renouvellement.collectivite.nom} (dossier {previous.annee} à reprendre)",
+                renouvellement.user.email,
+            )
+        )
     result.logins.append(("Nouvel utilisateur (demande d'adhésion en attente)", f"nouveau@{DEMO_DOMAIN}"))
-    for role, email, secret in demo_jury.build(rng, previous, current, password_hash, demo_user, DEMO_DOMAIN):
+    for role, email, secret in demo_jury.build(
+        rng, previous, current, password_hash, demo_user, DEMO_DOMAIN, moment=moment
+    ):
         result.logins.append((role, email))
         result.totp[email] = secret
     result.counts = {

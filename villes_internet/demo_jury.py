@@ -1,5 +1,6 @@
 """The jury of the demo: twenty jurors re-invited each year, the 2026 deliberation finished and
-its results decided, the open edition's submitted dossiers assigned and scored in every state."""
+its results decided, the open edition's submitted dossiers assigned and, at the demo's moment
+(``demo_moments``), scored in every state, all scored for an open deliberation, or decided."""
 
 import base64
 import datetime
@@ -15,6 +16,8 @@ from jury.models import Evaluation, Jure, Jury, Note
 from label import publication
 from label.models import PREMIER_MILLESIME, Candidature, HistoriqueComplet, Mention, Resultat, ResultatJournal
 from label.selectors import EligibiliteTen, eligibilites_ten
+
+from . import demo_moments
 
 JURES = [
     ("Bernard Martin", "Université Bordeaux Montaigne (géographie)"),
@@ -143,8 +146,6 @@ def score_evaluations(rng, evaluations, niveaux, states, now):
 def build_deliberation(rng, edition, president):
     """The published edition: every dossier scored and decided, the deliberation closed. The
     levels are those of the collectivités' current label (set by the demo's palmarès)."""
-    from label.workflow import enregistrer_retours
-
     jury, _ = Jury.objects.get_or_create(edition=edition)
     affectation.affecter(edition, by=president.user)
     filed = Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE).select_related(
@@ -156,6 +157,14 @@ def build_deliberation(rng, edition, president):
     )
     moment = timezone.make_aware(datetime.datetime.combine(edition.jury_date, datetime.time(10)))
     score_evaluations(rng, evaluations, niveaux, lambda e: Evaluation.State.SOUMISE, moment)
+    decide(rng, edition, jury, filed, niveaux, evaluations, president, moment)
+
+
+def decide(rng, edition, jury, filed, niveaux, evaluations, president, moment):
+    """Every submitted dossier decided at ``moment`` (its level: ``niveaux``), the jurors'
+    comments stored, the deliberation closed eight hours later."""
+    from label.workflow import enregistrer_retours
+
     mentions = list(Mention.objects.filter(edition=edition))
     ten = eligibilites_ten([c.collectivite_id for c in filed], edition.annee)
     resultats = []
@@ -213,18 +222,37 @@ def build_deliberation(rng, edition, president):
     jury.save(update_fields=["phase", "deliberation_ouverte_at"])
 
 
-def build_evaluations(rng, edition, president):
-    """The open edition: its submitted dossiers assigned; evaluations to do, begun and submitted."""
-    Jury.objects.get_or_create(edition=edition)
+def build_evaluations(rng, edition, president, moment=demo_moments.CANDIDATURES):
+    """The open edition: its submitted dossiers assigned. While applications are open and at
+    the jury's moment, evaluations to do, begun and submitted; at the deliberation, all
+    submitted and the deliberation open today; at the palmarès, every dossier decided too and
+    the deliberation closed. A dossier's level: its collectivité's current one, else 1@ to 4@."""
+    jury, _ = Jury.objects.get_or_create(edition=edition)
     affectation.affecter(edition, by=president.user)
-    evaluations = list(
-        Evaluation.objects.filter(candidature__edition=edition)
-        .select_related("candidature__collectivite", "candidature__edition")
+    filed = list(
+        Candidature.objects.filter(edition=edition, state=Candidature.State.DEPOSEE)
+        .select_related("collectivite")
         .order_by("pk")
     )
-    niveaux = {e.candidature_id: e.candidature.collectivite.niveau or rng.randint(1, 4) for e in evaluations}
-    cycle = [Evaluation.State.SOUMISE, Evaluation.State.BROUILLON, Evaluation.State.A_FAIRE]
-    score_evaluations(rng, evaluations, niveaux, lambda e: cycle[e.pk % 3], timezone.now())
+    niveaux = {c.pk: c.collectivite.niveau or rng.randint(1, 4) for c in filed}
+    evaluations = list(
+        Evaluation.objects.filter(candidature__edition=edition)
+        .select_related("candidature__edition")
+        .order_by("pk")
+    )
+    if moment in (demo_moments.CANDIDATURES, demo_moments.JURY):
+        cycle = [Evaluation.State.SOUMISE, Evaluation.State.BROUILLON, Evaluation.State.A_FAIRE]
+        score_evaluations(rng, evaluations, niveaux, lambda e: cycle[e.pk % 3], timezone.now())
+        return
+    reunion = timezone.make_aware(datetime.datetime.combine(edition.jury_date, datetime.time(10)))
+    soumises = reunion - datetime.timedelta(days=2)
+    score_evaluations(rng, evaluations, niveaux, lambda e: Evaluation.State.SOUMISE, soumises)
+    if moment == demo_moments.PALMARES:
+        decide(rng, edition, jury, filed, niveaux, evaluations, president, reunion)
+        return
+    jury.phase = Jury.Phase.DELIBERATION
+    jury.deliberation_ouverte_at = min(timezone.now(), reunion)
+    jury.save(update_fields=["phase", "deliberation_ouverte_at"])
 
 
 def build_history(rng, edition):
@@ -269,7 +297,7 @@ def publish(edition, moment):
     publication.publier(edition, now=moment)
 
 
-def build(rng, previous, current, password_hash, demo_user, domain):
+def build(rng, previous, current, password_hash, demo_user, domain, moment=demo_moments.CANDIDATURES):
     if Jure.objects.filter(email__endswith=domain).exists():
         return []
     build_history(rng, previous)
@@ -279,5 +307,5 @@ def build(rng, previous, current, password_hash, demo_user, domain):
     publish(
         previous, timezone.make_aware(datetime.datetime.combine(previous.ceremonie_date, datetime.time(18)))
     )
-    build_evaluations(rng, current, presidents[current.pk])
+    build_evaluations(rng, current, presidents[current.pk], moment)
     return logins

@@ -160,6 +160,7 @@ def deliberation(request, annee):
         ligne.simule = simulation.niveaux[ligne.candidature.pk]
         if ligne.resultat:
             decisions[ligne.resultat.niveau] += 1
+    manquants = domaine.sans_decision(request.edition) if jury.phase == Phase.DELIBERATION else set()
     context = {
         "jury": jury,
         "edition": request.edition,
@@ -174,7 +175,9 @@ def deliberation(request, annee):
         "ten_simulees": sum(1 for ligne in visibles if ligne.eligibilite.eligible(ligne.simule)),
         "comptes": len(visibles),
         "masques": len(lignes) - len(visibles),
-        "sans_decision": [ligne for ligne in lignes if ligne.resultat is None],
+        # What « Ouvrir » and « Clore la délibération » wait for, as the actions check it.
+        "ouverture_apres": domaine.ouverture_apres(jury.edition),
+        "sans_decision": [ligne for ligne in lignes if ligne.candidature.pk in manquants],
         "evaluations_en_cours": sum(ligne.synthese.affectees - ligne.synthese.soumises for ligne in lignes),
         "peut_decider": _peut_decider(jury, request.user),
         "Phase": Phase,

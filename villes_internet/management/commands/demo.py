@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from villes_internet import demo
+from villes_internet import demo, demo_moments
 
 
 class Command(BaseCommand):
@@ -21,10 +21,21 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Ne fait rien si la base contient déjà des utilisateurs."
         )
         parser.add_argument(
+            "--moment",
+            choices=demo_moments.MOMENTS,
+            help=(
+                "Étape du label ouverte à l'essai, le calendrier de l'édition ouverte étant réglé autour "
+                "d'aujourd'hui : candidatures (défaut : clôture dans trois semaines), jury (évaluations "
+                "en cours), deliberation (dossiers notés, délibération ouverte), palmares (délibération "
+                "close, palmarès à publier). Sur une base vide seulement : une démonstration déjà "
+                "chargée garde son moment."
+            ),
+        )
+        parser.add_argument(
             "--force", action="store_true", help="Accepte de tourner avec DEBUG=false (jamais en production)."
         )
 
-    def handle(self, *args, seed, small, fiches, if_empty, force, **options):
+    def handle(self, *args, seed, small, fiches, if_empty, force, moment, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "La démonstration crée des comptes au mot de passe public : elle refuse de tourner avec "
@@ -32,10 +43,18 @@ class Command(BaseCommand):
             )
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("Démonstration : la base contient déjà des comptes, rien à faire.")
+            if moment:
+                self.stderr.write(f"--moment {moment} ne vaut que sur une base vide.")
             return
+        deja = get_user_model().objects.filter(email__endswith=demo.DEMO_DOMAIN).exists()
+        if deja and moment:
+            self.stderr.write(
+                f"La démonstration est déjà chargée : elle garde son moment (--moment {moment} ne vaut "
+                "que sur une base vide)."
+            )
         started = time.monotonic()
         demo.ensure_referential(stdout=self.stdout)
-        result = demo.build(seed=seed, small=small, fiches=fiches)
+        result = demo.build(seed=seed, small=small, fiches=fiches, moment=moment or demo_moments.CANDIDATURES)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # fresh statistics after a bulk load: good query plans at once
@@ -43,6 +62,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Démonstration prête en {time.monotonic() - started:.1f} s : {counts}.")
         )
+        if not deja:
+            edition = result.edition
+            self.stdout.write(f"Label {edition.annee} : {demo_moments.description(result.moment, edition)}.")
         self.stdout.write(f"Comptes (mot de passe commun : {demo.DEMO_PASSWORD}) :")
         for role, email in result.logins:
             self.stdout.write(f"  {role:<52} {email}")
