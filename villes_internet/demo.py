@@ -579,6 +579,7 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
             )
         )
     candidatures = []
+    now = timezone.now()
     for edition, collectivite, state in plan:
         candidatures.append(
             Candidature(
@@ -588,7 +589,8 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
                 state=state,
                 created_by=users_by_collectivite[collectivite.pk],
                 updated_by=users_by_collectivite[collectivite.pk],
-                submitted_at=edition.cloture - datetime.timedelta(days=rng.randint(1, 60))
+                # Before the closing, and never in the future while applications are open.
+                submitted_at=min(edition.cloture, now) - datetime.timedelta(days=rng.randint(1, 60))
                 if state == State.DEPOSEE
                 else None,
             )
