@@ -34,9 +34,10 @@ def url(name, *args):
     return reverse(f"jury:{name}", args=[ANNEE, *args])
 
 
-def edition_nationale():
-    """300 dossiers in 12 départements of 3 régions, 20 jurors and a president, three jurors per
-    dossier (mostly submitted, some drafts, some not started), four criteria, two mentions."""
+def edition_nationale(dossiers=DOSSIERS):
+    """300 dossiers (or ``dossiers``) in 12 départements of 3 régions, 20 jurors and a president
+    (in conflict with the eighth dossier), three jurors per dossier (mostly submitted, some
+    drafts, some not started), four criteria, two mentions."""
     edition = EditionFactory(annee=ANNEE, jury_date=timezone.localdate() + datetime.timedelta(days=20))
     Jury.objects.get_or_create(edition=edition)
     criteres = [CritereFactory(edition=edition, libelle=f"Critère {k}", echelle=5) for k in range(4)]
@@ -61,7 +62,7 @@ def edition_nationale():
                 region=departements[i % 12].region,
                 population=1000 + 37 * i,
             )
-            for i in range(DOSSIERS)
+            for i in range(dossiers)
         ]
     )
     types = [TypeCandidature.VILLE, TypeCandidature.VILLAGE, TypeCandidature.TERRITOIRE]
