@@ -16,6 +16,7 @@ urlpatterns = [
     path("jury/<int:annee>/dossiers/<int:pk>/soumettre/", evaluation.soumettre, name="soumettre"),
     path("jury/<int:annee>/dossiers/<int:pk>/rouvrir/", evaluation.rouvrir, name="rouvrir"),
     path("jury/<int:annee>/dossiers/<int:pk>/pieces/<int:piece_id>/", evaluation.piece, name="piece"),
+    path("jury/<int:annee>/dossiers/<int:pk>/fiches/<int:fiche_id>/", evaluation.fiche, name="fiche"),
     path("jury/<int:annee>/affectations/", affectations.affectations, name="affectations"),
     path("jury/<int:annee>/affectations/lancer/", affectations.lancer, name="affectations_lancer"),
     path("jury/<int:annee>/affectations/<int:pk>/", affectations.dossier, name="affectations_dossier"),

@@ -158,7 +158,7 @@ def test_evaluer_shows_the_dossier_beside_the_form(juror_client, evaluation, cri
     assert f'name="{score(criteres[0])}" value="6"' not in page
     assert f'name="{score(criteres[1])}" value="10"' in page
     assert "3 arobases" in page
-    assert 'hx-post="' + url("autosave", evaluation) in page
+    assert 'data-hx-post="' + url("autosave", evaluation) in page  # data-hx-*: valid HTML
     assert "js/jury.js" in page and "css/jury.css" in page
 
 
@@ -230,7 +230,7 @@ def test_autosave_returns_the_status_and_the_new_version(juror_client, evaluatio
     fragment = response.content.decode()
     assert response.status_code == 200
     assert "Brouillon enregistré à" in fragment
-    assert re.search(r'name="version"\s+value="2"\s+id="id_version"\s+hx-swap-oob="true"', fragment)
+    assert re.search(r'name="version"\s+value="2"\s+id="id_version"\s+data-hx-swap-oob="true"', fragment)
     assert Note.objects.get(critere=criteres[0]).score == 2
     response = juror_client.post(
         url("autosave", evaluation), form_data(evaluation, criteres, 2, **{score(criteres[0]): "3"}), **HTMX
@@ -409,7 +409,7 @@ def test_rouvrir_makes_it_a_draft_again_and_a_second_click_gets_a_message(juror_
     assert evaluation.state == State.BROUILLON and evaluation.submitted_at is None
     response = juror_client.post(url("rouvrir", evaluation), follow=True)
     assert "n&#x27;est pas soumise" in response.content.decode()
-    assert 'hx-post="' in response.content.decode()  # the form is back
+    assert 'data-hx-post="' in response.content.decode()  # the form is back
 
 
 def test_rouvrir_after_reading_the_others_scores_is_recorded_and_the_juror_told(

@@ -149,3 +149,38 @@ def test_a_bad_score_typed_in_a_number_field_is_refused_with_its_message(page, l
     expect(page.get_by_label("Note sur 20")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
     assert not evaluation.notes.exists()
+
+
+def test_a_juror_reads_a_fiche_in_short_then_in_full_and_comes_back(page, live_server, password, taxonomie):
+    edition = EditionFactory()
+    CritereFactory(edition=edition, libelle="Services publics", echelle=5)
+    jure = JureFactory(edition=edition)
+    activer_mfa(jure.user)
+    evaluation = EvaluationFactory(jure=jure, candidature__collectivite__nom="Agen")
+    evaluation.candidature.fiches.add(
+        FicheFactory(
+            collectivite=evaluation.candidature.collectivite,
+            titre="Ateliers seniors",
+            description="Deux médiateurs reçoivent les habitants chaque semaine. " * 20,
+            resultats="Trois cents personnes formées en un an.",
+            services=[taxonomie["inclusion"]],
+        )
+    )
+    log_in_with_totp(page, live_server, jure.user, password)
+    page.goto(live_server.url + reverse("jury:evaluer", args=[edition.annee, evaluation.candidature_id]))
+
+    apercu = page.locator("summary", has_text="Aperçu")
+    expect(page.get_by_text("Deux médiateurs reçoivent").first).to_be_hidden()
+    apercu.focus()
+    page.keyboard.press("Enter")  # a <details> opens with the keyboard
+    expect(page.get_by_text("Deux médiateurs reçoivent").first).to_be_visible()
+    expect(page.get_by_text("Trois cents personnes formées")).to_have_count(0)  # not on this page
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Ateliers seniors").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ateliers seniors")
+    expect(page.get_by_role("heading", name="Résultats")).to_be_visible()
+    expect(page.get_by_text("Trois cents personnes formées en un an.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Retour à l'évaluation\u00a0: Agen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Évaluation\u00a0: Agen")

@@ -18,6 +18,7 @@ from tests.factories import (
     CritereFactory,
     EditionFactory,
     EvaluationFactory,
+    FicheFactory,
     JureFactory,
     MembershipFactory,
     UserFactory,
@@ -120,6 +121,17 @@ def test_every_jury_view_answers_each_role_as_the_matrix_says(client, monde, rol
         if role == "anonyme":
             assert response["Location"].startswith(reverse("account_login")), name
     assert got == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_fiche_of_the_dossier_answers_each_role_as_the_dossier_does(client, monde, role):
+    dossier, users = monde
+    fiche = FicheFactory(collectivite=dossier.collectivite)
+    dossier.fiches.add(fiche)
+    if users[role]:
+        client.force_login(users[role])
+    response = client.get(reverse("jury:fiche", args=[ANNEE, dossier.pk, fiche.pk]))
+    assert response.status_code == (302 if role == "anonyme" else MATRIX[("get", "evaluer", True)][role])
 
 
 def test_a_juror_without_mfa_is_sent_to_activate_it_before_any_jury_page(client):

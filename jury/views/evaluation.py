@@ -1,5 +1,8 @@
 """A juror evaluates a dossier: the dossier beside the form, autosave, submit, reopen, files.
 
+The page lists the dossier's fiches in short (title, dates, services, the start of the text);
+each fiche's full text is on a page of its own, so that a dossier of 30 long fiches stays light.
+
 Every page goes through ``evaluation_or_404``: a dossier the juror is not assigned to, or is in
 conflict with, answers 404 as if it did not exist.
 """
@@ -12,8 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from atlaas.models import Service
 from atlaas.uploads import file_response
 from label import selectors
 from label.models import Mention, PieceJointe
@@ -238,4 +242,23 @@ def piece(request, annee, pk, piece_id):
     evaluation = evaluation_or_404(request.jure, pk)
     return file_response(
         get_object_or_404(PieceJointe, pk=piece_id, candidature_id=evaluation.candidature_id)
+    )
+
+
+@require_safe
+@jury_view()
+def fiche(request, annee, pk, fiche_id):
+    """A fiche of the dossier in full: the text the evaluation page only begins. A fiche the
+    dossier did not select answers 404, as does any fiche of a dossier the juror may not open."""
+    evaluation = evaluation_or_404(request.jure, pk)
+    candidature = evaluation.candidature
+    services = Service.objects.select_related("enjeu").order_by("nom")
+    fiche = get_object_or_404(
+        candidature.fiches.prefetch_related(Prefetch("services", queryset=services)), pk=fiche_id
+    )
+    fiche.reason = fiche.ineligibility_reason(request.edition.closing_date())
+    return render(
+        request,
+        "jury/evaluation/fiche.html",
+        {"edition": request.edition, "candidature": candidature, "fiche": fiche},
     )

@@ -4,14 +4,14 @@ disagreements flagged, every evaluation of a dossier, exports, reminders to juro
 President and staff only. A dossier the viewing president is in conflict with shows no score,
 level, mention or comment, here as in the exports; its own page answers 404. The aggregation
 always runs over every submitted dossier (the normalised score depends on all of a juror's
-dossiers); sorting and filtering happen afterwards, in Python.
+dossiers); sorting, filtering and the pages of the table happen afterwards (``jury.pilotage``).
+The exports hold every dossier, whatever the table shows.
 """
 
 import csv
 import io
 from collections import defaultdict
 
-from django import forms
 from django.contrib import messages
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
@@ -24,50 +24,18 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from label.models import Candidature, TypeCandidature
+from label.models import Candidature
 from villes_internet.tableur import cellule
 
 from .. import rules
 from ..agregation import synthese
 from ..models import Critere, Evaluation, Jure, RappelJure
+from ..pilotage import FiltreForm, filtrer, page
 from ..rappels import rappeler
 from ..rules import jury_view
 
 DEPOSEE = Candidature.State.DEPOSEE
 MASQUE = gettext_lazy("conflit d'intérêts : notes masquées")
-
-
-class FiltreForm(forms.Form):
-    NOM, NORMALISEE, MOYENNE, ECART, PROGRESSION = "nom", "normalisee", "moyenne", "ecart", "progression"
-
-    tri = forms.ChoiceField(
-        label=gettext_lazy("Trier par"),
-        required=False,
-        choices=[
-            (NOM, gettext_lazy("Nom de la collectivité")),
-            (NORMALISEE, gettext_lazy("Note normalisée (la plus haute d'abord)")),
-            (MOYENNE, gettext_lazy("Moyenne brute (la plus haute d'abord)")),
-            (ECART, gettext_lazy("Écart entre les notes (le plus grand d'abord)")),
-            (PROGRESSION, gettext_lazy("Avancement (le moins avancé d'abord)")),
-        ],
-    )
-    type = forms.ChoiceField(
-        label=gettext_lazy("Type"),
-        required=False,
-        choices=[("", gettext_lazy("Tous les types")), *TypeCandidature.choices],
-    )
-    region = forms.ChoiceField(label=gettext_lazy("Région"), required=False)
-    desaccord = forms.BooleanField(label=gettext_lazy("Désaccords seulement"), required=False)
-    incomplet = forms.BooleanField(label=gettext_lazy("Évaluations incomplètes seulement"), required=False)
-
-    def __init__(self, *args, regions=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", _("Toutes les régions")), *regions]
-
-    def filtres(self):
-        """The valid values only: an invalid one is ignored, as if absent."""
-        self.is_valid()
-        return {nom: valeur for nom, valeur in self.cleaned_data.items() if valeur}
 
 
 # --- Shared reads -------------------------------------------------------------------------
@@ -122,46 +90,6 @@ def _progression_jures(edition):
     return jures
 
 
-def _descendant(attribut):
-    """Highest first; masked dossiers and dossiers without a figure last."""
-
-    def key(item):
-        value = None if item.masque else getattr(item, attribut)
-        return (value is None, -(value or 0), item.candidature.collectivite.nom)
-
-    return key
-
-
-TRIS = {
-    FiltreForm.NOM: lambda item: (item.candidature.collectivite.nom, item.candidature.pk),
-    FiltreForm.NORMALISEE: _descendant("normalisee"),
-    FiltreForm.MOYENNE: _descendant("moyenne"),
-    FiltreForm.ECART: _descendant("ecart"),
-    FiltreForm.PROGRESSION: lambda item: (
-        item.soumises / item.affectees if item.affectees else 0,
-        item.candidature.collectivite.nom,
-    ),
-}
-
-
-def _filtrer(syntheses, filtres):
-    lignes = syntheses
-    if filtres.get("desaccord"):  # a masked dossier is never listed: that would tell its scores
-        lignes = [s for s in lignes if s.desaccord and not s.masque]
-    if filtres.get("incomplet"):
-        lignes = [s for s in lignes if s.incomplet]
-    if "type" in filtres:
-        lignes = [s for s in lignes if s.candidature.type == filtres["type"]]
-    if "region" in filtres:
-        lignes = [
-            s
-            for s in lignes
-            if s.candidature.collectivite.region_id
-            and s.candidature.collectivite.region.code == filtres["region"]
-        ]
-    return sorted(lignes, key=TRIS[filtres.get("tri", FiltreForm.NOM)])
-
-
 @require_safe
 @jury_view(president=True)
 def pilotage(request, annee):
@@ -174,16 +102,17 @@ def pilotage(request, annee):
         },
         key=lambda r: r[1],
     )
-    form = FiltreForm(request.GET, regions=regions)
-    lignes = _filtrer(syntheses, form.filtres())
+    jures = _progression_jures(request.edition)
+    form = FiltreForm(request.GET, regions=regions, jures=jures)
+    lignes = filtrer(syntheses, form.filtres())
     return render(
         request,
         "jury/pilotage/pilotage.html",
         {
             "edition": request.edition,
             "jury": request.jury,
-            "jures": _progression_jures(request.edition),
-            "lignes": lignes,
+            "jures": jures,
+            "page": page(lignes, request.GET.get("page")),
             "total": len(syntheses),
             "form": form,
             "masque": MASQUE,

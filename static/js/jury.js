@@ -56,7 +56,7 @@
   });
   window.addEventListener("pagehide", function () {
     document.querySelectorAll("form[data-autosave][data-unsaved]:not([data-sending])").forEach(function (form) {
-      navigator.sendBeacon(form.getAttribute("hx-post"), new FormData(form));
+      navigator.sendBeacon(form.getAttribute("data-hx-post"), new FormData(form));
     });
   });
 
