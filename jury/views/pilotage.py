@@ -3,7 +3,7 @@ disagreements flagged, every evaluation of a dossier, exports, reminders to juro
 
 President and staff only. A dossier the viewing president is in conflict with shows no score,
 level, mention or comment, here as in the exports; its own page answers 404. The aggregation
-always runs over every submitted dossier (the normalised score depends on all of a juror's
+always runs over every submitted dossier (the calibrated score depends on all of a juror's
 dossiers); sorting and filtering happen afterwards, in Python.
 """
 
@@ -38,14 +38,14 @@ MASQUE = gettext_lazy("conflit d'intérêts : notes masquées")
 
 
 class FiltreForm(forms.Form):
-    NOM, NORMALISEE, MOYENNE, ECART, PROGRESSION = "nom", "normalisee", "moyenne", "ecart", "progression"
+    NOM, CALIBREE, MOYENNE, ECART, PROGRESSION = "nom", "calibree", "moyenne", "ecart", "progression"
 
     tri = forms.ChoiceField(
         label=gettext_lazy("Trier par"),
         required=False,
         choices=[
             (NOM, gettext_lazy("Nom de la collectivité")),
-            (NORMALISEE, gettext_lazy("Note normalisée (la plus haute d'abord)")),
+            (CALIBREE, gettext_lazy("Note calibrée (la plus haute d'abord)")),
             (MOYENNE, gettext_lazy("Moyenne brute (la plus haute d'abord)")),
             (ECART, gettext_lazy("Écart entre les notes (le plus grand d'abord)")),
             (PROGRESSION, gettext_lazy("Avancement (le moins avancé d'abord)")),
@@ -134,7 +134,7 @@ def _descendant(attribut):
 
 TRIS = {
     FiltreForm.NOM: lambda item: (item.candidature.collectivite.nom, item.candidature.pk),
-    FiltreForm.NORMALISEE: _descendant("normalisee"),
+    FiltreForm.CALIBREE: _descendant("calibree"),
     FiltreForm.MOYENNE: _descendant("moyenne"),
     FiltreForm.ECART: _descendant("ecart"),
     FiltreForm.PROGRESSION: lambda item: (
@@ -252,7 +252,9 @@ def _tableau(request):
         _("Région"),
         _("Moyenne (sur 100)"),
         _("Médiane (sur 100)"),
-        _("Note normalisée (sur 100)"),
+        _("Note calibrée (sur 100)"),
+        _("Note calibrée, bas de l'intervalle (sur 100)"),
+        _("Note calibrée, haut de l'intervalle (sur 100)"),
         _("Écart (points)"),
         _("Désaccord"),
         _("Juré"),
@@ -288,7 +290,8 @@ def _tableau(request):
         dossier += [
             _round(item.moyenne),
             _round(item.mediane),
-            _round(item.normalisee),
+            _round(item.calibree),
+            *(map(_round, item.intervalle or (None, None))),
             _round(item.ecart),
             "\u202f; ".join(item.desaccords) or None,
         ]
