@@ -170,6 +170,7 @@ def test_an_incomplete_dossier_keeps_its_rank_with_a_visible_flag(client, presid
     page = texte(response.content.decode())
     assert "Méthode\u00a0: les dossiers sont classés par leur note calibrée" in page
     assert "«\u00a01 avis sur 2\u00a0»" in page
+    assert "(à 95\u202f%)\u00a0:" in page
 
 
 def test_at_equal_scores_a_complete_dossier_comes_before_an_incomplete_one(

@@ -335,6 +335,8 @@ def test_pilotage_dossier_shows_every_evaluation(president, jeu):
     assert "70,0" in html and "80,0" in html and "75,0" in html
     assert "Note calibrée et son intervalle (sur 100)" in html
     assert "de 52,6 à 97,4" in html
+    assert "(sévérité du juré\u00a0: -8,3 points\u202f;" in html  # Alice
+    assert "(sévérité du juré\u00a0: 8,3 points\u202f;" in html  # Bruno
 
 
 def test_pilotage_dossier_shows_drafts_with_their_state(president, jeu):
