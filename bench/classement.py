@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jury.calibrage import calibrer  # noqa: E402  (pure Python: no django.setup())
+from jury.calibrage import calibrer  # pure Python: no django.setup()
 
 
 def session(rng, n_dossiers, n_jures, n_avis):
