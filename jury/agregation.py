@@ -2,9 +2,10 @@
 
 A juror's score on a dossier is the weighted mean of their criterion scores, each taken as a
 share of its scale, on 0–100. Per dossier: the mean and median of its jurors' scores, the spread
-(highest minus lowest) and a **normalised** score: each juror's scores become z-scores over their
-own dossiers (a severe juror's 50 may be a generous juror's 70), the dossier's mean z-score is
-rescaled to the mean and standard deviation of all scores. Only submitted evaluations count.
+(highest minus lowest) and the **calibrated** score with its interval: the dossier's quality once
+each juror's severity or generosity is taken out, fitted over every submitted score of the
+session (``calibrage.calibrer``; a severe juror's 50 may be a generous juror's 70). Only
+submitted evaluations count.
 """
 
 import statistics
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from .calibrage import calibrer, intervalle
 from .models import Critere, Evaluation, Note
 
 
@@ -22,7 +24,7 @@ class Avis:
 
     evaluation: Evaluation
     score: float  # 0–100
-    z: float = 0.0
+    biais: float = 0.0  # the juror's bias in the fit: + generous, − severe
 
 
 @dataclass
@@ -32,7 +34,8 @@ class Synthese:
     avis: list = field(default_factory=list)
     moyenne: float | None = None
     mediane: float | None = None
-    normalisee: float | None = None
+    calibree: float | None = None
+    intervalle: tuple | None = None  # (low, high) around ``calibree``
     ecart: float | None = None
     niveaux: list = field(default_factory=list)
     mentions: Counter = field(default_factory=Counter)
@@ -54,23 +57,6 @@ def score(notes, criteres):
         return None
     total = sum(c.poids for c in criteres)
     return 100 * sum(c.poids * notes[c.pk] / c.echelle for c in criteres) / total
-
-
-def normaliser(scores):
-    """{(juror, dossier): z-score} from {(juror, dossier): score}: each juror's scores centred on
-    their own mean and divided by their own standard deviation (0 for a juror with fewer than
-    two dossiers or identical scores: nothing to correct)."""
-    par_jure = defaultdict(list)
-    for (jure, _dossier), value in scores.items():
-        par_jure[jure].append(value)
-    stats = {}
-    for jure, values in par_jure.items():
-        sd = statistics.pstdev(values) if len(values) > 1 else 0.0
-        stats[jure] = (statistics.fmean(values), sd)
-    return {
-        key: (value - stats[key[0]][0]) / stats[key[0]][1] if stats[key[0]][1] else 0.0
-        for key, value in scores.items()
-    }
 
 
 def synthese(jury, candidatures):
@@ -103,20 +89,18 @@ def synthese(jury, candidatures):
         if evaluation.niveau_propose:
             item.niveaux.append(evaluation.niveau_propose)
         item.mentions.update(m.nom for m in evaluation.mentions_proposees.all())
-    z = normaliser(scores)
-    tous = list(scores.values())
-    centre = statistics.fmean(tous) if tous else 0.0
-    dispersion = statistics.pstdev(tous) if len(tous) > 1 else 0.0
+    qualite, biais, sigma = calibrer(scores)
     for item in syntheses.values():
         if not item.avis:
             continue
         values = [a.score for a in item.avis]
         for avis in item.avis:
-            avis.z = z[(avis.evaluation.jure_id, item.candidature.pk)]
+            avis.biais = biais[avis.evaluation.jure_id]
         item.moyenne = statistics.fmean(values)
         item.mediane = statistics.median(values)
         item.ecart = max(values) - min(values)
-        item.normalisee = min(100.0, max(0.0, centre + dispersion * statistics.fmean(a.z for a in item.avis)))
+        item.calibree = qualite[item.candidature.pk]
+        item.intervalle = intervalle(item.calibree, len(values), sigma)
         if item.niveaux and max(item.niveaux) - min(item.niveaux) >= 2:
             item.desaccords.append(_("niveaux proposés éloignés de deux arobases ou plus"))
         if round(item.ecart, 6) > jury.ecart_max:  # 55 - 30 is 25.000000000000007 in floats

@@ -150,8 +150,8 @@ SEUILS_FIXES = (20.0, 40.0, 60.0, 80.0)
 
 
 def note(synthese):
-    """The score a dossier is ranked on: normalised, else the raw mean, else None."""
-    return synthese.normalisee if synthese.normalisee is not None else synthese.moyenne
+    """The score a dossier is ranked on: calibrated, else the raw mean, else None."""
+    return synthese.calibree if synthese.calibree is not None else synthese.moyenne
 
 
 def verifier_seuils(seuils):
@@ -203,7 +203,7 @@ class Simulation:
 
 def simulation(syntheses, seuils=None):
     """The level each dossier would get from score thresholds for 2@, 3@, 4@ and 5@ (on 0–100,
-    applied to the normalised score, else the raw mean), and the distribution. Without
+    applied to the calibrated score, else the raw mean), and the distribution. Without
     thresholds, ``seuils_par_defaut``."""
     syntheses = list(syntheses)
     seuils = verifier_seuils(seuils_par_defaut(syntheses) if seuils is None else seuils)

@@ -1,11 +1,11 @@
 """The dossier table of the steering page: sort, filters and pages, over the aggregated scores.
 
-The aggregation runs over every submitted dossier (a juror's normalised score depends on all of
-their dossiers); the rows are then filtered and sorted in Python and only one page of them is
-shown. Everything goes through the querystring (a GET form and links), so the page works without
-JavaScript and a filtered, sorted page can be bookmarked. A dossier the viewer is in conflict
-with is listed (its progress is no secret) but never under a filter that would tell its scores
-or its jurors, and it goes last in the sorts by a figure.
+The aggregation runs over every submitted dossier (a juror's severity, and so the calibrated
+scores, depend on all of their dossiers); the rows are then filtered and sorted in Python and
+only one page of them is shown. Everything goes through the querystring (a GET form and links),
+so the page works without JavaScript and a filtered, sorted page can be bookmarked. A dossier
+the viewer is in conflict with is listed (its progress is no secret) but never under a filter
+that would tell its scores or its jurors, and it goes last in the sorts by a figure.
 """
 
 from django import forms
@@ -42,10 +42,10 @@ def avancement(item):
 
 
 class FiltreForm(forms.Form):
-    NOM, DEPARTEMENT, NORMALISEE, MOYENNE, ECART, PROGRESSION = (
+    NOM, DEPARTEMENT, CALIBREE, MOYENNE, ECART, PROGRESSION = (
         "nom",
         "departement",
-        "normalisee",
+        "calibree",
         "moyenne",
         "ecart",
         "progression",
@@ -57,7 +57,7 @@ class FiltreForm(forms.Form):
         choices=[
             (NOM, gettext_lazy("Nom de la collectivité")),
             (DEPARTEMENT, gettext_lazy("Département")),
-            (NORMALISEE, gettext_lazy("Note normalisée (la plus haute d'abord)")),
+            (CALIBREE, gettext_lazy("Note calibrée (la plus haute d'abord)")),
             (MOYENNE, gettext_lazy("Moyenne brute (la plus haute d'abord)")),
             (ECART, gettext_lazy("Écart entre les notes (le plus grand d'abord)")),
             (PROGRESSION, gettext_lazy("Avancement (le moins avancé d'abord)")),
@@ -109,7 +109,7 @@ def _departement(item):
 TRIS = {
     FiltreForm.NOM: _nom,
     FiltreForm.DEPARTEMENT: _departement,
-    FiltreForm.NORMALISEE: _descendant("normalisee"),
+    FiltreForm.CALIBREE: _descendant("calibree"),
     FiltreForm.MOYENNE: _descendant("moyenne"),
     FiltreForm.ECART: _descendant("ecart"),
     FiltreForm.PROGRESSION: lambda item: (

@@ -236,3 +236,75 @@ class EvaluationFactory(factory.django.DjangoModelFactory):
     candidature = factory.SubFactory(
         CandidatureFactory, edition=factory.SelfAttribute("..jure.edition"), state=Candidature.State.DEPOSEE
     )
+
+
+def session_jury(edition, critere, *, dossiers=300, jures=20, avis=3, mentions=(), decideur=None):
+    """An edition's jury at work, written in bulk (fast enough for a test of 300 dossiers).
+
+    ``dossiers`` submitted dossiers, ``jures`` jurors (made here), each dossier assigned to
+    ``avis`` jurors in turn. A juror's score on ``critere`` (scale 100) is the dossier's quality
+    plus the juror's severity (from −15 to +15) plus a little noise, all fixed by the indices;
+    every tenth dossier has one assignment not yet submitted, every fifth a proposed mention of
+    ``mentions``, every third a decision by ``decideur`` (when given). Returns the candidatures.
+    """
+    from jury.models import Evaluation, Note
+    from label.models import Resultat
+
+    departement = DepartementFactory()
+    jurys = JureFactory.create_batch(jures, edition=edition)
+    communes = Collectivite.objects.bulk_create(
+        Collectivite(
+            nature=Collectivite.Nature.COMMUNE,
+            code=f"8{i:04}",
+            nom=f"Bourg {i:03}",
+            slug=f"bourg-{i:03}",
+            nom_normalise=f"bourg{i:03}",
+            departement=departement,
+            region=departement.region,
+            population=1000 + 37 * i,
+        )
+        for i in range(dossiers)
+    )
+    candidatures = Candidature.objects.bulk_create(
+        Candidature(
+            edition=edition,
+            collectivite=c,
+            type=TypeCandidature.VILLAGE if i % 4 == 0 else TypeCandidature.VILLE,
+            state=Candidature.State.DEPOSEE,
+        )
+        for i, c in enumerate(communes)
+    )
+    soumise, a_faire = Evaluation.State.SOUMISE, Evaluation.State.A_FAIRE
+    evaluations = Evaluation.objects.bulk_create(
+        Evaluation(
+            jure=jurys[(i * avis + k) % jures],
+            candidature=c,
+            state=a_faire if i % 10 == 0 and k == avis - 1 else soumise,
+            niveau_propose=1 + (i + k) % 5,
+        )
+        for i, c in enumerate(candidatures)
+        for k in range(avis)
+    )
+    rang = {jure.pk: j for j, jure in enumerate(jurys)}
+    Note.objects.bulk_create(
+        Note(
+            evaluation=e,
+            critere=critere,
+            score=max(0, min(100, 20 + (i // avis * 53) % 60 + (rang[e.jure_id] * 7) % 31 - 15 + i % 5)),
+        )
+        for i, e in enumerate(evaluations)
+        if e.state == soumise
+    )
+    if mentions:
+        Evaluation.mentions_proposees.through.objects.bulk_create(
+            Evaluation.mentions_proposees.through(evaluation=e, mention=mentions[i % len(mentions)])
+            for i, e in enumerate(evaluations)
+            if i % 5 == 0
+        )
+    if decideur is not None:
+        Resultat.objects.bulk_create(
+            Resultat(candidature=c, niveau=1 + i % 5, decided_by=decideur)
+            for i, c in enumerate(candidatures)
+            if i % 3 == 0
+        )
+    return candidatures

@@ -2,8 +2,7 @@
 
 A juror's score on a dossier is the weighted mean of their criterion scores, each taken as a
 share of its scale, on 0–100. Per dossier: mean, median, spread (highest minus lowest) and the
-normalised score (each juror's scores as z-scores over their own dossiers, the dossier's mean
-z-score rescaled to the mean and standard deviation of all scores).
+calibrated score with its interval (the fit itself is tested in test_calibrage.py).
 """
 
 import pytest
@@ -91,13 +90,10 @@ def test_synthese_median_of_three_jurors(edition, jury):
     assert item.ecart == pytest.approx(50.0)  # 90 − 40
 
 
-def test_synthese_normalises_a_severe_and_a_generous_juror_to_the_same_score(edition, jury):
-    # One criterion on a scale of 100 (score = points).
-    # The severe juror gives A 60 and B 40: mean 50, population sd 10 → z(A) = +1, z(B) = −1.
-    # The generous one gives C 90 and D 70: mean 80, sd 10 → z(C) = +1, z(D) = −1.
-    # All scores: 60, 40, 90, 70 → mean 65; deviations −5, −25, +25, +5 → variance
-    # (25 + 625 + 625 + 25) / 4 = 325 → sd √325 = 18.0278.
-    # Normalised: A = C = 65 + 18.0278 = 83.0278; B = D = 65 − 18.0278 = 46.9722.
+def test_synthese_cannot_tell_severity_apart_without_shared_dossiers(edition, jury):
+    # One criterion on a scale of 100 (score = points). The severe juror scores A 60 and B 40,
+    # the generous one C 90 and D 70: they share no dossier, so nothing measures one against
+    # the other (the old z-scores made A = C and B = D): calibrated = raw.
     critere = CritereFactory(edition=edition, echelle=100)
     jury.ecart_max = 100
     jury.save()
@@ -110,20 +106,18 @@ def test_synthese_normalises_a_severe_and_a_generous_juror_to_the_same_score(edi
 
     items = par_nom(synthese(jury, [a, b, c, d]))
 
-    assert items["A"].moyenne == pytest.approx(60.0)
-    assert items["C"].moyenne == pytest.approx(90.0)
-    assert [avis.z for avis in items["A"].avis] == pytest.approx([1.0])
-    assert [avis.z for avis in items["D"].avis] == pytest.approx([-1.0])
-    assert items["A"].normalisee == pytest.approx(83.0278, abs=1e-4)
-    assert items["C"].normalisee == pytest.approx(items["A"].normalisee)
-    assert items["B"].normalisee == pytest.approx(46.9722, abs=1e-4)
-    assert items["D"].normalisee == pytest.approx(items["B"].normalisee)
+    assert [items[nom].calibree for nom in "ABCD"] == pytest.approx([60.0, 40.0, 90.0, 70.0])
+    assert [avis.biais for avis in items["A"].avis] == [0.0]
 
 
-def test_synthese_normalised_score_of_a_dossier_with_two_jurors_is_their_mean_z(edition, jury):
-    # Juror 1: X 80, Y 60 → mean 70, sd 10 → z(X) = +1. Juror 2: X 50, Z 30 → mean 40,
-    # sd 10 → z(X) = +1. Mean z of X = 1. All scores 80, 60, 50, 30 → mean 55, deviations
-    # 25, 5, −5, −25 → variance 325 → sd 18.0278. X normalised = 55 + 18.0278 = 73.0278.
+def test_synthese_calibrated_score_takes_out_the_severity_measured_on_a_shared_dossier(edition, jury):
+    # Juror 1: X 80, Y 60. Juror 2: X 50, Z 30. They share X (mean 65): juror 1 is 15 above,
+    # juror 2 15 below. X counts ½ for each bias, so with the penalty of 2 (two evaluations'
+    # worth): (½ + 2) b + ½ b = 15 → b = +5 for juror 1, −5 for juror 2 (without the penalty it
+    # would be ±15). Y = 60 − 5 = 55, Z = 30 + 5 = 35, X = (80 − 5 + 50 + 5) / 2 = 65.
+    # σ: residuals ±10 on X, 200 in all; 4 scores − 3 dossiers − 1 bias = 0 degrees of freedom,
+    # so σ is the prior's: √((200 + 5 × 10²) / 5) = 11.83. Y, one review: ± 1.96 σ = ± 23.19;
+    # X, two: ± 1.96 σ / √2 = ± 16.40.
     critere = CritereFactory(edition=edition, echelle=100)
     jury.ecart_max = 100
     jury.save()
@@ -137,7 +131,12 @@ def test_synthese_normalised_score_of_a_dossier_with_two_jurors_is_their_mean_z(
     items = par_nom(synthese(jury, [x, y, z]))
 
     assert items["X"].moyenne == pytest.approx(65.0)  # the raw mean, beside it
-    assert items["X"].normalisee == pytest.approx(73.0278, abs=1e-4)
+    assert items["X"].calibree == pytest.approx(65.0)
+    assert items["Y"].calibree == pytest.approx(55.0)
+    assert items["Z"].calibree == pytest.approx(35.0)
+    assert sorted(avis.biais for avis in items["X"].avis) == pytest.approx([-5.0, 5.0])
+    assert items["Y"].intervalle == pytest.approx((55 - 23.19, 55 + 23.19), abs=0.01)
+    assert items["X"].intervalle == pytest.approx((65 - 16.40, 65 + 16.40), abs=0.01)
 
 
 def test_synthese_flags_levels_two_arobases_apart(edition, jury):
@@ -245,7 +244,7 @@ def test_synthese_without_submission_has_no_figures(edition, jury):
     [item] = synthese(jury, [candidature])
 
     assert item.affectees == 1
-    assert item.moyenne is item.mediane is item.normalisee is item.ecart is None
+    assert item.moyenne is item.mediane is item.calibree is item.intervalle is item.ecart is None
     assert not item.desaccord
 
 

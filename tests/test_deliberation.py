@@ -87,7 +87,7 @@ def depose(edition, nom, collectivite=None):
 
 
 def noter(jure, candidature, critere, score, niveau=None, mentions=(), note_jury=""):
-    """A submitted evaluation giving ``score`` out of 100 (with one juror, the normalised score
+    """A submitted evaluation giving ``score`` out of 100 (with one juror, the calibrated score
     equals the raw one)."""
     evaluation = EvaluationFactory(
         jure=jure, candidature=candidature, state=SOUMISE, niveau_propose=niveau, note_jury=note_jury
@@ -272,18 +272,18 @@ def test_clore_before_opening_is_refused(edition, president):
 # --- What-if --------------------------------------------------------------------------------------
 
 
-def synthese(pk, normalisee=None, moyenne=None):
-    return Synthese(candidature=Candidature(pk=pk), normalisee=normalisee, moyenne=moyenne)
+def synthese(pk, calibree=None, moyenne=None):
+    return Synthese(candidature=Candidature(pk=pk), calibree=calibree, moyenne=moyenne)
 
 
-def test_simulation_applies_thresholds_to_the_normalised_score_else_the_mean():
+def test_simulation_applies_thresholds_to_the_calibrated_score_else_the_mean():
     syntheses = [
-        synthese(1, normalisee=95, moyenne=20),  # ≥ 90: 5@ (the normalised score wins)
-        synthese(2, normalisee=70),  # = 70: 4@ (a threshold reached counts)
-        synthese(3, normalisee=69.9),  # 3@
-        synthese(4, normalisee=50),  # 3@
-        synthese(5, moyenne=55),  # no normalised score: the mean, 3@
-        synthese(6, normalisee=10),  # below 30: 1@
+        synthese(1, calibree=95, moyenne=20),  # ≥ 90: 5@ (the calibrated score wins)
+        synthese(2, calibree=70),  # = 70: 4@ (a threshold reached counts)
+        synthese(3, calibree=69.9),  # 3@
+        synthese(4, calibree=50),  # 3@
+        synthese(5, moyenne=55),  # no calibrated score: the mean, 3@
+        synthese(6, calibree=10),  # below 30: 1@
         synthese(7),  # no score at all: 1@
     ]
     simulation = deliberation.simulation(syntheses, (30, 50, 70, 90))
@@ -303,14 +303,14 @@ def test_simulation_refuses_thresholds_that_go_down_or_leave_0_100():
 def test_default_thresholds_reproduce_the_usual_distribution():
     # 190 dossiers as in 2015, scores 0, 0.5, 1 … 94.5: the default thresholds give back
     # 31 × 1@, 38 × 2@, 48 × 3@, 37 × 4@ and 36 × 5@.
-    syntheses = [synthese(i, normalisee=i / 2) for i in range(190)]
+    syntheses = [synthese(i, calibree=i / 2) for i in range(190)]
     assert deliberation.seuils_par_defaut(syntheses) == (15.5, 34.5, 58.5, 77.0)
     simulation = deliberation.simulation(syntheses)
     assert simulation.repartition == {1: 31, 2: 38, 3: 48, 4: 37, 5: 36}
 
 
 def test_default_thresholds_without_enough_scores_are_fixed():
-    assert deliberation.seuils_par_defaut([synthese(1, normalisee=50)]) == (20.0, 40.0, 60.0, 80.0)
+    assert deliberation.seuils_par_defaut([synthese(1, calibree=50)]) == (20.0, 40.0, 60.0, 80.0)
 
 
 # --- The session page -----------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def session(edition, critere, president, jure, mentions):
     return {"jury": jury, "agen": agen, "nerac": nerac, "marmande": marmande}
 
 
-def test_session_page_ranks_dossiers_by_normalised_score(client, president, session):
+def test_session_page_ranks_dossiers_by_calibrated_score(client, president, session):
     connecter(client, president.user)
     response = client.get(session_url())
     assert response.status_code == 200
@@ -556,7 +556,9 @@ def test_clore_view_lists_the_dossiers_without_decision_and_refuses(client, pres
     connecter(client, president.user)
     deliberation.decider(session["jury"], session["agen"], president.user, niveau=3)
     page = texte(client.get(session_url()))
-    assert "Dossiers encore sans décision" in page
+    assert "2 dossiers encore sans décision." in page
+    assert '<a href="?decision=non">Les afficher</a>' in page
+    assert "Décider le premier dans l'ordre du classement (Nérac)" in page  # 88, before Marmande's 40
     url = reverse("jury:deliberation_clore", args=[ANNEE])
     response = client.post(url, follow=True)
     assert "décidez d'abord" in texte(response)

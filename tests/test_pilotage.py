@@ -272,18 +272,23 @@ def test_pilotage_sorts_dossiers(president, jeu, tri, attendu):
     assert ordre(president.get(url("pilotage"), {"tri": tri})) == attendu
 
 
-def test_pilotage_sorts_by_normalised_score_with_the_masked_dossier_last(president, jeu):
-    # Alice: 70, 33.33, 60, 16.67 (Agen, Bordeaux, Cahors, Dax) → mean 45, sd 21.15 →
-    # z = +1.18, −0.55, +0.71, −1.34. Bruno: 80, 100, 23.33 (Agen, Bordeaux, Dax) → mean
-    # 67.78, sd 32.47 → z = +0.38, +0.99, −1.37. Mean z: Agen +0.78, Cahors +0.71, Bordeaux
-    # +0.22: Cahors (raw 60) ranks above Bordeaux (raw 66.67) once severity is taken out.
-    # Dax, masked, and Eauze, without figures, go last.
-    response = president.get(url("pilotage"), {"tri": "normalisee"})
+def test_pilotage_sorts_by_calibrated_score_with_the_masked_dossier_last(president, jeu):
+    # Alice and Bruno share Agen (70, 80), Bordeaux (33.33, 100) and Dax (16.67, 23.33): Alice's
+    # gaps to each dossier's mean are −5, −33.33 and −3.33, −41.67 in all, Bruno's +41.67. Each
+    # shared dossier of two reviews counts ½ on the diagonal and −½ between them, so with the
+    # penalty of 2: (1.5 + 2) b − 1.5 × (−b) = −41.67 for Alice → b = −8.33, Bruno +8.33.
+    # Cahors, scored by Alice alone (60), gets 60 + 8.33 = 68.33 and ranks above Bordeaux
+    # (66.67, both jurors: the raw mean) once Alice's severity is taken out. Dax, masked, and
+    # Eauze, without figures, go last.
+    response = president.get(url("pilotage"), {"tri": "calibree"})
     assert ordre(response) == ["Agen", "Cahors", "Bordeaux", "Dax", "Eauze"]
-    # All seven scores: mean 383.33 / 7 = 54.76, sd 28.89 → Cahors 54.76 + 28.89 × 0.709 = 75.3
-    # (beside its raw 60), Agen 54.76 + 28.89 × 0.779 = 77.3.
-    assert "75,3" in ligne(response, "Cahors")
-    assert "77,3" in ligne(response, "Agen")
+    assert "68,3" in ligne(response, "Cahors")
+    assert "75,0" in ligne(response, "Agen")  # (70 + 8.33 + 80 − 8.33) / 2
+    # σ: residuals ±3.33 (Agen), ±25 (Bordeaux), ±5 (Dax): 1,322.2 over 7 scores − 4 dossiers
+    # − 1 bias = 2 degrees of freedom, pooled with 5 of 10 points: √(1,822.2 / 7) = 16.13.
+    # Cahors, one review: 68.33 ± 1.96 × 16.13 = 36.7 to 100.0; Agen, two: 75 ± 22.4.
+    assert "de 36,7 à 100,0" in ligne(response, "Cahors")
+    assert "de 52,6 à 97,4" in ligne(response, "Agen")
 
 
 def test_pilotage_filters_dossiers(president, jeu):
@@ -372,6 +377,10 @@ def test_pilotage_dossier_shows_every_evaluation(president, jeu):
     assert "=HYPERLINK(&quot;http://exemple.test&quot;)" in html  # note pour le jury, escaped
     assert "Médiation numérique" in html
     assert "70,0" in html and "80,0" in html and "75,0" in html
+    assert "Note calibrée et son intervalle (sur 100)" in html
+    assert "de 52,6 à 97,4" in html
+    assert "(sévérité du juré\u00a0: -8,3 points\u202f;" in html  # Alice
+    assert "(sévérité du juré\u00a0: 8,3 points\u202f;" in html  # Bruno
 
 
 def test_pilotage_dossier_shows_drafts_with_their_state(president, jeu):
@@ -435,6 +444,13 @@ def test_export_csv_has_every_score_and_comment(president, jeu):
     assert alice["Moyenne (sur 100)"] == "75,00"
     assert alice["Médiane (sur 100)"] == "75,00"
     assert alice["Écart (points)"] == "10,00"
+    # Alice's severity (−8.33) and Bruno's generosity cancel out on Agen: 75 ± 22.36 (see the
+    # sort by calibrated score).
+    assert alice["Note calibrée (sur 100)"] == "75,00"
+    assert alice["Note calibrée, bas de l'intervalle (sur 100)"] == "52,64"
+    assert alice["Note calibrée, haut de l'intervalle (sur 100)"] == "97,36"
+    assert "Note normalisée (sur 100)" not in alice
+    assert rows[4]["Note calibrée (sur 100)"] == "68,33"  # Cahors: Alice's 60 + 8.33
     assert alice["Désaccord"] == ""
     assert alice["Note du juré (sur 100)"] == "70,00"
     assert alice["Démocratie et services publics (note sur 5)"] == "4"

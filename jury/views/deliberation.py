@@ -1,16 +1,16 @@
 """The deliberation: the president's session page, one dossier's decision, opening and closing.
 
-The president (or staff) sees the submitted dossiers ranked by normalised score with the jurors'
-proposals, TEN eligibility and a what-if of score thresholds, and decides each dossier through
-``jury.deliberation``. A president in conflict with a dossier sees its row without scores and
-gets 404 on it: staff decide it. Every page runs a fixed number of queries.
+The president (or staff) sees the submitted dossiers ranked by calibrated score (``classement``)
+with the jurors' proposals, TEN eligibility and a what-if of score thresholds, 50 dossiers a page
+with sorts and filters, and decides each dossier through ``jury.deliberation``. A president in
+conflict with a dossier sees its row without scores and gets 404 on it: staff decide it. Every
+page runs a fixed number of queries.
 """
-
-from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,87 +19,17 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from label.models import Candidature, Mention, Resultat, ResultatJournal
-from label.selectors import TEN_DEPUIS, TEN_LABELS_5, EligibiliteTen, eligibilites_ten
+from label.selectors import TEN_DEPUIS, TEN_LABELS_5
 
 from .. import deliberation as domaine
-from .. import rules
-from ..agregation import Synthese, synthese
 from ..forms import niveau_choices
 from ..models import Jury
 from ..rules import jury_view
+from .classement import PAR_PAGE, ClassementForm, filtrer, parametres, session
 
 Phase = Jury.Phase
 SEUILS = ("s2", "s3", "s4", "s5")
 REFUSED, CONFLICT = 403, 409
-
-
-# --- The session: every submitted dossier, ranked -------------------------------------------------
-
-
-@dataclass
-class Ligne:
-    candidature: Candidature
-    synthese: Synthese
-    conflit: str | None
-    eligibilite: EligibiliteTen
-    resultat: Resultat | None
-    simule: int | None = None
-
-    @property
-    def note(self):
-        return domaine.note(self.synthese)
-
-    @property
-    def propositions(self):
-        return sorted(self.synthese.niveaux, reverse=True)
-
-    @property
-    def mentions_proposees(self):
-        return self.synthese.mentions.most_common()
-
-    @property
-    def ten(self):
-        """What the jury should know about the TEN: eligible if 5@, a TEN still valid."""
-        textes = []
-        niveau = self.resultat.niveau if self.resultat else None
-        if self.eligibilite.eligible(5) and niveau in (None, 5):
-            textes.append(_("éligible (%(rang)de 5@)") % {"rang": self.eligibilite.labels_5 + 1})
-        if self.eligibilite.ten_valide_jusqu_a:
-            textes.append(
-                _("TEN valable jusqu'en %(annee)s") % {"annee": self.eligibilite.ten_valide_jusqu_a}
-            )
-        return textes
-
-
-def _session(request):
-    """The edition's submitted dossiers as Lignes, in the session's order: normalised score
-    (else raw mean) from the highest, then the dossiers without scores; for a president, the
-    dossiers they are in conflict with come last, by name."""
-    candidatures = list(
-        Candidature.objects.filter(edition=request.edition, state=Candidature.State.DEPOSEE)
-        .select_related("collectivite__departement", "resultat")
-        .prefetch_related("resultat__mentions")
-    )
-    en_conflit = rules.masques(request, candidatures)
-    eligibilites = eligibilites_ten([c.collectivite_id for c in candidatures], request.edition.annee)
-    lignes = [
-        Ligne(
-            candidature=candidature,
-            synthese=item,
-            conflit=en_conflit.get(candidature.pk),
-            eligibilite=eligibilites[candidature.collectivite_id],
-            resultat=getattr(candidature, "resultat", None),
-        )
-        for candidature, item in zip(candidatures, synthese(request.jury, candidatures), strict=True)
-    ]
-
-    def rang(ligne):
-        if ligne.conflit:
-            return (True, True, 0, ligne.candidature.collectivite.nom)
-        note = ligne.note
-        return (False, note is None, -(note or 0), ligne.candidature.collectivite.nom)
-
-    return sorted(lignes, key=rang)
 
 
 def _peut_decider(jury, user):
@@ -139,10 +69,10 @@ class SeuilsForm(forms.Form):
 @require_safe
 @jury_view(president=True)
 def deliberation(request, annee):
-    """The phase and its buttons, the dossiers ranked with their proposals and decisions, and
-    the what-if of score thresholds (GET s2..s5)."""
+    """The phase and its buttons, the what-if of score thresholds (GET s2..s5) and the dossiers,
+    ranked, sorted and filtered (GET tri, decision, niveau, desaccord, incomplet), 50 a page."""
     jury = request.jury
-    lignes = _session(request)
+    lignes = session(request)
     # The dossiers the president is in conflict with stay out of the figures: a count per
     # level would give their decision away.
     visibles = [ligne for ligne in lignes if not ligne.conflit]
@@ -160,12 +90,23 @@ def deliberation(request, annee):
         ligne.simule = simulation.niveaux[ligne.candidature.pk]
         if ligne.resultat:
             decisions[ligne.resultat.niveau] += 1
+    classement = ClassementForm(request.GET)
+    filtres = classement.filtres()
+    page = Paginator(filtrer(lignes, filtres), PAR_PAGE).get_page(request.GET.get("page"))
+    # What « Clore la délibération » waits for, as the action checks it.
     manquants = domaine.sans_decision(request.edition) if jury.phase == Phase.DELIBERATION else set()
+    sans_decision = [ligne for ligne in lignes if ligne.candidature.pk in manquants]
     context = {
         "jury": jury,
         "edition": request.edition,
-        "lignes": lignes,
+        "page": page,
+        "lignes": page.object_list,
+        "lignes_total": len(lignes),
         "form": form,
+        "classement": classement,
+        # Submitting one form keeps the other's choices.
+        "caches_seuils": parametres(request.GET, list(ClassementForm.base_fields)),
+        "caches_classement": parametres(request.GET, SEUILS),
         "simulation": simulation,
         "repartition": [
             (niveau, simulation.repartition[niveau], decisions[niveau]) for niveau in range(5, 0, -1)
@@ -175,9 +116,10 @@ def deliberation(request, annee):
         "ten_simulees": sum(1 for ligne in visibles if ligne.eligibilite.eligible(ligne.simule)),
         "comptes": len(visibles),
         "masques": len(lignes) - len(visibles),
-        # What « Ouvrir » and « Clore la délibération » wait for, as the actions check it.
+        # What « Ouvrir la délibération » waits for, as the action checks it.
         "ouverture_apres": domaine.ouverture_apres(jury.edition),
-        "sans_decision": [ligne for ligne in lignes if ligne.candidature.pk in manquants],
+        "sans_decision": len(sans_decision),
+        "prochaine": next((ligne for ligne in sans_decision if not ligne.conflit), None),
         "evaluations_en_cours": sum(ligne.synthese.affectees - ligne.synthese.soumises for ligne in lignes),
         "peut_decider": _peut_decider(jury, request.user),
         "Phase": Phase,
@@ -354,7 +296,7 @@ def decider(request, annee, pk):
     jury, edition = request.jury, request.edition
     # A draft or a withdrawn dossier answers as an unknown one: its existence is not revealed.
     candidature = get_object_or_404(Candidature, edition=edition, pk=pk, state=Candidature.State.DEPOSEE)
-    lignes = _session(request)
+    lignes = session(request)
     ligne = next(ligne for ligne in lignes if ligne.candidature.pk == candidature.pk)
     if ligne.conflit:
         raise Http404

@@ -3,8 +3,8 @@ disagreements flagged, every evaluation of a dossier, exports, reminders to juro
 
 President and staff only. A dossier the viewing president is in conflict with shows no score,
 level, mention or comment, here as in the exports; its own page answers 404. The aggregation
-always runs over every submitted dossier (the normalised score depends on all of a juror's
-dossiers); sorting, filtering and the pages of the table happen afterwards (``jury.pilotage``).
+always runs over every submitted dossier (the calibrated score depends on all
+of them); sorting, filtering and the pages of the table happen afterwards (``jury.pilotage``).
 The exports hold every dossier, whatever the table shows.
 """
 
@@ -181,7 +181,9 @@ def _tableau(request):
         _("Région"),
         _("Moyenne (sur 100)"),
         _("Médiane (sur 100)"),
-        _("Note normalisée (sur 100)"),
+        _("Note calibrée (sur 100)"),
+        _("Note calibrée, bas de l'intervalle (sur 100)"),
+        _("Note calibrée, haut de l'intervalle (sur 100)"),
         _("Écart (points)"),
         _("Désaccord"),
         _("Juré"),
@@ -217,7 +219,8 @@ def _tableau(request):
         dossier += [
             _round(item.moyenne),
             _round(item.mediane),
-            _round(item.normalisee),
+            _round(item.calibree),
+            *(map(_round, item.intervalle or (None, None))),
             _round(item.ecart),
             "\u202f; ".join(item.desaccords) or None,
         ]
