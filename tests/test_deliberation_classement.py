@@ -5,7 +5,6 @@ server-side sorts, filters and pages of 50 without JavaScript; and a page that s
 
 import datetime
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -27,29 +26,12 @@ from tests.factories import (
     session_jury,
 )
 from tests.jury import connecter
+from tests.pages import taille
 
 pytestmark = pytest.mark.django_db
 
 ANNEE = 2027
 SOUMISE = Evaluation.State.SOUMISE
-
-
-class Elements(HTMLParser):
-    """Counts the elements of a page (its DOM nodes, text aside)."""
-
-    def __init__(self):
-        super().__init__()
-        self.total = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.total += 1
-
-
-def noeuds(html):
-    parser = Elements()
-    parser.feed(html)
-    parser.close()
-    return parser.total
 
 
 @pytest.fixture
@@ -311,11 +293,11 @@ def test_session_page_at_300_dossiers_stays_light(client, edition, jury, critere
     connecter(client, president.user)
     response = client.get(session_url())
     html = response.content.decode()
-    taille, elements = len(response.content), noeuds(html)
-    print(f"\nPage de délibération, 300 dossiers : {taille} octets, {elements} éléments.")
+    octets, elements = taille(response.content)
+    print(f"\nPage de délibération, 300 dossiers : {octets} octets, {elements} éléments.")
     assert tableau(response).count("<tr>") == 50
     assert "Page 1 sur 6" in texte(html)
-    assert taille < 150_000
+    assert octets < 150_000
     assert elements < 1_500
     assert elements == len(re.findall(r"<[a-zA-Z]", html))
 
