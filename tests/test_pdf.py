@@ -22,7 +22,10 @@ PAGE = """<!DOCTYPE html>
     <body><h1>Essai</h1><p>Un paragraphe.</p><img src="{image}" alt="{alt}"></body>
 </html>"""
 # A one-pixel PNG.
-IMAGE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+IMAGE = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+)
 
 
 def test_rendre_collapses_the_indented_title_and_tags_the_page(caplog):
