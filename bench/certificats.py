@@ -8,9 +8,12 @@ times the publication up to the last certificate stored (the rows' ``updated_at`
 is the same certificates' HTML rendered by WeasyPrint alone, in this process, warm: the ratio
 is the wall time over 700 × the mean bare render (goal ≤ 0.75: both workers are used and the
 rest of the work — claiming the row, reading the result, the QR code, the template, writing the
-file — costs little). It also prints the CPU time of the worker's processes during the batch,
-``documents.generer`` (a lot of one) alone in this process (no Celery) and the render with the style inside
-each page (parsed at every render, as the first version of the renderer did).
+file — costs little). The bare render is the tagged, archivable one (PDF/UA-1 and PDF/A-2u,
+``label.pdf``); the same pages rendered untagged, as before, are timed in turn with it, page by
+page, and the cost of the tagging printed. It also prints the CPU time of the worker's processes
+during the batch, ``documents.generer`` (a lot of one) alone in this process (no Celery) and the
+render with the style inside each page (parsed at every render, as the first version of the
+renderer did).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vi_bench_certificats \\
     REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/certificats.py \\
@@ -173,19 +176,33 @@ def publier_et_attendre(edition, n, timeout=900):
 
 
 def rendu_nu(edition, echantillon):
-    """Seconds of each bare WeasyPrint render of the edition's certificates' HTML, warm."""
+    """Seconds of each bare WeasyPrint render of the edition's certificates' HTML, warm: the
+    renderer's (tagged, archivable), and in turn, page by page, the same page untagged."""
+    from weasyprint import HTML
+
     documents = list(
         Document.objects.filter(edition=edition, kind=Document.Kind.CERTIFICAT).select_related("edition")
     )
     pages = [certificats.certificat_html(d) for d in documents[:echantillon]]  # not timed
+    style, fonts = certificats._style()
+
+    def non_balise(html):
+        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+            stylesheets=[style], font_config=fonts
+        )
+
     for html in pages[:3]:
         certificats.rendre_pdf(html)  # warm: fonts, WeasyPrint's caches
-    durees = []
+        non_balise(html)
+    durees, sans_balisage = [], []
     for html in pages:
         debut = time.perf_counter()
         certificats.rendre_pdf(html)
         durees.append(time.perf_counter() - debut)
-    return durees
+        debut = time.perf_counter()
+        non_balise(html)
+        sans_balisage.append(time.perf_counter() - debut)
+    return durees, sans_balisage
 
 
 def rendu_style_integre(edition, n):
@@ -261,7 +278,7 @@ def main():
         tentatives = Document.objects.filter(edition=edition, kind=Document.Kind.CERTIFICAT, tentatives=1)
         assert len(fichiers) == args.laureats == tentatives.count(), (len(fichiers), tentatives.count())
         charge = os.getloadavg()[0]
-        durees = rendu_nu(edition, min(args.echantillon, args.laureats))
+        durees, sans_balisage = rendu_nu(edition, min(args.echantillon, args.laureats))
         chaine = generation_seule(edition, min(args.chaine, args.laureats))
         integre = rendu_style_integre(edition, min(args.chaine, args.laureats))
         moyenne = statistics.fmean(durees)
@@ -272,8 +289,13 @@ def main():
             f"{mur:.1f} s ({args.laureats / mur:.1f} certificats/s), charge moyenne (1 min) {charge:.1f}"
         )
         print(
-            f"rendu WeasyPrint nu, 1 processus, {len(durees)} certificats : {ms(durees)}, p95 "
-            f"{sorted(durees)[int(0.95 * (len(durees) - 1))] * 1000:.1f} ms"
+            f"rendu WeasyPrint nu (PDF/UA-1 + PDF/A-2u), 1 processus, {len(durees)} certificats : "
+            f"{ms(durees)}, p95 {sorted(durees)[int(0.95 * (len(durees) - 1))] * 1000:.1f} ms"
+        )
+        print(
+            f"le même rendu sans balisage ni PDF/A (avant), en alternance : {ms(sans_balisage)} ; "
+            f"balisage + PDF/A : {statistics.median(durees) / statistics.median(sans_balisage) - 1:+.0%} "
+            "(médianes)"
         )
         print(f"documents.generer sans Celery, {len(chaine)} certificats : {ms(chaine)}")
         print(

@@ -3,8 +3,9 @@
 ``certificat_pdf`` is the renderer of a certificate row (see ``label.documents``): one A4 page,
 fonts named explicitly, the QR code inlined as a data URI, nothing fetched from outside, and the
 style parsed once per process (parsing it took a third of each render), so that a render stays
-around 30 ms once WeasyPrint is loaded. ``badge_svg`` and ``code_integration``
-give the badge a laureate shows on its own website.
+around 35 ms once WeasyPrint is loaded. The PDF is tagged (PDF/UA-1) and archivable (PDF/A-2u,
+``label.pdf``); its reading order is the page's HTML order, whatever the style positions.
+``badge_svg`` and ``code_integration`` give the badge a laureate shows on its own website.
 """
 
 import functools
@@ -19,6 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import pdf
 from .models import Mention, Resultat
 
 
@@ -119,13 +121,10 @@ def _style():
 
 
 def rendre_pdf(html):
-    """The bare WeasyPrint render of a certificate page (also what the benchmark compares with)."""
-    from weasyprint import HTML  # imported on use: it takes most of a second
-
+    """The WeasyPrint render of a certificate page, tagged and archivable (also what the
+    benchmark compares with)."""
     style, fonts = _style()
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        stylesheets=[style], font_config=fonts
-    )
+    return pdf.rendre(html, archive=True, stylesheets=[style], font_config=fonts)
 
 
 def certificat_pdf(document):

@@ -13,7 +13,7 @@ from atlaas.selectors import active_member_emails
 from atlaas.typographie import de
 from outbox import envois
 
-from . import selectors
+from . import pdf, selectors
 from .models import Candidature, Question
 from .submission import last_submission
 
@@ -64,12 +64,10 @@ def mosaique_rows(candidature):
 
 
 def render_receipt_pdf(candidature):
-    """The PDF summary of the dossier, as bytes."""
-    from weasyprint import HTML  # imported on use: it takes most of a second
-
+    """The PDF summary of the dossier, as bytes: a tagged PDF (``label.pdf``)."""
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string("label/pdf/recapitulatif.html", receipt_context(candidature))
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return pdf.rendre(html)
 
 
 def receipt_filename(candidature):

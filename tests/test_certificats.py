@@ -31,17 +31,11 @@ from tests.factories import (
     MembershipFactory,
     RegionFactory,
 )
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text, polices
 
 pytestmark = pytest.mark.django_db
 
 CERTIFICAT = Document.Kind.CERTIFICAT
-
-
-def pdf_text(data):
-    text = subprocess.run(
-        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
-    ).stdout.decode()
-    return " ".join(text.split())
 
 
 def qr_codes(data, tmp_path):
@@ -151,6 +145,48 @@ def test_certificat_leaves_out_missing_presidents_and_ceremony(edition, laureat,
     assert "Hélène Martin" in text
     assert "président(e) du jury" not in text
     assert "Remis le" not in text
+
+
+def test_certificat_is_tagged_titled_in_french_and_archivable(edition, laureat, publier, caplog):
+    publier(edition)
+    data = certificat_de(laureat).fichier.read()
+    pdf = accessibilite(data)
+    assert pdf["titre"] == (
+        "Certificat du label Territoires, Villes et Villages Internet 2027 — Saint-Étienne-de-Tinée"
+    )
+    assert pdf["balise"] == "yes" and pdf["marque"] is True and pdf["titre_affiche"] is True
+    assert pdf["langue"] == "fr"
+    # PDF/A-2u for archiving, PDF/UA-1 for screen readers, both declared in the XMP metadata.
+    assert pdf["xmp"] == {"pdfaid:part": "2", "pdfaid:conformance": "U", "pdfuaid:part": "1"}
+    types = [type_ for type_, _alt in pdf["structure"]]
+    assert types[:2] == ["/Document", "/Div"] and types.count("/H1") == 1
+    assert types.index("/H1") < types.index("/Figure")
+    assert [alt for type_, alt in pdf["structure"] if type_ == "/Figure"] == ["Code QR de vérification"]
+    assert polices(data) and all(embarquee for _nom, embarquee in polices(data))
+    assert not erreurs_weasyprint(caplog)
+
+
+def test_certificat_text_comes_in_reading_order(edition, laureat, publier):
+    """Plain and laid-out text both read the certificate top to bottom: its title, the
+    collectivité, the level, the date, the signatures, then the verification link, which the
+    style places at the bottom right, beside the signatures."""
+    publier(edition)
+    document = certificat_de(laureat)
+    data = document.fichier.read()
+    ordre = [
+        "Label Territoires, Villes et Villages Internet",
+        "Certificat du label 2027",
+        "Saint-Étienne-de-Tinée",
+        "@@@@ 4 arobases",
+        "Remis le 28 janvier 2027 à Agen.",
+        "Hélène Martin, président(e) de l'association Villes Internet",
+        "Émile Durand, président(e) du jury",
+        "Vérifier ce certificat :",
+        url_verification(document),
+    ]
+    for texte in (pdf_text(data), pdf_text(data, layout=True)):
+        positions = [texte.index(morceau) for morceau in ordre]
+        assert positions == sorted(positions)
 
 
 def test_certificat_qr_code_decodes_to_the_verification_url(edition, laureat, publier, tmp_path, settings):

@@ -6,7 +6,6 @@ import csv
 import datetime
 import io
 import json
-import subprocess
 
 import pytest
 from django.db import connection
@@ -26,17 +25,11 @@ from tests.factories import (
     FicheFactory,
     RegionFactory,
 )
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text
 
 pytestmark = pytest.mark.django_db
 
 ANNEE = 2027
-
-
-def pdf_text(data):
-    text = subprocess.run(
-        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
-    ).stdout.decode()
-    return " ".join(text.split())
 
 
 def edition_close(annee=ANNEE, **kwargs):
@@ -427,6 +420,19 @@ def test_palmares_pdf_booklet_text(client, publiee):
     assert positions == sorted(positions)
     assert niveaux.index("La Réunion") > niveaux.index("2 arobases")
     assert "Saint-Étienne-de-Fougères (47)" in texte and "Territoire d'excellence numérique" in texte
+
+
+def test_palmares_pdf_booklet_is_tagged_titled_and_in_french(client, publiee, caplog):
+    generer(publiee)
+    response = client.get(reverse("label:palmares_pdf", args=[ANNEE]))
+    pdf = accessibilite(b"".join(response.streaming_content))
+    assert pdf["titre"] == "Palmarès 2027 du label Territoires, Villes et Villages Internet"
+    assert pdf["balise"] == "yes" and pdf["marque"] is True and pdf["titre_affiche"] is True
+    assert pdf["langue"] == "fr"
+    assert pdf["xmp"] == {"pdfuaid:part": "1"}
+    types = [type_ for type_, _alt in pdf["structure"]]
+    assert types.count("/H1") == 1 and "/Sect" in types and "/Table" in types
+    assert not erreurs_weasyprint(caplog)
 
 
 # --- Cache --------------------------------------------------------------------------------------------

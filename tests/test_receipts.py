@@ -26,17 +26,11 @@ from tests.factories import (
     SectionFactory,
     ServiceFactory,
 )
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text
 
 pytestmark = pytest.mark.django_db
 
 State = Candidature.State
-
-
-def pdf_text(data):
-    text = subprocess.run(
-        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
-    ).stdout.decode()
-    return " ".join(text.split())
 
 
 @pytest.fixture
@@ -111,6 +105,17 @@ def test_receipt_pdf_embeds_only_the_named_font(submitted, tmp_path):
     listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, check=True).stdout.decode()
     fonts = [line.split()[0] for line in listing.splitlines()[2:]]
     assert fonts and all("DejaVu-Sans" in font for font in fonts)
+
+
+def test_receipt_pdf_is_tagged_titled_and_in_french(submitted, caplog):
+    pdf = accessibilite(render_receipt_pdf(submitted))
+    assert pdf["titre"] == "Récapitulatif de la candidature d'Agen au Label 2027"
+    assert pdf["balise"] == "yes" and pdf["marque"] is True and pdf["titre_affiche"] is True
+    assert pdf["langue"] == "fr"
+    assert pdf["xmp"] == {"pdfuaid:part": "1"}
+    types = [type_ for type_, _alt in pdf["structure"]]
+    assert types.count("/H1") == 1 and "/H2" in types and "/Table" in types and "/TH" in types
+    assert not erreurs_weasyprint(caplog)
 
 
 def test_owe_receipts_twice_sends_one_email_per_member(

@@ -10,7 +10,6 @@ the jury's internal notes or any score.
 import datetime
 import html
 import re
-import subprocess
 
 import pytest
 from django.db import connection
@@ -38,6 +37,7 @@ from tests.factories import (
     MembershipFactory,
     ServiceFactory,
 )
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +60,6 @@ def secrets(text):
     text = re.sub(r"\S*/\S*", " ", text)
     found = [s for s in (*JURES, NOTE_INTERNE, CRITERE, "Brouillon jamais soumis") if s in text]
     return found + re.findall(r"\b73\b", text)
-
-
-def pdf_text(data):
-    """The PDF's text, table rows kept on their line (``-layout``), whitespace collapsed."""
-    layout = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
-    return " ".join(layout.stdout.decode().split())
 
 
 @pytest.fixture
@@ -330,7 +324,7 @@ def test_retour_pdf_holds_the_same_content(client, publiee, agen, membres):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "retour-jury-agen-2027.pdf" in response["Content-Disposition"]
-    text = pdf_text(response.content)
+    text = pdf_text(response.content, layout=True)  # table rows kept on their line
     for expected in [
         "Label 2027 — retour du jury",
         "Agen (47001)",
@@ -343,6 +337,18 @@ def test_retour_pdf_holds_the_same_content(client, publiee, agen, membres):
     ]:
         assert expected in text
     assert not secrets(text)
+
+
+def test_retour_pdf_is_tagged_titled_and_in_french(client, publiee, agen, membres, caplog):
+    client.force_login(membres[0])
+    pdf = accessibilite(client.get(reverse("label:retour_pdf", args=[agen.pk])).content)
+    assert pdf["titre"] == "Retour du jury du Label 2027 à Agen"
+    assert pdf["balise"] == "yes" and pdf["marque"] is True and pdf["titre_affiche"] is True
+    assert pdf["langue"] == "fr"
+    assert pdf["xmp"] == {"pdfuaid:part": "1"}
+    types = [type_ for type_, _alt in pdf["structure"]]
+    assert types.count("/H1") == 1 and "/H2" in types and "/Table" in types and "/TH" in types
+    assert not erreurs_weasyprint(caplog)
 
 
 @pytest.mark.parametrize("name", ["label:retour", "label:retour_pdf"])

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from villes_internet.tableur import cellule
 
+from .. import pdf
 from .cache import construire
 from .filtres import _groupes, niveau_lu
 
@@ -136,9 +137,8 @@ def palmares_json(document):
 
 
 def palmares_pdf(document):
-    """The booklet: cover, key figures, laureates by level then région (overseas after)."""
-    from weasyprint import HTML  # imported on use: it takes most of a second
-
+    """The booklet: cover, key figures, laureates by level then région (overseas after), a
+    tagged PDF (``label.pdf``)."""
     palmares = _du_document(document)
     niveaux = []
     for niveau in range(5, 0, -1):
@@ -164,4 +164,4 @@ def palmares_pdf(document):
                 "niveaux": niveaux,
             },
         )
-    return f"palmares-{palmares.annee}.pdf", HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return f"palmares-{palmares.annee}.pdf", pdf.rendre(html)

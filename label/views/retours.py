@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.text import slugify
 
-from .. import retours
+from .. import pdf, retours
 from ..rules import candidature_or_404
 
 
@@ -28,16 +28,15 @@ def retour(request, pk):
 
 @login_required
 def retour_pdf(request, pk):
-    from weasyprint import HTML  # imported on use: it takes most of a second
-
+    """The feedback as a tagged PDF (``label.pdf``)."""
     retour = _retour_or_404(request.user, pk)
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(
             "label/pdf/retour.html", {"retour": retour, "generated_at": timezone.localtime()}
         )
-    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    contenu = pdf.rendre(html)
     candidature = retour.candidature
     nom = f"retour-jury-{slugify(candidature.collectivite.nom)}-{candidature.edition.annee}.pdf"
-    response = HttpResponse(pdf, content_type="application/pdf")
+    response = HttpResponse(contenu, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{nom}"'
     return response

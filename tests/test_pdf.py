@@ -1,0 +1,70 @@
+"""The render shared by the portal's PDFs: tagged, titled, in French; archivable on demand.
+Each kind of document is checked in the tests of its own module (certificates, receipts,
+palmarès, feedback)."""
+
+import io
+from xml.etree import ElementTree
+
+from pypdf import PdfReader
+
+from label import pdf
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text
+
+PAGE = """<!DOCTYPE html>
+<html lang="fr">
+    <head>
+        <meta charset="utf-8">
+        <title>
+            Document
+            d’essai
+        </title>
+    </head>
+    <body><h1>Essai</h1><p>Un paragraphe.</p><img src="{image}" alt="{alt}"></body>
+</html>"""
+# A one-pixel PNG.
+IMAGE = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+)
+
+
+def test_rendre_collapses_the_indented_title_and_tags_the_page(caplog):
+    data = pdf.rendre(PAGE.format(image=IMAGE, alt="Un point"))
+    infos = accessibilite(data)
+    assert infos["titre"] == "Document d’essai"
+    assert infos["balise"] == "yes" and infos["langue"] == "fr"
+    assert infos["xmp"] == {"pdfuaid:part": "1"}
+    assert [s for s in infos["structure"] if s[0] in ("/H1", "/P", "/Figure")] == [
+        ("/H1", None),
+        ("/P", None),
+        ("/Figure", "Un point"),
+    ]
+    assert pdf_text(data) == "Essai Un paragraphe."
+    assert not erreurs_weasyprint(caplog)
+
+
+def test_rendre_gives_a_page_without_lang_the_sites_language(caplog):
+    data = pdf.rendre(PAGE.replace(' lang="fr"', "").format(image=IMAGE, alt="Un point"))
+    assert accessibilite(data)["langue"] == "fr"
+    assert not erreurs_weasyprint(caplog)
+
+
+def test_an_image_without_alt_is_reported(caplog):
+    pdf.rendre(PAGE.format(image=IMAGE, alt=""))
+    assert any("no required alt" in erreur for erreur in erreurs_weasyprint(caplog))
+
+
+def test_archive_is_pdfa_2u_and_pdfua_1_with_the_extension_schema_pdfa_asks_for():
+    data = pdf.rendre(PAGE.format(image=IMAGE, alt="Un point"), archive=True)
+    infos = accessibilite(data)
+    assert infos["balise"] == "yes" and infos["titre"] == "Document d’essai"
+    assert infos["xmp"] == {"pdfaid:part": "2", "pdfaid:conformance": "U", "pdfuaid:part": "1"}
+    reader = PdfReader(io.BytesIO(data))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    racine = ElementTree.fromstring(xmp)  # well-formed
+    assert racine.find(".//{http://www.aiim.org/pdfa/ns/schema#}prefix").text == "pdfuaid"
+    # PDF/A names the containers of an extension schema by their prefixes.
+    assert b"<pdfaExtension:schemas>" in xmp and b"<pdfaSchema:namespaceURI>" in xmp
+    assert b"<pdfaProperty:name>part</pdfaProperty:name>" in xmp
+    assert reader.trailer["/Root"]["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
+    assert reader.trailer.get("/ID")  # the file identifier PDF/A requires
