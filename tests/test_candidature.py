@@ -7,12 +7,13 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.forms import TextInput
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from atlaas.models import FicheAction, Membership
-from label import selectors
+from label import forms, selectors
 from label.dossier import Conflict, NotEditable, Saved, save_answers, save_fiches
 from label.models import Candidature, CandidatureTransition, PieceJointe, Question, Reponse, TypeCandidature
 from tests.factories import (
@@ -301,6 +302,33 @@ def test_questionnaire_renders_each_kind_of_question(client, candidature, member
     assert 'data-hx-post="' + url("autosave", candidature) in page
     assert 'data-hx-params="not q_' in page  # file fields are not autosaved
     assert "maxlength" not in page
+
+
+def test_questionnaire_long_answers_get_a_text_area_short_ones_a_line(client, candidature, questions, member):
+    client.force_login(member)
+    page = client.get(url("questionnaire", candidature)).content.decode()
+    long, texte, nombre = (f"q_{questions[k].pk}" for k in ("long", "texte", "nombre"))
+    assert re.search(rf'<textarea name="{long}" cols="40" rows="8"[^>]*>', page)
+    assert re.search(rf'<input type="text" name="{texte}"', page)
+    assert re.search(rf'<input type="text" name="{nombre}"[^>]* inputmode="decimal"', page)
+    assert page.count("<textarea") == 1
+    assert "data-autosave" in page  # typing in it saves the draft as in the other fields
+
+
+def test_text_field_is_a_text_area_beyond_a_line_and_higher_for_long_answers():
+    assert isinstance(forms.text_field(forms.SHORT_TEXT_MAX).widget, TextInput)
+    assert forms.text_field(forms.SHORT_TEXT_MAX + 1).widget.attrs["rows"] == 4
+    assert forms.text_field(forms.LONG_TEXT_MAX).widget.attrs["rows"] == 8
+
+
+def test_autosave_keeps_the_lines_of_a_long_answer(client, candidature, questions, member):
+    client.force_login(member)
+    answer = "Trois axes :\n- inclusion ;\n- données ouvertes."
+    response = client.post(
+        url("autosave", candidature), {"version": 1, f"q_{questions['long'].pk}": answer}, **HTMX
+    )
+    assert response.status_code == 200
+    assert selectors.answers_of(candidature) == {questions["long"].pk: answer}
 
 
 def test_questionnaire_saves_a_draft_without_js(client, candidature, questions, member):
