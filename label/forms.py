@@ -23,6 +23,10 @@ from .palmares.filtres import PAR, Q_MAX, niveau_lu
 ACCEPT = "application/pdf,image/png,image/jpeg,image/webp"
 YES_NO = [("oui", gettext_lazy("Oui")), ("non", gettext_lazy("Non"))]
 RADIO_MAX_CHOICES = 5
+# The longest answer of a short text: one line of the form. An answer allowed more (a long text,
+# 20,000 characters) is typed in a text area, higher for the longest.
+SHORT_TEXT_MAX = 300
+LONG_TEXT_MAX = 20_000
 NON_APPLICABLES = "filtres-non-applicables"  # id of the palmarès' notice on its disabled filters
 
 
@@ -60,6 +64,14 @@ def field_name(question):
     return f"q_{question.pk}"
 
 
+def text_field(max_length, **common):
+    """A text answer: a line when it is short, a text area when it may run over several lines."""
+    if max_length <= SHORT_TEXT_MAX:
+        return DraftCharField(max_length=max_length, **common)
+    rows = 4 if max_length <= 2000 else 8
+    return DraftCharField(max_length=max_length, widget=forms.Textarea(attrs={"rows": rows}), **common)
+
+
 def question_field(question):
     """The form field of one question of the questionnaire."""
     common = {"label": question.libelle, "required": question.required}
@@ -67,7 +79,7 @@ def question_field(question):
         common["help_text"] = mark_safe(linebreaks(question.aide, autoescape=True))  # escaped first
     kind = question.kind
     if kind == Question.Kind.LONG_TEXT:
-        field = DraftCharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 6}), **common)
+        field = text_field(LONG_TEXT_MAX, **common)
     elif kind == Question.Kind.NUMBER:
         field = DraftDecimalField(
             max_digits=15,
@@ -88,7 +100,7 @@ def question_field(question):
         common["help_text"] = format_html("{}<p>{}</p>", common.get("help_text", ""), upload_help())
         field = DraftFileField(widget=forms.FileInput(attrs={"accept": ACCEPT}), **common)
     else:
-        field = DraftCharField(max_length=300, **common)
+        field = text_field(SHORT_TEXT_MAX, **common)
     # Too long an answer is refused with a message, never cut by the browser without a word.
     field.widget.attrs.pop("maxlength", None)
     field.question = question

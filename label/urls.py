@@ -20,6 +20,9 @@ urlpatterns = [
     path("espace/", espace.dashboard, name="espace"),
     path("espace/candidatures/<int:pk>/verification/", depot.verification, name="verification"),
     path("espace/candidatures/<int:pk>/deposer/", depot.deposer, name="deposer"),
+    path(
+        "espace/candidatures/<int:pk>/accuse-reception.pdf", depot.accuse_reception, name="accuse_reception"
+    ),
     path("espace/candidatures/<int:pk>/rouvrir/", depot.rouvrir, name="rouvrir"),
     path("espace/candidatures/<int:pk>/retirer/", depot.retirer, name="retirer"),
     path("espace/candidatures/<int:pk>/historique/", depot.historique, name="historique"),

@@ -15,3 +15,11 @@ def assert_accessible(page):
         for v in violations
     )
     assert not violations, f"{page.url} : {len(violations)} violation(s) d'accessibilité\n{report}"
+
+
+def assert_targets_large_enough(page):
+    """axe-core's ``target-size`` (WCAG 2.2 AA, 2.5.8): every link and button at least 24 × 24 px
+    or far enough from its neighbours."""
+    results = _axe.run(page, options={"runOnly": {"type": "rule", "values": ["target-size"]}})
+    nodes = [n["target"] for v in results.response["violations"] for n in v["nodes"]]
+    assert not nodes, f"{page.url} : cibles trop petites {nodes[:5]}"

@@ -7,12 +7,13 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.forms import TextInput
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from atlaas.models import FicheAction, Membership
-from label import selectors
+from label import forms, selectors
 from label.dossier import Conflict, NotEditable, Saved, save_answers, save_fiches
 from label.models import Candidature, CandidatureTransition, PieceJointe, Question, Reponse, TypeCandidature
 from tests.factories import (
@@ -298,9 +299,36 @@ def test_questionnaire_renders_each_kind_of_question(client, candidature, member
     assert re.search(r'<input type="radio" name="q_\d+" value="oui" id="id_q_\d+_0">\s*Oui</label>', page)
     assert "<select" in page and "Choix 7" in page
     assert 'type="file"' in page and 'accept="application/pdf,image/png,image/jpeg,image/webp"' in page
-    assert 'hx-post="' + url("autosave", candidature) in page
-    assert 'hx-params="not q_' in page  # file fields are not autosaved
+    assert 'data-hx-post="' + url("autosave", candidature) in page
+    assert 'data-hx-params="not q_' in page  # file fields are not autosaved
     assert "maxlength" not in page
+
+
+def test_questionnaire_long_answers_get_a_text_area_short_ones_a_line(client, candidature, questions, member):
+    client.force_login(member)
+    page = client.get(url("questionnaire", candidature)).content.decode()
+    long, texte, nombre = (f"q_{questions[k].pk}" for k in ("long", "texte", "nombre"))
+    assert re.search(rf'<textarea name="{long}" cols="40" rows="8"[^>]*>', page)
+    assert re.search(rf'<input type="text" name="{texte}"', page)
+    assert re.search(rf'<input type="text" name="{nombre}"[^>]* inputmode="decimal"', page)
+    assert page.count("<textarea") == 1
+    assert "data-autosave" in page  # typing in it saves the draft as in the other fields
+
+
+def test_text_field_is_a_text_area_beyond_a_line_and_higher_for_long_answers():
+    assert isinstance(forms.text_field(forms.SHORT_TEXT_MAX).widget, TextInput)
+    assert forms.text_field(forms.SHORT_TEXT_MAX + 1).widget.attrs["rows"] == 4
+    assert forms.text_field(forms.LONG_TEXT_MAX).widget.attrs["rows"] == 8
+
+
+def test_autosave_keeps_the_lines_of_a_long_answer(client, candidature, questions, member):
+    client.force_login(member)
+    answer = "Trois axes :\n- inclusion ;\n- données ouvertes."
+    response = client.post(
+        url("autosave", candidature), {"version": 1, f"q_{questions['long'].pk}": answer}, **HTMX
+    )
+    assert response.status_code == 200
+    assert selectors.answers_of(candidature) == {questions["long"].pk: answer}
 
 
 def test_questionnaire_saves_a_draft_without_js(client, candidature, questions, member):
@@ -375,7 +403,8 @@ def test_autosave_returns_the_status_fragment_and_bumps_the_version(client, cand
     assert "<html" not in page
     assert re.search(r"Enregistré à \d\d:\d\d", page)
     assert re.search(
-        r'<input type="hidden"\s+name="version"\s+value="2"\s+id="id_version"\s+hx-swap-oob="true">', page
+        r'<input type="hidden"\s+name="version"\s+value="2"\s+id="id_version"\s+data-hx-swap-oob="true">',
+        page,
     )
     candidature.refresh_from_db()
     assert candidature.version == 2
@@ -392,7 +421,7 @@ def test_autosave_conflict_fragment_names_the_other_member_and_shows_both_versio
     )
     page = response.content.decode()
     assert f"Non enregistré\u00a0: {referent} a modifié le dossier" in page
-    assert 'id="conflit"' in page and 'hx-swap-oob="true"' in page
+    assert 'id="conflit"' in page and 'data-hx-swap-oob="true"' in page
     assert "M. Durand" in page and "Mme Martin" in page
     assert 'name="ecraser" value="2"' in page
     assert Reponse.objects.get().valeur == "M. Durand"
@@ -464,7 +493,7 @@ def test_after_closing_every_write_is_refused_and_changes_nothing(client, candid
     )
     client.force_login(member)
     page = client.get(url("questionnaire", candidature)).content.decode()  # opened before closing
-    assert "hx-post" in page
+    assert "data-hx-post" in page
     close(candidature.edition)
     texte = f"q_{questions['texte'].pk}"
     writes = [
@@ -583,7 +612,7 @@ def test_fiches_step_htmx_answers_the_updated_mosaique(client, candidature, memb
     assert response.status_code == 200 and "<html" not in page
     assert "Sélection enregistrée à" in page
     assert "1 enjeu couvert sur 1" in page
-    assert 'value="2"' in page and 'hx-swap-oob="true"' in page
+    assert 'value="2"' in page and 'data-hx-swap-oob="true"' in page
 
 
 # --- Mosaïque ----------------------------------------------------------------------------------

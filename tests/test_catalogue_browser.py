@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from atlaas.models import FicheAction
-from tests.a11y import assert_accessible
+from tests.a11y import assert_accessible, assert_targets_large_enough
 from tests.factories import (
     CategorieFactory,
     CommuneFactory,
@@ -120,3 +120,22 @@ def test_the_catalogue_works_without_javascript(browser, live_server, atlaas):
     page.get_by_role("link", name=re.compile(r"Type de collectivité\s: Village")).click()
     expect(page.locator("#resultats-titre")).to_contain_text("1 action trouvée")
     context.close()
+
+
+def test_the_page_links_are_targets_of_at_least_24_by_24_pixels(page, live_server, atlaas):
+    for numero in range(60):
+        FicheFactory(
+            titre=f"Atelier numérique {numero}",
+            collectivite=atlaas["ville"].collectivite,
+            services=[atlaas["ville"].services.first()],
+            state=FicheAction.State.PUBLIEE,
+            published_at=timezone.now(),
+        )
+    page.goto(live_server.url + reverse("atlaas:catalogue") + "?q=atelier&page=2")
+    liens = page.get_by_role("navigation", name="Pages de résultats").get_by_role("link")
+    expect(liens).to_have_count(6)  # previous, pages 1 to 4, next
+    for lien in liens.all():
+        box = lien.bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24, (lien.inner_text(), box)
+    assert_targets_large_enough(page)
+    assert_accessible(page)

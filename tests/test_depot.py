@@ -277,6 +277,51 @@ def submitted_dossier():
     return candidature, referent, contributeur
 
 
+def test_deposited_dossier_page_links_to_the_receipt_pdf_its_members_download(client):
+    candidature, referent, contributeur = submitted_dossier()
+    receipt = reverse("label:accuse_reception", args=[candidature.pk])
+    for member in (referent, contributeur):
+        client.force_login(member.user)
+        assert (
+            f'href="{receipt}"'
+            in client.get(reverse("label:verification", args=[candidature.pk])).content.decode()
+        )
+        response = client.get(receipt)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="recapitulatif-agen-{candidature.edition.annee}.pdf"'
+        )
+        assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+        text = pdf_text(response.content)
+        assert "Agen" in text and "120 000 euros par an" in text
+
+
+def test_receipt_pdf_is_404_for_anyone_but_the_collectivites_members(client, staff):
+    candidature, _referent, _contributeur = submitted_dossier()
+    receipt = reverse("label:accuse_reception", args=[candidature.pk])
+    stranger = MembershipFactory(role=Membership.Role.REFERENT)
+    pending = MembershipFactory(collectivite=candidature.collectivite, state=Membership.State.PENDING)
+    # staff work in the admin, as on every page of a dossier (label.rules)
+    for user in (stranger.user, pending.user, staff):
+        client.force_login(user)
+        assert client.get(receipt).status_code == 404
+    client.logout()
+    response = client.get(receipt)
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("state", [State.BROUILLON, State.RETIREE])
+def test_receipt_pdf_of_a_dossier_not_deposited_is_404_and_not_linked(client, state):
+    candidature, referent, _contributeur = complete_dossier()
+    if state == State.RETIREE:
+        set_candidature_state(candidature, State.RETIREE, referent.user)
+    client.force_login(referent.user)
+    receipt = reverse("label:accuse_reception", args=[candidature.pk])
+    assert receipt not in client.get(reverse("label:verification", args=[candidature.pk])).content.decode()
+    assert client.get(receipt).status_code == 404
+
+
 def test_referent_reopens_a_submitted_candidature_after_confirming(client):
     candidature, referent, _contributeur = submitted_dossier()
     client.force_login(referent.user)

@@ -292,8 +292,8 @@ def test_contact_form_swaps_itself_with_htmx(client):
     fiche = publiee()
     url = contact_url(fiche, fiche.contacts.get())
     content = text(client.get(page_url(fiche)))
-    assert f'action="{url}" hx-post="{url}"' in content
-    assert 'hx-target="this"' in content and 'hx-swap="outerHTML"' in content
+    assert f'action="{url}" data-hx-post="{url}"' in content
+    assert 'data-hx-target="this"' in content and 'data-hx-swap="outerHTML"' in content
     assert "vendor/htmx.min.js" in content
 
 

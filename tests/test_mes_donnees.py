@@ -390,7 +390,7 @@ def test_second_click_does_not_start_a_second_archive(client, user, password):
     page = response.content.decode()
     assert "Votre archive est déjà en préparation." in page
     assert "en cours de préparation" in page
-    assert 'hx-trigger="every 2s"' in page  # the page follows the preparation
+    assert 'data-hx-trigger="every 2s"' in page  # the page follows the preparation
 
 
 class envois_retenus:

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from atlaas.models import FicheAction
 from atlaas.workflow import revision_for_edit, set_fiche_state
-from tests.a11y import assert_accessible
+from tests.a11y import assert_accessible, assert_targets_large_enough
 from tests.factories import FicheFactory, MembershipFactory
 from tests.test_browser import log_in
 
@@ -79,3 +79,49 @@ def test_staff_read_a_revision_diff_and_send_it_back_with_the_keyboard(page, liv
     assert revision.moderation_message == "Précisez le public des ateliers."
     published.refresh_from_db()
     assert published.description == "Des ateliers pour les seniors le mardi."
+
+
+def test_staff_search_filter_and_sort_the_queue_without_javascript(
+    browser, page, live_server, password, staff
+):
+    agen = MembershipFactory(collectivite__nom="Agen", collectivite__code="47001")
+    for numero in range(53):
+        set_fiche_state(
+            FicheFactory(collectivite=agen.collectivite, titre=f"Atelier numérique {numero}"),
+            State.SOUMISE,
+            by=agen.user,
+        )
+    rouen = MembershipFactory(collectivite__nom="Rouen", collectivite__code="76540")
+    wifi = FicheFactory(collectivite=rouen.collectivite, titre="Wifi public")
+    set_fiche_state(wifi, State.SOUMISE, by=rouen.user)
+    log_in(page, live_server, staff, password)
+    page.goto(live_server.url + reverse("atlaas:moderation") + "?q=atelier")
+    assert_accessible(page)
+    pages = page.get_by_role("navigation", name="Pages de la file de modération")
+    expect(pages.get_by_role("link")).to_have_count(1)  # « Page suivante »
+    for lien in pages.get_by_role("link").all():
+        box = lien.bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24, (lien.inner_text(), box)
+    assert_targets_large_enough(page)
+
+    # The same session in a browser without JavaScript: the form and the pages are plain links.
+    context = browser.new_context(
+        java_script_enabled=False, locale="fr-FR", storage_state=page.context.storage_state()
+    )
+    sans_js = context.new_page()
+    sans_js.goto(live_server.url + reverse("atlaas:moderation"))
+    expect(sans_js.get_by_role("heading", level=2)).to_have_text("54 fiches à modérer")
+    recherche = sans_js.get_by_role("search", name="Rechercher et filtrer les fiches à modérer")
+    recherche.get_by_label("Rechercher").fill("atelier agen")
+    recherche.get_by_label("Département").select_option("47")
+    recherche.get_by_label("Ordre").select_option(label="La plus récemment soumise d'abord")
+    recherche.get_by_role("button", name="Filtrer").click()
+    expect(sans_js.get_by_role("heading", level=2)).to_have_text("53 fiches à modérer")
+    expect(sans_js.get_by_role("row").nth(1)).to_contain_text("Atelier numérique 52")
+    sans_js.get_by_role("navigation", name="Pages de la file de modération").get_by_role(
+        "link", name="Page suivante"
+    ).click()
+    expect(sans_js.get_by_role("row").nth(1)).to_contain_text("Atelier numérique 2")
+    expect(recherche.get_by_label("Rechercher")).to_have_value("atelier agen")  # kept across pages
+    expect(recherche.get_by_label("Département")).to_have_value("47")
+    context.close()

@@ -75,3 +75,82 @@ def test_settings_csp_forbids_inline_code(client):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+# A 404 and a 500, answered by the settings the environment gives (the test client within the
+# process that read them): a page that does not exist and a view that fails.
+ERROR_PAGES = """
+import sys, types
+from django.conf import settings
+from django.test import Client, override_settings
+from django.urls import include, path
+
+def boom(request):
+    raise RuntimeError("boom")
+
+urls = types.ModuleType("boom_urls")
+urls.urlpatterns = [path("boom/", boom), path("", include("villes_internet.urls"))]
+sys.modules["boom_urls"] = urls
+client = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1")
+print("DEBUG", settings.DEBUG, "PRODUCTION", settings.PRODUCTION)
+with override_settings(ROOT_URLCONF="boom_urls"):
+    for url in ["/pas-de-page/", "/boom/", "/static/css/portail.css"]:
+        response = client.get(url)
+        body = b"".join(response) if response.streaming else response.content
+        print(url, response.status_code, body.decode()[:3000].replace("\\n", " "))
+"""
+
+
+def run_embedded(tmp_path, **env):
+    """manage.py shell in embedded mode: no database or Redis URL, a SQLite file of its own."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", ERROR_PAGES],
+        cwd=ROOT,
+        env={**clean, "SQLITE_PATH": str(tmp_path / "db.sqlite3"), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return {line.split(" ", 1)[0]: line for line in result.stdout.splitlines()}
+
+
+def test_settings_embedded_mode_shows_the_portals_own_404_and_500_pages(tmp_path):
+    pages = run_embedded(tmp_path)
+    assert pages["DEBUG"] == "DEBUG False PRODUCTION False"
+    assert pages["/pas-de-page/"].startswith("/pas-de-page/ 404 ")
+    assert "Page introuvable" in pages["/pas-de-page/"]
+    assert "URLconf" not in pages["/pas-de-page/"]  # Django's debug page lists every URL
+    assert pages["/boom/"].startswith("/boom/ 500 ")
+    assert "Une erreur est survenue" in pages["/boom/"] and "Traceback" not in pages["/boom/"]
+    # The static files are served all the same, without collectstatic.
+    assert pages["/static/css/portail.css"].startswith("/static/css/portail.css 200 ")
+
+
+def test_settings_debug_true_shows_djangos_debug_pages(tmp_path):
+    pages = run_embedded(tmp_path, DEBUG="true")
+    assert pages["DEBUG"] == "DEBUG True PRODUCTION False"
+    assert "URLconf" in pages["/pas-de-page/"]
+    assert pages["/boom/"].startswith("/boom/ 500 ") and "RuntimeError" in pages["/boom/"]
+
+
+def test_settings_debug_false_is_production():
+    result = run_django(
+        ["shell", "-c", "from django.conf import settings; print(settings.DEBUG, settings.PRODUCTION)"],
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["False", "True"]

@@ -356,7 +356,7 @@ def build_questionnaire(edition):
             "",
             "Auto-évaluation",
             [
-                ("Quelle action vous rend le plus fier cette année ?", Q.TEXT, False),
+                ("Quelle action vous rend le plus fier cette année ?", Q.LONG_TEXT, False),
             ],
         ),
     ]

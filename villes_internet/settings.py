@@ -4,7 +4,9 @@ Without any variable the portal runs in *embedded mode*: SQLite, Celery tasks ru
 eagerly in the web process, e-mails printed on the console, media on the local disk.
 ``DATABASE_URL`` switches to PostgreSQL and ``REDIS_URL`` to Redis (Celery broker,
 cache and sessions). With ``DEBUG=false`` every production value must be given, and a
-missing or bad one stops start-up with a message that names it.
+missing or bad one stops start-up with a message that names it. Django's debug pages (a 404
+that lists every URL, a 500 with the traceback) only with ``DEBUG=true``: without it, the
+demonstration shows the portal's own error pages, as production does.
 """
 
 import os
@@ -56,9 +58,14 @@ def env_list(name, default=()):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# DEBUG=false is production: every value below without a default must be given. Unset (or
+# true), defaults make a development or demonstration instance run without any variable.
+PRODUCTION = not env_bool("DEBUG", True)
+# Django's debug pages only when asked for: the demonstration (`make run`, no variable) shows the
+# portal's own 404 and 500 pages, never the list of every URL or a traceback.
+DEBUG = env_bool("DEBUG", False)
 
-if DEBUG:
+if not PRODUCTION:
     SECRET_KEY = env("SECRET_KEY", "insecure-key-for-local-development-only")
 else:
     SECRET_KEY = env("SECRET_KEY", required=True)
@@ -67,12 +74,12 @@ else:
             "SECRET_KEY est trop faible : au moins 50 caractères aléatoires sont requis."
         )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS est obligatoire quand DEBUG=false.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None, required=not DEBUG).rstrip("/")
+SITE_URL = env("SITE_URL", None if PRODUCTION else "http://127.0.0.1:8000", required=PRODUCTION).rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} : une adresse http(s):// est attendue.")
 
@@ -139,8 +146,8 @@ TEMPLATES = [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Data -----------------------------------------------------------------------------
-# Production runs on PostgreSQL and Redis: without DEBUG, both are required.
-DATABASE_URL = env("DATABASE_URL", required=not DEBUG)
+# Production runs on PostgreSQL and Redis: both are required there.
+DATABASE_URL = env("DATABASE_URL", required=PRODUCTION)
 if DATABASE_URL:
     try:
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
@@ -159,7 +166,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL", required=not DEBUG)
+REDIS_URL = env("REDIS_URL", required=PRODUCTION)
 # The cache lives in a Redis database of its own (by default the broker's number + 1), so that
 # clearing it never drops queued tasks; sessions are stored in the database behind the cache.
 REDIS_CACHE_URL = env("REDIS_CACHE_URL")
@@ -346,13 +353,13 @@ MFA_TOTP_ISSUER = "Villes Internet"
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mails"))
 EMAIL_HOST = env(
-    "EMAIL_HOST", "localhost", required=EMAIL_BACKEND.endswith("smtp.EmailBackend") and not DEBUG
+    "EMAIL_HOST", "localhost", required=EMAIL_BACKEND.endswith("smtp.EmailBackend") and PRODUCTION
 )
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
@@ -393,12 +400,16 @@ STORAGES = {
     "default": {"BACKEND": "atlaas.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
+# Outside production, WhiteNoise serves the static files from the apps' folders as they change
+# (its defaults follow DEBUG, off in the demonstration): no collectstatic to run.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # --- The label ------------------------------------------------------------------------
 # A commune of fewer inhabitants is a village (DOMAIN.md §1). Each edition of the label keeps
@@ -415,16 +426,16 @@ if SEUIL_VILLAGE < 1:
 EDITEUR = env(
     "EDITEUR",
     "Association Villes Internet (adresse et directeur de la publication à renseigner : EDITEUR)"
-    if DEBUG
+    if not PRODUCTION
     else None,
-    required=not DEBUG,
+    required=PRODUCTION,
 )
 HEBERGEUR = env(
     "HEBERGEUR",
     "Hébergement local de démonstration (nom, adresse et téléphone à renseigner : HEBERGEUR)"
-    if DEBUG
+    if not PRODUCTION
     else None,
-    required=not DEBUG,
+    required=PRODUCTION,
 )
 # Where a person writes to exercise their rights (access, rectification, erasure…).
 CONTACT_DONNEES = env("CONTACT_DONNEES", "label@villes-internet.net")
@@ -454,7 +465,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if not DEBUG:
+if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -3,15 +3,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from atlaas.rules import active_membership, membership_or_404
 from atlaas.uploads import storage_failure
-from label import submission
+from label import receipts, submission
 from label.dossier import edition_closed_reason
 from label.models import Candidature, CandidatureTransition, Edition
 from label.rules import candidature_or_404
@@ -56,6 +57,20 @@ def verification(request, pk):
             "can_withdraw": membership.is_referent and candidature.state != State.RETIREE and refusal is None,
         },
     )
+
+
+@login_required
+@require_safe
+def accuse_reception(request, pk):
+    """The PDF summary of the deposited dossier, the one its receipt e-mail carries: for the
+    collectivité's members (label.rules), while the candidature is deposited."""
+    candidature = candidature_or_404(request.user, pk)
+    if candidature.state != State.DEPOSEE:
+        raise Http404
+    response = HttpResponse(receipts.render_receipt_pdf(candidature), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipts.receipt_filename(candidature)}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @login_required

@@ -55,7 +55,7 @@
       form.querySelectorAll('input[type="file"]').forEach(function (input) {
         data.delete(input.name);
       });
-      navigator.sendBeacon(form.getAttribute("hx-post"), data);
+      navigator.sendBeacon(form.getAttribute("data-hx-post"), data);
     });
   });
 

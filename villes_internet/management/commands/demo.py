@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, small, fiches, if_empty, force, moment, **options):
-        if not settings.DEBUG and not force:
+        if settings.PRODUCTION and not force:
             raise CommandError(
                 "La démonstration crée des comptes au mot de passe public : elle refuse de tourner avec "
                 "DEBUG=false (ajoutez --force sur une instance de démonstration)."
