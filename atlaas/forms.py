@@ -2,7 +2,7 @@ from itertools import groupby
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,7 @@ from .models import (
     Region,
     Service,
 )
+from .search import MIN_LENGTH
 from .typographie import de_personne
 from .uploads import check_upload, upload_help
 
@@ -386,3 +387,51 @@ class RechercheForm(forms.Form):
         """The valid part of the query string (call after ``is_valid()``)."""
         data = getattr(self, "cleaned_data", {})
         return {name: value for name, value in data.items() if value not in (None, "")}
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+PAR_PAGE_MAX = 100
+MAX_LONGUEUR_Q = 200  # the collectivités' search
+# An INSEE code (2A and 2B for Corsica) or a SIREN: what a collectivité's code can be.
+CODE_COLLECTIVITE = r"[0-9][0-9AB][0-9]{3}|[0-9]{9}"
+
+
+def _champ_par_page():
+    return forms.IntegerField(min_value=1, max_value=PAR_PAGE_MAX, required=False)
+
+
+def _champ_code():
+    """A collectivité's code, kept as typed (the document's pattern is checked on what was sent)."""
+    return forms.CharField(
+        required=False,
+        strip=False,
+        validators=[
+            RegexValidator(
+                f"^(?:{CODE_COLLECTIVITE})?$",  # empty: not checked, but the document says so
+                _("Saisissez un code INSEE (5 caractères) ou un SIREN (9 chiffres)."),
+            )
+        ],
+    )
+
+
+class FichesForm(RechercheForm):
+    """The catalogue's query string, plus the size of a page. The collectivité is looked up by
+    the view: a well-formed code that no collectivité has is a 404, like its own address."""
+
+    collectivite = _champ_code()
+    par_page = _champ_par_page()
+
+
+class CollectivitesForm(forms.Form):
+    # Not stripped: the lengths the document gives are those of what was sent (the search
+    # itself ignores the spaces around the words).
+    q = forms.CharField(min_length=MIN_LENGTH, max_length=MAX_LONGUEUR_Q, required=False, strip=False)
+    type = forms.ChoiceField(choices=TYPES.items(), required=False)
+    departement = forms.ModelChoiceField(Departement.objects.all(), to_field_name="code", required=False)
+    region = forms.ModelChoiceField(Region.objects.all(), to_field_name="code", required=False)
+    niveau = forms.TypedChoiceField(
+        choices=[(str(n), "@" * n) for n in range(1, 6)], coerce=int, required=False, empty_value=None
+    )
+    page = forms.IntegerField(min_value=1, required=False)
+    par_page = _champ_par_page()

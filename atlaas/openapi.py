@@ -1,33 +1,25 @@
-"""The OpenAPI 3.1 description of the Atlaas's read-only JSON API (atlaas/views/donnees.py).
+"""The OpenAPI 3.1 description of the Atlaas's read-only JSON API (atlaas/views/api.py).
 
-The fiches list's parameters are read from the catalogue's ``RechercheForm`` (``atlaas.forms``), so
-a filter added to the catalogue is documented here without a second list to keep in step.
+The lists' parameters are read from the forms that check them (``FichesForm``, the catalogue's
+``RechercheForm`` and the size of a page, and ``CollectivitesForm``, in ``atlaas.forms``), so a
+filter added to the catalogue is documented here without a second list to keep in step. What the
+document allows, the API accepts, and the reverse: an empty value (``type=``, as an HTML form
+sends it) means « no filter » and is in each enum; a referential's codes and slugs are listed
+from the database; tests/test_openapi.py runs Schemathesis against the two.
 """
 
 from django import forms
 from django.conf import settings
+from django.core.validators import RegexValidator
 
 from . import catalogue
-from .forms import RechercheForm
+from .forms import CODE_COLLECTIVITE, CollectivitesForm, FichesForm
 
-PAR_PAGE = {
-    "name": "par_page",
-    "in": "query",
-    "required": False,
-    "description": "Nombre de résultats par page (20 par défaut).",
-    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-}
-PAGE = {
-    "name": "page",
-    "in": "query",
-    "required": False,
-    "description": "Numéro de la page (1 par défaut) ; au-delà de la dernière, erreur 400.",
-    "schema": {"type": "integer", "minimum": 1, "default": 1},
-}
 NIVEAUX = list(range(1, 6))
 
 DESCRIPTIONS = {
-    "q": "Recherche en texte intégral, en français (guillemets pour une expression, - pour exclure, OR).",
+    "q": "Recherche en texte intégral, en français (guillemets pour une expression, - pour exclure, OR) ; "
+    "vide, pas de recherche.",
     "categorie": "Slug d'une catégorie du référentiel des services.",
     "enjeu": "Slug d'un enjeu.",
     "service": "Slug d'un service.",
@@ -36,10 +28,16 @@ DESCRIPTIONS = {
     "strate": "Strate de population de la collectivité.",
     "niveau": "Niveau actuel du label de la collectivité (1 à 5 arobases).",
     "annee": "Année de début de l'action.",
+    "collectivite": "Code INSEE ou SIREN de la collectivité qui a publié l'action ; erreur 404 si "
+    "aucune collectivité ne le porte.",
     "tri": "Ordre des résultats : pertinence (par défaut avec une recherche en texte) ou date "
     "de publication.",
-    "page": PAGE["description"],
+    "page": "Numéro de la page (1 par défaut) ; une page au-delà de la dernière n'existe pas : erreur 404.",
+    "par_page": f"Nombre de résultats par page ({catalogue.PAR_PAGE} par défaut).",
 }
+DEFAUTS = {"page": 1, "par_page": catalogue.PAR_PAGE}
+# Django refuses a NUL character in a text field (400).
+SANS_NUL = "^[^\\u0000]*$"
 
 
 def description_type():
@@ -52,14 +50,34 @@ def description_type():
     )
 
 
+def _ou_vide(valeurs):
+    """The enum of a choice: an empty value, what an HTML form sends for a select left on
+    « all », is accepted as no filter."""
+    return {"type": "string", "enum": ["", *valeurs]}
+
+
+def _schema_du_texte(champ):
+    """A text field: its pattern (the validator's, which is not run on an empty value, hence
+    written to match it too) or no NUL; its lengths, on what was sent (the fields do not strip
+    it), empty apart."""
+    motifs = [v.regex.pattern for v in champ.validators if isinstance(v, RegexValidator)]
+    schema = {"type": "string", "pattern": motifs[0] if motifs else SANS_NUL}
+    if champ.max_length is not None:
+        schema["maxLength"] = champ.max_length
+    if champ.min_length is not None:
+        schema["anyOf"] = [{"maxLength": 0}, {"minLength": champ.min_length}]
+    return schema
+
+
 def _schema_du_champ(champ):
-    """The JSON schema of a query parameter read by a Django form field."""
-    if isinstance(champ, forms.ModelChoiceField):
-        return {"type": "string"}
+    """The JSON schema of a query parameter read by a Django form field (none is required)."""
+    if isinstance(champ, forms.ModelChoiceField):  # a small referential: its codes or slugs
+        cle = champ.to_field_name
+        return _ou_vide(champ.queryset.order_by(cle).values_list(cle, flat=True))
     if isinstance(champ, forms.TypedChoiceField):
         return {"type": "integer", "enum": [champ.coerce(key) for key, _label in champ.choices if key]}
     if isinstance(champ, forms.ChoiceField):
-        return {"type": "string", "enum": [key for key, _label in champ.choices if key]}
+        return _ou_vide(key for key, _label in champ.choices if key)
     if isinstance(champ, forms.IntegerField):
         schema = {"type": "integer"}
         if champ.min_value is not None:
@@ -67,45 +85,40 @@ def _schema_du_champ(champ):
         if champ.max_value is not None:
             schema["maximum"] = champ.max_value
         return schema
-    return {"type": "string"}
+    return _schema_du_texte(champ)
+
+
+def _parametres(form, descriptions):
+    """The query parameters read by ``form``, in its order."""
+    parametres = []
+    for nom, champ in form.base_fields.items():
+        schema = _schema_du_champ(champ)
+        if nom in DEFAUTS:
+            schema["default"] = DEFAUTS[nom]
+        description = descriptions.get(nom) or str(champ.label or nom)
+        parametres.append(
+            {"name": nom, "in": "query", "required": False, "description": description, "schema": schema}
+        )
+    return parametres
 
 
 def parametres_fiches():
     """The query parameters of ``/api/fiches/``: the catalogue's filters, then ``par_page``."""
-    parametres = [
-        {
-            "name": nom,
-            "in": "query",
-            "required": False,
-            "description": description_type()
-            if nom == "type"
-            else DESCRIPTIONS.get(nom, str(champ.label or nom)),
-            "schema": _schema_du_champ(champ),
-        }
-        for nom, champ in RechercheForm.base_fields.items()
-    ]
-    return [*parametres, PAR_PAGE]
-
-
-def _parametre(nom, description, schema):
-    return {"name": nom, "in": "query", "required": False, "description": description, "schema": schema}
+    return _parametres(FichesForm, {**DESCRIPTIONS, "type": description_type()})
 
 
 def parametres_collectivites():
-    return [
-        _parametre(
-            "q",
-            "Nom (accents, casse, tirets et apostrophes indifférents, « oe » pour « œ », « St » pour Saint), "
-            "code INSEE, SIREN ou code postal ; 2 caractères au moins.",
-            {"type": "string", "minLength": 2},
-        ),
-        _parametre("type", description_type(), {"type": "string", "enum": list(catalogue.TYPES)}),
-        _parametre("departement", DESCRIPTIONS["departement"], {"type": "string"}),
-        _parametre("region", DESCRIPTIONS["region"], {"type": "string"}),
-        _parametre("niveau", DESCRIPTIONS["niveau"], {"type": "integer", "enum": NIVEAUX}),
-        PAGE,
-        PAR_PAGE,
-    ]
+    q = CollectivitesForm.base_fields["q"]
+    return _parametres(
+        CollectivitesForm,
+        {
+            **DESCRIPTIONS,
+            "q": "Nom (accents, casse, tirets et apostrophes indifférents, « oe » pour « œ », « St » pour "
+            f"Saint), code INSEE, SIREN ou code postal ; de {q.min_length} à {q.max_length} caractères, "
+            "vide pour ne pas chercher.",
+            "type": description_type(),
+        },
+    )
 
 
 def _ref(nom):
@@ -136,7 +149,12 @@ ERREUR_400 = _json(
     "Paramètre invalide : les messages, en français, par paramètre.", _ref("ErreursParametres")
 )
 ERREUR_404 = _json("Introuvable.", _ref("Erreur"))
+ERREUR_404_PAGE = _json(
+    "Introuvable : une page au-delà de la dernière, ou une collectivité qu'aucune ne porte le code.",
+    _ref("Erreur"),
+)
 ERREUR_405 = _json("Méthode non autorisée : l'API est en lecture seule (GET).", _ref("Erreur"))
+ERREUR_500 = _json("Erreur du serveur.", _ref("Erreur"))
 
 
 def _page_de(schema, **autres):
@@ -267,7 +285,7 @@ def _get(resume, description, reponses, parametres=()):
     operation = {
         "summary": resume,
         "description": description,
-        "responses": {**reponses, "405": ERREUR_405},
+        "responses": {**reponses, "405": ERREUR_405, "500": ERREUR_500},
     }
     if parametres:
         operation["parameters"] = list(parametres)
@@ -290,7 +308,11 @@ def document(site_url):
                 "lecture seule, sans authentification. Réponses en JSON (UTF-8), ouvertes à toutes les "
                 "origines (CORS), en cache public cinq minutes. Le catalogue existe aussi en CSV "
                 "(/atlaas/export.csv, mêmes paramètres) et les dernières publications en flux Atom "
-                "(/atlaas/flux.atom)."
+                "(/atlaas/flux.atom). Les erreurs aussi sont en JSON : un paramètre invalide répond 400 "
+                'avec ses messages ({"erreurs": {"page": ["…"]}}), le reste 404, 405 ou 500 avec '
+                '{"erreur": "…"}. Une valeur vide (type=, comme l\'envoie un formulaire) vaut « pas de '
+                "filtre ». Les liens des réponses (pages suivante et précédente, url, api_url) sont sur "
+                "l'adresse à laquelle la requête est arrivée."
             ),
             "license": {"name": "Licence Ouverte 2.0", "url": "https://www.etalab.gouv.fr/licence-ouverte"},
         },
@@ -309,19 +331,27 @@ def document(site_url):
             "/api/fiches/": _get(
                 "Rechercher les fiches actions publiées",
                 "Les mêmes filtres que le catalogue de l'Atlaas, dans le même ordre.",
-                {"200": _json("Une page de résultats.", _ref("PageFiches")), "400": ERREUR_400},
+                {
+                    "200": _json("Une page de résultats.", _ref("PageFiches")),
+                    "400": ERREUR_400,
+                    "404": ERREUR_404_PAGE,
+                },
                 parametres_fiches(),
             ),
             "/api/fiches/{pk}/": _get(
                 "Une fiche action publiée",
                 "Tous ses champs publics ; les adresses e-mail des contacts ne sont jamais données.",
                 {"200": _json("La fiche.", _ref("FicheDetaillee")), "404": ERREUR_404},
-                [_chemin("pk", "Identifiant de la fiche.", ENTIER)],
+                [_chemin("pk", "Identifiant de la fiche.", {"type": "integer", "minimum": 1})],
             ),
             "/api/collectivites/": _get(
                 "Le référentiel des collectivités",
                 "Les communes et intercommunalités actives, par nom (ou par pertinence avec q).",
-                {"200": _json("Une page de collectivités.", _ref("PageCollectivites")), "400": ERREUR_400},
+                {
+                    "200": _json("Une page de collectivités.", _ref("PageCollectivites")),
+                    "400": ERREUR_400,
+                    "404": _json("Introuvable : une page au-delà de la dernière.", _ref("Erreur")),
+                },
                 parametres_collectivites(),
             ),
             "/api/collectivites/{code}/": _get(
@@ -329,7 +359,13 @@ def document(site_url):
                 "Une commune (code INSEE) ou une intercommunalité (SIREN) avec, pour celle-ci, les "
                 "codes de ses communes membres.",
                 {"200": _json("La collectivité.", _ref("CollectiviteDetaillee")), "404": ERREUR_404},
-                [_chemin("code", "Code INSEE d'une commune ou SIREN d'une intercommunalité.", CHAINE)],
+                [
+                    _chemin(
+                        "code",
+                        "Code INSEE d'une commune ou SIREN d'une intercommunalité.",
+                        {"type": "string", "pattern": f"^(?:{CODE_COLLECTIVITE})$"},
+                    )
+                ],
             ),
         },
         "components": {"schemas": schemas()},

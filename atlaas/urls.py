@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import catalogue, donnees, fiches, membres, moderation, public, publication
+from .views import api, catalogue, donnees, fiches, membres, moderation, public, publication
 
 app_name = "atlaas"
 urlpatterns = [
@@ -12,12 +12,12 @@ urlpatterns = [
     path(
         "atlaas/fiches/<int:pk>/fichiers/<int:file_id>/", publication.fichier, name="fiche_publique_fichier"
     ),
-    path("api/", donnees.api_index, name="api"),
-    path("api/openapi.json", donnees.openapi, name="api_openapi"),
-    path("api/fiches/", donnees.api_fiches, name="api_fiches"),
-    path("api/fiches/<int:pk>/", donnees.api_fiche, name="api_fiche"),
-    path("api/collectivites/", donnees.api_collectivites, name="api_collectivites"),
-    path("api/collectivites/<str:code>/", donnees.api_collectivite, name="api_collectivite"),
+    path("api/", api.api_index, name="api"),
+    path("api/openapi.json", api.openapi, name="api_openapi"),
+    path("api/fiches/", api.api_fiches, name="api_fiches"),
+    path("api/fiches/<int:pk>/", api.api_fiche, name="api_fiche"),
+    path("api/collectivites/", api.api_collectivites, name="api_collectivites"),
+    path("api/collectivites/<str:code>/", api.api_collectivite, name="api_collectivite"),
     path("atlaas/moderation/", moderation.file, name="moderation"),
     path("atlaas/moderation/<int:pk>/", moderation.fiche, name="moderation_fiche"),
     path("collectivites/<str:code>/", public.collectivite, name="collectivite"),

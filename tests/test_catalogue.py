@@ -326,7 +326,7 @@ def test_a_search_weighs_its_plafond_most_recent_fiches_and_says_so(client, atla
     api = client.get(reverse("atlaas:api_fiches"), {"par_page": 2, "page": 2}).json()
     assert (api["total"], api["total_exact"], api["pages"]) == (3, False, 2)
     assert [f["titre"] for f in api["resultats"]] == recentes[2:]
-    assert client.get(reverse("atlaas:api_fiches"), {"par_page": 2, "page": 3}).status_code == 400
+    assert client.get(reverse("atlaas:api_fiches"), {"par_page": 2, "page": 3}).status_code == 404
 
     catalogue.export.exporter()
     export = client.get(reverse("atlaas:catalogue_csv"))  # the full file
