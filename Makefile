@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1:8000
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 # postgresql-client: pg_dump and pg_restore for the backup tests in full mode; a Java runtime for
 # the HTML validator (vnu, tests/test_html_valide.py).
-TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) poppler-utils chromium postgresql-client openjdk-17-jre-headless
+TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) poppler-utils chromium postgresql-client default-jre-headless
 # Backups (docs/deployment.md): `make sauvegarde [SAUVEGARDES=dossier] [GARDER=7]`,
 # `make restauration DOSSIER=sauvegardes/2026-12-06T031502Z [ECRASER=1]`.
 GARDER ?= 7
