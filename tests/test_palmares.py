@@ -235,13 +235,31 @@ def test_palmares_page_shows_laureates_and_key_figures(client, publiee):
     assert "Agen</a> (47)" in contenu
     assert (
         '<span class="arobases" aria-hidden="true">@@@@</span><span class="visually-hidden">4 arobases</span>'
-        in (contenu)
+        in contenu
     )
     assert "<strong>699 901</strong>" in contenu and "<strong>7</strong>" in contenu
     assert "17 %" in contenu
     assert "Territoire d'excellence numérique" in contenu
     # Navigation between the public years, the current one marked.
     assert f'href="{url(2026)}"' in contenu and 'aria-current="page">2027</a>' in contenu
+
+
+def test_palmares_page_lists_each_laureate_on_the_associations_line(client, publiee):
+    laureats = {x.nom: x for x in palmares.laureats_edition(publiee)}
+    assert laureats["Agen"].ligne == "Agen (47) @@@@"
+    assert laureats["Saint-Denis"].ligne == "Saint-Denis (974) @@"
+    contenu = client.get(url()).content.decode()
+    # The name links to the collectivité's page; the distinctions follow the line.
+    assert '<a href="/collectivites/47001/">Agen</a> (47) @@@@ — Médiation numérique</p>' in contenu
+    assert (
+        '<a href="/collectivites/47195/">Nérac</a> (47) @@@@@ — '
+        "Territoire d&#x27;excellence numérique, Arobase verte\n"
+    ) in contenu
+    assert (
+        '<a href="/collectivites/47238/">Saint-Étienne-de-Fougères</a> (47) @ — première participation'
+        in contenu
+    )
+    assert contenu.count('href="/collectivites/') == 6
 
 
 def test_palmares_groups_by_level_with_overseas_apart(client, publiee):
