@@ -4,8 +4,10 @@ of its pages (ETag, 304) and what a staff correction after publication changes."
 
 import csv
 import datetime
+import gzip
 import io
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -466,6 +468,31 @@ def test_palmares_page_is_revalidated_with_etag(client, publiee):
     assert len(requetes) == 0
     autre = client.get(url(niveau="5"))
     assert autre["ETag"] != etag
+
+
+def test_palmares_page_is_compressed_and_still_revalidated(client, publiee):
+    brute = client.get(url())
+    assert "Content-Encoding" not in brute
+    response = client.get(url(), headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
+    assert gzip.decompress(response.content) == brute.content
+    assert len(response.content) < len(brute.content) / 3
+    # gzip makes the ETag weak; sent back, it still answers 304 (weak comparison).
+    assert response["ETag"] == f"W/{brute['ETag']}"
+    revalidee = client.get(url(), headers={"Accept-Encoding": "gzip", "If-None-Match": response["ETag"]})
+    assert revalidee.status_code == 304
+
+
+def test_palmares_page_of_a_member_carries_a_csrf_token_masked_anew_each_time(client, publiee, user):
+    """What keeps gzip safe from BREACH on this page: the token is never twice the same bytes."""
+    client.force_login(user)
+    jetons = set()
+    for _ in range(2):
+        response = client.get(url(), headers={"Accept-Encoding": "gzip"})
+        assert response["Content-Encoding"] == "gzip"
+        contenu = gzip.decompress(response.content).decode()
+        jetons.add(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', contenu)[1])
+    assert len(jetons) == 2
 
 
 def test_palmares_page_is_served_from_the_cache(client, publiee):
