@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from atlaas.models import Collectivite, Zone
-from label import documents, palmares, publication, workflow
+from label import documents, historique, palmares, publication, workflow
 from label.models import Document, Edition, HistoriqueComplet, Labellisation, Mention, Resultat
 from tests.factories import (
     CandidatureFactory,
@@ -250,6 +250,11 @@ def test_palmares_page_lists_each_laureate_on_the_associations_line(client, publ
     laureats = {x.nom: x for x in palmares.laureats_edition(publiee)}
     assert laureats["Agen"].ligne == "Agen (47) @@@@"
     assert laureats["Saint-Denis"].ligne == "Saint-Denis (974) @@"
+    # The same line as the one the import by name reads back.
+    lues = historique.lire_lignes_publiees("\n".join(x.ligne for x in laureats.values()), annee=ANNEE)
+    assert {(x.valeurs["nom"], x.valeurs["departement"], x.valeurs["niveau"]) for x in lues} == {
+        (x.nom, x.departement, "@" * x.niveau) for x in laureats.values()
+    }
     contenu = client.get(url()).content.decode()
     # The name links to the collectivité's page; the distinctions follow the line.
     assert '<a href="/collectivites/47001/">Agen</a> (47) @@@@ — Médiation numérique</p>' in contenu
