@@ -4,8 +4,10 @@ of its pages (ETag, 304) and what a staff correction after publication changes."
 
 import csv
 import datetime
+import gzip
 import io
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -14,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from atlaas.models import Collectivite, Zone
-from label import documents, palmares, publication, workflow
+from label import documents, historique, palmares, publication, workflow
 from label.models import Document, Edition, HistoriqueComplet, Labellisation, Mention, Resultat
 from tests.factories import (
     CandidatureFactory,
@@ -235,13 +237,36 @@ def test_palmares_page_shows_laureates_and_key_figures(client, publiee):
     assert "Agen</a> (47)" in contenu
     assert (
         '<span class="arobases" aria-hidden="true">@@@@</span><span class="visually-hidden">4 arobases</span>'
-        in (contenu)
+        in contenu
     )
     assert "<strong>699 901</strong>" in contenu and "<strong>7</strong>" in contenu
     assert "17 %" in contenu
     assert "Territoire d'excellence numérique" in contenu
     # Navigation between the public years, the current one marked.
     assert f'href="{url(2026)}"' in contenu and 'aria-current="page">2027</a>' in contenu
+
+
+def test_palmares_page_lists_each_laureate_on_the_associations_line(client, publiee):
+    laureats = {x.nom: x for x in palmares.laureats_edition(publiee)}
+    assert laureats["Agen"].ligne == "Agen (47) @@@@"
+    assert laureats["Saint-Denis"].ligne == "Saint-Denis (974) @@"
+    # The same line as the one the import by name reads back.
+    lues = historique.lire_lignes_publiees("\n".join(x.ligne for x in laureats.values()), annee=ANNEE)
+    assert {(x.valeurs["nom"], x.valeurs["departement"], x.valeurs["niveau"]) for x in lues} == {
+        (x.nom, x.departement, "@" * x.niveau) for x in laureats.values()
+    }
+    contenu = client.get(url()).content.decode()
+    # The name links to the collectivité's page; the distinctions follow the line.
+    assert '<a href="/collectivites/47001/">Agen</a> (47) @@@@ — Médiation numérique</p>' in contenu
+    assert (
+        '<a href="/collectivites/47195/">Nérac</a> (47) @@@@@ — '
+        "Territoire d&#x27;excellence numérique, Arobase verte\n"
+    ) in contenu
+    assert (
+        '<a href="/collectivites/47238/">Saint-Étienne-de-Fougères</a> (47) @ — première participation'
+        in contenu
+    )
+    assert contenu.count('href="/collectivites/') == 6
 
 
 def test_palmares_groups_by_level_with_overseas_apart(client, publiee):
@@ -448,6 +473,31 @@ def test_palmares_page_is_revalidated_with_etag(client, publiee):
     assert len(requetes) == 0
     autre = client.get(url(niveau="5"))
     assert autre["ETag"] != etag
+
+
+def test_palmares_page_is_compressed_and_still_revalidated(client, publiee):
+    brute = client.get(url())
+    assert "Content-Encoding" not in brute
+    response = client.get(url(), headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
+    assert gzip.decompress(response.content) == brute.content
+    assert len(response.content) < len(brute.content) / 3
+    # gzip makes the ETag weak; sent back, it still answers 304 (weak comparison).
+    assert response["ETag"] == f"W/{brute['ETag']}"
+    revalidee = client.get(url(), headers={"Accept-Encoding": "gzip", "If-None-Match": response["ETag"]})
+    assert revalidee.status_code == 304
+
+
+def test_palmares_page_of_a_member_carries_a_csrf_token_masked_anew_each_time(client, publiee, user):
+    """What keeps gzip safe from BREACH on this page: the token is never twice the same bytes."""
+    client.force_login(user)
+    jetons = set()
+    for _ in range(2):
+        response = client.get(url(), headers={"Accept-Encoding": "gzip"})
+        assert response["Content-Encoding"] == "gzip"
+        contenu = gzip.decompress(response.content).decode()
+        jetons.add(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', contenu)[1])
+    assert len(jetons) == 2
 
 
 def test_palmares_page_is_served_from_the_cache(client, publiee):

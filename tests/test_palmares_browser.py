@@ -1,5 +1,6 @@
 """The public palmarès in Chromium: from the list of years to a year, two filters (région, then a
-name typed without its accents), grouping by région, another year; accessible at each step."""
+name typed without its accents), grouping by région, another year; accessible at each step; read
+on a 320 px wide phone without scrolling sideways (WCAG reflow)."""
 
 import pytest
 from django.urls import reverse
@@ -24,14 +25,17 @@ def test_public_browses_and_filters_the_palmares(page, live_server, edition):  #
         "Palmarès 2027 du label Territoires, Villes et Villages Internet"
     )
     expect(page.get_by_role("heading", name="6 lauréats")).to_be_visible()
-    expect(page.get_by_role("row", name="Nérac (47) 5 arobases")).to_be_visible()
+    expect(page.get_by_role("link", name="Nérac", exact=True)).to_be_visible()
+    expect(page.locator(".palmares-lignes").first).to_contain_text(
+        "Nérac (47) @@@@@ — Territoire d'excellence numérique, Arobase verte"
+    )
     expect(page.get_by_role("heading", name="Outre-mer")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("combobox", name="Région").select_option(label="Nouvelle-Aquitaine")
     page.get_by_role("button", name="Filtrer").click()
     expect(page.get_by_role("heading", name="4 lauréats sur 6")).to_be_visible()
-    expect(page.get_by_role("row", name="Toulouse (31) 5 arobases")).to_have_count(0)
+    expect(page.get_by_role("link", name="Toulouse", exact=True)).to_have_count(0)
     expect(page.get_by_role("heading", name="Outre-mer")).to_have_count(0)
     assert_accessible(page)
 
@@ -40,9 +44,12 @@ def test_public_browses_and_filters_the_palmares(page, live_server, edition):  #
     page.get_by_role("button", name="Filtrer").click()
     expect(page.get_by_role("heading", name="1 lauréat sur 6")).to_be_visible()
     expect(page.get_by_role("heading", name="Nouvelle-Aquitaine (1)")).to_be_visible()
-    expect(page.get_by_role("row", name="Saint-Étienne-de-Fougères (47) 1 arobase")).to_contain_text(
-        "première participation"
+    expect(page.locator(".palmares-lignes")).to_have_text(
+        "Saint-Étienne-de-Fougères (47) @ — première participation"
     )
+    page.get_by_role("link", name="Saint-Étienne-de-Fougères").click()  # its details: its own page
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Saint-Étienne-de-Fougères")
+    page.go_back()
     expect(page.get_by_role("combobox", name="Région")).to_have_value("75")
     assert_accessible(page)
 
@@ -77,3 +84,13 @@ def test_visitor_reads_the_palmares_in_english_with_no_cookie_but_the_language(
     expect(page.get_by_role("heading", name="4 award winners of 6")).to_be_visible()
     assert page.url.endswith("/palmares/2027/?region=75")
     assert [c["name"] for c in page.context.cookies()] == ["django_language"]
+
+
+def test_palmares_reflows_on_a_320_px_phone(page, live_server, edition):  # noqa: F811
+    publier(edition)
+    page.set_viewport_size({"width": 320, "height": 640})
+    for query in ("", "?par=region"):
+        page.goto(live_server.url + reverse("label:palmares", args=[2027]) + query)
+        expect(page.get_by_role("link", name="Saint-Étienne-de-Fougères")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        assert_accessible(page)

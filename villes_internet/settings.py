@@ -109,7 +109,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, already compressed: answered above gzip
+    # Pages compressed here, before any middleware that reads or writes the body (Django's docs).
+    # BREACH: the CSRF token is masked anew in every response and Django adds 0 to 99 random
+    # bytes to each gzip stream (docs/deployment.md, « Compression »).
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "atlaas.middleware.ErreursApi",  # JSON errors under /api/, whatever refused the request

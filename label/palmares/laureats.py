@@ -90,6 +90,27 @@ class Laureat:
     def cle(self):
         return normaliser_nom(self.nom)
 
+    @property
+    def designation(self):
+        """« Arras (62) »: the name and the département, as the palmarès names a laureate."""
+        return f"{self.nom} ({self.departement})" if self.departement else self.nom
+
+    @property
+    def arobases(self):
+        return "@" * self.niveau
+
+    @property
+    def ligne(self):
+        """« Arras (62) @@@ »: the association's line for a laureate (page, booklet, press)."""
+        return f"{self.designation} {self.arobases}"
+
+    @property
+    def distinctions(self):
+        """What the line adds after a dash: the TEN, the mentions, a first participation."""
+        ten = [str(_("Territoire d'excellence numérique"))] if self.ten else []
+        premiere = [str(_("première participation"))] if self.premiere else []
+        return ten + list(self.mentions) + premiere
+
 
 def _precedent(annee, vers):
     """The latest earlier label of the collectivité at ``vers`` (an OuterRef path)."""
