@@ -66,6 +66,8 @@ def test_public_pages_have_no_vnu_error(client, publiee, tmp_path):  # noqa: F81
         "atlaas": reverse("atlaas:catalogue"),
         "recherche": reverse("atlaas:catalogue") + "?q=m%C3%A9diath%C3%A8que",
         "fiche": reverse("atlaas:fiche_publique", args=[fiche.pk]),
+        "observatoire": reverse("observatoire:observatoire") + "?debut=2019&fin=2027&comparer=region",
+        "observatoire-erreur": reverse("observatoire:observatoire") + "?region=XX&type=ville",
         "connexion": reverse("account_login"),
         "inscription": reverse("account_signup"),
         "introuvable": "/pas-de-page-ici/",

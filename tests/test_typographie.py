@@ -238,7 +238,7 @@ def test_french_templates_put_no_break_spaces_before_double_punctuation_and_insi
 
 def test_french_strings_of_the_code_put_no_break_spaces_before_double_punctuation():
     fautes = []
-    for app in ("accounts", "atlaas", "label", "jury", "outbox", "rgpd", "villes_internet"):
+    for app in ("accounts", "atlaas", "label", "jury", "observatoire", "outbox", "rgpd", "villes_internet"):
         for chemin in sorted((RACINE / app).rglob("*.py")):
             if "migrations" not in chemin.parts:
                 for ligne, chaine in chaines_traduites(chemin.read_text()):

@@ -6,6 +6,8 @@ calendar of the open edition is set relative to today so that the chosen moment 
 """
 
 import datetime
+import itertools
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -166,6 +168,26 @@ SUJETS = {
         "Mise en réseau des habitants",
         "Partenariats et mise en réseau des acteurs économiques",
     ],
+    "site internet de la commune": ["Accès aux informations pratiques", "Marketing territorial"],
+    "wifi public": ["Haut et très haut débit", "Mise en réseau des habitants"],
+}
+# How a subject's share of the fiches changes year after year (its weight is multiplied by
+# e^t a year): today's themes of the palmarès rise, the first years' fall, the others stay.
+# The observatoire (/observatoire/) shows these trends.
+TENDANCES = {
+    "intelligence artificielle": 0.5,
+    "cybersécurité": 0.35,
+    "sobriété numérique": 0.35,
+    "accessibilité des services": 0.2,
+    "données ouvertes": 0.2,
+    "médiation numérique": 0.15,
+    "démarches en ligne": 0.15,
+    "participation citoyenne": 0.1,
+    "site internet de la commune": -0.35,
+    "wifi public": -0.35,
+    "visioconférence pour les conseils municipaux": -0.25,
+    "numérisation des archives": -0.15,
+    "télémédecine": -0.1,
 }
 PUBLICS = [
     "pour les seniors",
@@ -449,10 +471,18 @@ def fiche_text(rng, sujet):
     return titre[:200], description, resultats
 
 
+def poids_des_sujets(annee, today):
+    """The cumulative weights of the subjects (``SUJETS``' order) for a fiche starting in
+    ``annee``: ``TENDANCES`` from four years before ``today``'s year."""
+    ecart = annee - today.year + 4
+    return list(itertools.accumulate(math.exp(TENDANCES.get(sujet, 0) * ecart) for sujet in SUJETS))
+
+
 def build_fiches(rng, collectivites, users_by_collectivite, total, today):
     services = list(Service.objects.filter(actif=True).values_list("pk", flat=True))
     by_name = dict(Service.objects.values_list("nom", "pk"))
     sujets = {sujet: [by_name[n] for n in names if n in by_name] for sujet, names in SUJETS.items()}
+    noms, poids = list(sujets), {}
     weights = [rng.lognormvariate(0, 0.7) for _ in collectivites]
     scale = total / sum(weights)
     fiches, tags, service_links, contacts = [], [], [], []
@@ -460,9 +490,11 @@ def build_fiches(rng, collectivites, users_by_collectivite, total, today):
     states = [State.PUBLIEE] * 17 + [State.SOUMISE, State.BROUILLON, State.A_CORRIGER]
     for collectivite, weight in zip(collectivites, weights, strict=True):
         for _ in range(max(3, round(weight * scale))):
-            sujet = rng.choice(list(sujets))
-            titre, description, resultats = fiche_text(rng, sujet)
             debut = today - datetime.timedelta(days=rng.randint(30, 8 * 365))
+            if debut.year not in poids:
+                poids[debut.year] = poids_des_sujets(debut.year, today)
+            sujet = rng.choices(noms, cum_weights=poids[debut.year])[0]
+            titre, description, resultats = fiche_text(rng, sujet)
             en_cours = rng.random() < 0.6
             fin = None if en_cours else min(today, debut + datetime.timedelta(days=rng.randint(60, 900)))
             state = rng.choice(states)

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "atlaas",
     "label",
     "jury",
+    "observatoire",
     "rgpd",
 ]
 

@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("label.urls")),
     path("", include("atlaas.urls")),
     path("", include("jury.urls")),
+    path("", include("observatoire.urls")),
 ]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "observatoire"
+urlpatterns = [
+    path("observatoire/", views.observatoire, name="observatoire"),
+    path("observatoire/donnees.csv", views.donnees_csv, name="csv"),
+    path("observatoire/donnees.json", views.donnees_json, name="json"),
+]

@@ -1,0 +1,131 @@
+"""The public observatoire: its page (figures, sentences, charts and tables) and the same figures
+as CSV and JSON, for any span and filters given in the query string."""
+
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_safe
+
+from label.palmares import niveau_lu
+
+from . import donnees, fichiers, svg, tableaux
+from .forms import ObservatoireForm
+
+
+def _laureats(n):
+    return ngettext("%(n)s lauréat", "%(n)s lauréats", n) % {"n": n}
+
+
+def graphiques(obs):
+    """The page's SVG charts."""
+    themes, comparaison = obs.themes, obs.comparaison
+    mouvements = [service for _phrase, service in obs.hausses + obs.baisses]
+    debut, fin = obs.choix["debut"], obs.choix["fin"]
+    periode = {"debut": debut, "fin": fin, "des_fiches": obs.des_fiches}
+    return {
+        "tendances": svg.courbes(
+            "graphique-tendances",
+            _("Part %(des_fiches)s des thèmes qui montent et qui descendent, de %(debut)s à %(fin)s")
+            % periode,
+            _(
+                "Une ligne par thème, en pourcentage des fiches de chaque année\u202f; le tableau qui suit "
+                "donne les mêmes chiffres."
+            ),
+            themes.annees,
+            [(s.nom, {a: themes.part(s, a) for a in themes.annees}) for s in mouvements],
+        )
+        if mouvements
+        else "",
+        "enjeux": svg.chaleur(
+            "graphique-enjeux",
+            _("Part %(des_fiches)s par enjeu, année par année, de %(debut)s à %(fin)s") % periode,
+            _(
+                "Une ligne par enjeu, une colonne par année\u202f; plus la case est foncée, plus la part "
+                "est grande."
+            ),
+            [(e.id, e.nom) for e in themes.enjeux],
+            [(a, str(a)) for a in themes.annees],
+            {(e.id, a): themes.part(e, a) for e in themes.enjeux for a in themes.annees},
+        ),
+        "labels": svg.barres_empilees(
+            "graphique-labels",
+            _("Lauréats du label par niveau, de %(debut)s à %(fin)s") % periode,
+            _(
+                "Une barre par millésime, empilée du niveau 1 au niveau 5\u202f; le tableau qui suit donne "
+                "les mêmes chiffres."
+            ),
+            [a.annee for a in obs.labels],
+            [(n, niveau_lu(n)) for n in range(1, 6)],
+            {a.annee: a.par_niveau if a.connue else None for a in obs.labels},
+            _laureats,
+        ),
+        "comparaison": svg.chaleur(
+            "graphique-comparaison",
+            _("Part %(des_fiches)s par enjeu selon le groupe, de %(debut)s à %(fin)s") % periode,
+            _(
+                "Une ligne par enjeu, une colonne par groupe\u202f; plus la case est foncée, plus la part "
+                "est grande."
+            ),
+            comparaison.enjeux,
+            comparaison.groupes,
+            {(e, g): comparaison.part(g, e) for e, _n in comparaison.enjeux for g, _m in comparaison.groupes},
+        )
+        if comparaison.groupes
+        else "",
+    }
+
+
+def _contenu(form, choix):
+    """The page's own part, the same for everyone: kept in the cache when every choice is valid."""
+    version = donnees.version()
+    cle = f"{donnees.cle(choix, version)}:page" if not form.errors else None
+    html = cache.get(cle) if cle else None
+    if html is None:
+        obs = donnees.charger(choix, version)
+        html = render_to_string(
+            "observatoire/_contenu.html",
+            {
+                "obs": obs,
+                "form": form,
+                "graphiques": graphiques(obs),
+                "tableaux": tableaux.tous(obs),
+                "requete": urlencode(choix),
+            },
+        )
+        if cle:
+            cache.set(cle, html, donnees.TTL)
+    return mark_safe(html)  # rendered by our template, escaped there
+
+
+@require_safe
+def observatoire(request):
+    form = ObservatoireForm(request.GET)
+    choix = form.choix()
+    return render(request, "observatoire/observatoire.html", {"contenu": _contenu(form, choix)})
+
+
+def _nom_fichier(choix, extension):
+    return f"observatoire-{choix['debut']}-{choix['fin']}.{extension}"
+
+
+@require_safe
+def donnees_csv(request):
+    choix = ObservatoireForm(request.GET).choix()
+    response = HttpResponse(fichiers.en_csv(donnees.charger(choix)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_nom_fichier(choix, "csv")}"'
+    return response
+
+
+@require_safe
+def donnees_json(request):
+    choix = ObservatoireForm(request.GET).choix()
+    contenu = fichiers.en_json(donnees.charger(choix))
+    response = JsonResponse(contenu, json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{_nom_fichier(choix, "json")}"'
+    return response
