@@ -20,16 +20,16 @@ TYPES = {
     "territoire": lambda: _("des territoires"),
 }
 STRATES = {
-    "moins-3000": lambda: _("de moins de 3\u00a0000 habitants"),
-    "3000-20000": lambda: _("de 3\u00a0000 à 20\u00a0000 habitants"),
-    "20000-100000": lambda: _("de 20\u00a0000 à 100\u00a0000 habitants"),
-    "plus-100000": lambda: _("de plus de 100\u00a0000 habitants"),
+    "moins-3000": lambda: _("de moins de 3 000 habitants"),
+    "3000-20000": lambda: _("de 3 000 à 20 000 habitants"),
+    "20000-100000": lambda: _("de 20 000 à 100 000 habitants"),
+    "plus-100000": lambda: _("de plus de 100 000 habitants"),
 }
 
 
 def pourcent(valeur):
     """« 17 % » (a narrow no-break space), the share rounded to the unit."""
-    return _("%(n)s\u202f%%") % {"n": round(valeur)}
+    return _("%(n)s %%") % {"n": round(valeur)}
 
 
 def des_fiches(choix, regions=None, departements=None):
@@ -92,8 +92,7 @@ def tendances(themes, choix, regions=None, departements=None, nombre=NOMBRE):
     def phrase(ecart):
         _points, service, avant, apres = ecart
         return _(
-            "Le thème «\u00a0%(theme)s\u00a0» passe de %(avant)s à %(apres)s %(des_fiches)s "
-            "entre %(debut)s et %(fin)s."
+            "Le thème « %(theme)s » passe de %(avant)s à %(apres)s %(des_fiches)s entre %(debut)s et %(fin)s."
         ) % {
             "theme": service.nom,
             "avant": pourcent(avant),

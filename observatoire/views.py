@@ -34,7 +34,7 @@ def graphiques(obs):
             _("Part %(des_fiches)s des thèmes qui montent et qui descendent, de %(debut)s à %(fin)s")
             % periode,
             _(
-                "Une ligne par thème, en pourcentage des fiches de chaque année\u202f; le tableau qui suit "
+                "Une ligne par thème, en pourcentage des fiches de chaque année ; le tableau qui suit "
                 "donne les mêmes chiffres."
             ),
             themes.annees,
@@ -46,7 +46,7 @@ def graphiques(obs):
             "graphique-enjeux",
             _("Part %(des_fiches)s par enjeu, année par année, de %(debut)s à %(fin)s") % periode,
             _(
-                "Une ligne par enjeu, une colonne par année\u202f; plus la case est foncée, plus la part "
+                "Une ligne par enjeu, une colonne par année ; plus la case est foncée, plus la part "
                 "est grande."
             ),
             [(e.id, e.nom) for e in themes.enjeux],
@@ -57,7 +57,7 @@ def graphiques(obs):
             "graphique-labels",
             _("Lauréats du label par niveau, de %(debut)s à %(fin)s") % periode,
             _(
-                "Une barre par millésime, empilée du niveau 1 au niveau 5\u202f; le tableau qui suit donne "
+                "Une barre par millésime, empilée du niveau 1 au niveau 5 ; le tableau qui suit donne "
                 "les mêmes chiffres."
             ),
             [a.annee for a in obs.labels],
@@ -69,7 +69,7 @@ def graphiques(obs):
             "graphique-comparaison",
             _("Part %(des_fiches)s par enjeu selon le groupe, de %(debut)s à %(fin)s") % periode,
             _(
-                "Une ligne par enjeu, une colonne par groupe\u202f; plus la case est foncée, plus la part "
+                "Une ligne par enjeu, une colonne par groupe ; plus la case est foncée, plus la part "
                 "est grande."
             ),
             comparaison.enjeux,

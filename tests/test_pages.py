@@ -160,6 +160,13 @@ def test_english_catalog_translates_every_string():
         and not re.search(r'^msgstr(\[0\])? ""\n"', entry, re.M)
     ]
     assert not untranslated, "\n\n".join(untranslated)
+    # A fuzzy entry is not compiled: the English page would show the French text.
+    vivantes = [entry for entry in catalog.split("\n\n")[1:] if re.search(r"^msgid ", entry, re.M)]  # not #~
+    fuzzy = [entry for entry in vivantes if re.search(r"^#,.*\bfuzzy\b", entry, re.M)]
+    assert not fuzzy, "\n\n".join(fuzzy)
+    # xgettext does not read Python's \\u escapes: a msgid holding one is never looked up.
+    escapes = [entry for entry in vivantes if re.search(r"\\\\u[0-9a-f]{4}", entry)]
+    assert not escapes, "\n\n".join(escapes)
 
 
 def test_collectivite_page_shows_its_level_and_links_to_its_actions(client):
