@@ -11,13 +11,14 @@ output (``carte.FICHIER``) is committed and read at run time by ``atlaas.carte``
   once (Douglas–Peucker), so neighbours keep the same border: no gap, no overlap.
 """
 
+import itertools
 import json
 import math
 from dataclasses import dataclass
 
 LARGEUR = HAUTEUR = 600
 MARGE = 6
-TOLERANCE = 1.4  # Douglas–Peucker, in viewBox units
+TOLERANCE = 1.8  # Douglas–Peucker, in viewBox units
 AIRE_MIN = 6.0  # islands smaller than this (square viewBox units) are left out
 ATTRIBUTION = "Contours : IGN Admin Express, Licence Ouverte"
 FORMAT = "villes-internet/carte-departements"
@@ -202,7 +203,7 @@ def _anneau_simplifie(anneau, jonctions, arcs, tolerance):
     coupes = [i - debut for i in indices] + [len(anneau)]
     anneau = [*anneau, anneau[0]]
     resultat = []
-    for a, b in zip(coupes, coupes[1:], strict=False):
+    for a, b in itertools.pairwise(coupes):
         arc = tuple(anneau[a : b + 1])
         envers = arc[::-1]
         if arc in arcs:
@@ -216,7 +217,7 @@ def _anneau_simplifie(anneau, jonctions, arcs, tolerance):
 
 
 def aire(anneau):
-    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(anneau, anneau[1:] + anneau[:1]))) / 2
+    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise([*anneau, anneau[0]]))) / 2
 
 
 def simplifier(departements, tolerance=TOLERANCE, aire_min=AIRE_MIN):
@@ -251,7 +252,7 @@ def chemin(anneaux):
     morceaux = []
     for anneau in anneaux:
         (x0, y0), relatifs = anneau[0], []
-        for (xa, ya), (xb, yb) in zip(anneau, anneau[1:], strict=False):
+        for (xa, ya), (xb, yb) in itertools.pairwise(anneau):
             relatifs += [xb - xa, yb - ya]
         morceaux.append(f"M{_nombres([x0, y0])}" + (f"l{_nombres(relatifs)}" if relatifs else "") + "z")
     return "".join(morceaux)
@@ -260,7 +261,9 @@ def chemin(anneaux):
 def encadres_chemin(codes, encadres=None):
     """One path drawing the frames of the overseas boxes that hold a département."""
     encadres = ENCADRES if encadres is None else encadres
-    return "".join(f"M{_nombres([x, y])}h{w}v{h}h-{w}z" for code, (x, y, w, h) in encadres.items() if code in codes)
+    return "".join(
+        f"M{_nombres([x, y])}h{w}v{h}h-{w}z" for code, (x, y, w, h) in encadres.items() if code in codes
+    )
 
 
 def largeur_utile(departements, encadres=None):

@@ -1,6 +1,7 @@
 """The derivation of the map of the départements (``manage.py construire_carte``) on a tiny
 GeoJSON: two metropolitan squares sharing a wobbly border, and one overseas square."""
 
+import io
 import json
 import re
 
@@ -40,7 +41,10 @@ def geojson(tmp_path, features=None):
             (
                 "971",
                 "Guadeloupe",
-                {"type": "MultiPolygon", "coordinates": [[carre(-61.8, 15.9, 0.5)], [carre(-61.2, 16.0, 0.1)]]},
+                {
+                    "type": "MultiPolygon",
+                    "coordinates": [[carre(-61.8, 15.9, 0.5)], [carre(-61.2, 16.0, 0.1)]],
+                },
             ),
         ]
     chemin = tmp_path / "departements.geojson"
@@ -75,7 +79,7 @@ def points(d):
 
 def construire(tmp_path, **kwargs):
     sortie = tmp_path / "carte.json"
-    call_command("construire_carte", geojson(tmp_path, **kwargs), output=sortie, stdout=open("/dev/null", "w"))
+    call_command("construire_carte", geojson(tmp_path, **kwargs), output=sortie, stdout=io.StringIO())
     donnees = json.loads(sortie.read_text(encoding="utf-8"))
     return donnees, {code: (nom, points(d)) for code, nom, d in donnees["departements"]}
 
@@ -101,14 +105,14 @@ def test_command_projects_metropolitan_squares_into_the_viewbox(tmp_path):
     donnees, departements = construire(tmp_path)
     assert donnees["format"] == "villes-internet/carte-departements"
     assert donnees["hauteur"] == HAUTEUR
-    assert [code for code in departements] == ["01", "02", "971"]
+    assert list(departements) == ["01", "02", "971"]
     ouest, est = departements["01"][1][0], departements["02"][1][0]
     tous = ouest + est
     # Fitted into the viewBox, margins kept, touching them on the binding side: two squares of
     # 1° side are wider than high (cos 46.5° ≈ 0.69), centred vertically.
     xs, ys = [x for x, _ in tous], [y for _, y in tous]
     assert (min(xs), max(xs)) == (MARGE, donnees["largeur"] - MARGE) == (MARGE, 600 - MARGE)
-    assert MARGE < min(ys) and max(ys) < HAUTEUR - MARGE
+    assert min(ys) > MARGE and max(ys) < HAUTEUR - MARGE
     assert abs((min(ys) - MARGE) - (HAUTEUR - MARGE - max(ys))) <= 1
     assert (max(xs) - min(xs)) / (max(ys) - min(ys)) == pytest.approx(2 * 0.69, abs=0.03)
     # West is left of east, north (47°) above south (46°): y grows downwards.
@@ -167,13 +171,15 @@ def test_command_refuses_a_file_that_is_not_a_feature_collection(tmp_path):
     mauvais = tmp_path / "mauvais.geojson"
     mauvais.write_text('{"type": "Feature"}', encoding="utf-8")
     sortie = tmp_path / "carte.json"
-    with pytest.raises(CommandError, match="Rien n’a été écrit.*FeatureCollection"):
+    with pytest.raises(CommandError, match=r"Rien n’a été écrit\..*FeatureCollection"):
         call_command("construire_carte", mauvais, output=sortie)
     assert not sortie.exists()
 
 
 def test_an_overseas_departement_needs_a_box(tmp_path):
-    features = [("975", "Saint-Pierre-et-Miquelon", {"type": "Polygon", "coordinates": [carre(-56, 47, 0.2)]})]
+    features = [
+        ("975", "Saint-Pierre-et-Miquelon", {"type": "Polygon", "coordinates": [carre(-56, 47, 0.2)]})
+    ]
     entites = cartographie.lire_geojson(geojson(tmp_path, features=features))
     with pytest.raises(cartographie.CarteError, match="975 : pas d’encadré"):
         cartographie.projeter(entites, outre_mer=("975",))
