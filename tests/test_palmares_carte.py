@@ -152,5 +152,5 @@ def test_palmares_map_weight_at_its_largest():
     html = render_to_string("label/palmares/_carte.html", {"carte": carte, "form": None})
     octets, noeuds = taille(html)
     assert len(liens(html)) == 101
-    assert noeuds == 101 * 8 + 34
-    assert octets < 43_000
+    assert noeuds == 101 * 8 + 28
+    assert octets < 42_000
