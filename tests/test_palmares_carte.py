@@ -114,13 +114,13 @@ def test_palmares_page_shows_the_map_with_a_link_per_departement_with_laureates(
     assert f'<path class="n2" d="{chemins["974"]}"/>' in contenu
     # The data table says the same, and more: Tarn-et-Garonne is covered without a laureate.
     assert lignes(contenu) == [
-        ("Haute-Garonne (31)", "1", "5 arobases", "25\u202f%"),
-        ("Lot-et-Garonne (47)", "4", "5 arobases", "100\u202f%"),
-        ("Tarn-et-Garonne (82)", "0", "", "100\u202f%"),
-        ("La Réunion (974)", "1", "2 arobases", "100\u202f%"),
+        ("Haute-Garonne (31)", "1, 5 arobases, 25\u202f%"),
+        ("Lot-et-Garonne (47)", "4, 5 arobases, 100\u202f%"),
+        ("Tarn-et-Garonne (82)", "0, —, 100\u202f%"),
+        ("La Réunion (974)", "1, 2 arobases, 100\u202f%"),
     ]
     assert '<caption class="visually-hidden">Lauréats par département</caption>' in espaces(contenu)
-    assert '<th scope="col">Communes couvertes</th>' in espaces(contenu)
+    assert '<th scope="col">Lauréats, meilleur niveau, part des communes couvertes</th>' in espaces(contenu)
     assert "Contours\u00a0: IGN Admin Express, Licence Ouverte" in contenu
 
 
@@ -141,7 +141,8 @@ def test_palmares_map_is_kept_with_the_palmares(client, publiee, django_assert_n
 
 def test_palmares_map_weight_at_its_largest():
     """What the map adds to the palmarès page when each of the 101 départements has laureates:
-    per département a link, its title and its path, and a row of the table (8 elements)."""
+    per département a link, its title and its path, and a row of two cells (6 elements). The page
+    keeps under 1,500 elements and 100 KB at 400 laureates (test_palmares_taille)."""
     noms = fond_de_carte.carte().noms
     carte = palmares.Carte(
         [
@@ -152,5 +153,7 @@ def test_palmares_map_weight_at_its_largest():
     html = render_to_string("label/palmares/_carte.html", {"carte": carte, "form": None})
     octets, noeuds = taille(html)
     assert len(liens(html)) == 101
-    assert noeuds == 101 * 8 + 28
-    assert octets < 42_000
+    assert noeuds == 101 * 6 + 26
+    assert octets < 41_000
+    svg = html[html.index("<svg") : html.index("</svg>") + len("</svg>")]
+    assert len(svg.encode()) <= 40_000

@@ -31,7 +31,7 @@ def test_keyboard_user_follows_a_departement_of_the_map(page, live_server, editi
     # The data table, folded under the map, says the same.
     page.get_by_text("Tableau des lauréats par département").click()
     tableau = page.get_by_role("table", name="Lauréats par département")
-    expect(tableau.get_by_role("row", name="Lot-et-Garonne (47) 4 5 arobases 100\u202f%")).to_be_visible()
+    expect(tableau.get_by_role("row", name="Lot-et-Garonne (47) 4, 5 arobases, 100\u202f%")).to_be_visible()
     assert_accessible(page)
 
     chemin = page.locator('a[href="?departement=47#laureats-titre"] path')
