@@ -36,7 +36,7 @@ def labels(collectivite, *rows):
 
 
 def graphique(page):
-    return re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    return re.search(r'<svg class="historique__graphique".*?</svg>', page, re.S).group(0)
 
 
 def texte(html):
@@ -165,7 +165,7 @@ def test_a_result_shows_only_once_its_edition_is_published(client):
 
 def test_a_collectivite_without_label_says_so(client):
     page = page_of(client, CommuneFactory())
-    assert "Aucun label obtenu à ce jour." in page and "<svg" not in page
+    assert "Aucun label obtenu à ce jour." in page and "historique__graphique" not in page
 
 
 def test_a_commune_page_shows_its_epci_and_the_epci_latest_label(client):

@@ -1,7 +1,7 @@
 from django.http import Http404
 from django.shortcuts import render
 
-from atlaas import selectors
+from atlaas import carte, selectors
 
 
 def collectivite(request, code):
@@ -12,5 +12,10 @@ def collectivite(request, code):
     return render(
         request,
         "atlaas/collectivite.html",
-        {"collectivite": collectivite, "membres": membres, "fiches": collectivite.fiches.published().count()},
+        {
+            "collectivite": collectivite,
+            "membres": membres,
+            "fiches": collectivite.fiches.published().count(),
+            "situation": carte.situation(collectivite.departement),
+        },
     )

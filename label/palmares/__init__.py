@@ -4,9 +4,10 @@ Nothing here shows an unpublished edition: the pages start from ``annees()`` (th
 the files from the ``Document`` rows that only a publication creates. A year of imported history
 (``Labellisation`` rows, without an edition or without results) is public too, with fewer columns.
 
-The parts: ``laureats`` (one line per laureate), ``chiffres`` (key figures), ``cache`` (the public
-years, their version and cached data), ``filtres`` (query string and groups; the form is
-``label.forms.FiltresForm``) and ``fichiers`` (CSV, JSON, PDF). Every name callers use is
+The parts: ``laureats`` (one line per laureate), ``chiffres`` (key figures), ``carte`` (laureates
+by département, for the map), ``cache`` (the public years, their version and cached data),
+``filtres`` (query string and groups; the form is ``label.forms.FiltresForm``) and ``fichiers``
+(CSV, JSON, PDF). Every name callers use is
 re-exported here: ``palmares.charger(...)``, ``"label.palmares.palmares_csv"``.
 """
 
@@ -29,6 +30,7 @@ from .cache import (
     oublier,
     version_en_base,
 )
+from .carte import Carte, DepartementCarte, carte
 from .chiffres import Chiffres, ParType, chiffres_cles, couverture, couverture_importee
 from .fichiers import COLONNES, SCHEMA_VERSION, donnees_json, palmares_csv, palmares_json, palmares_pdf
 from .filtres import FILTRES, FORMES, PAR, Q_MAX, Groupe, cle_filtres, filtrer, grouper, niveau_lu
@@ -47,7 +49,9 @@ __all__ = [
     "Q_MAX",
     "SCHEMA_VERSION",
     "VERSION_HISTORIQUE",
+    "Carte",
     "Chiffres",
+    "DepartementCarte",
     "Etat",
     "Groupe",
     "Laureat",
@@ -55,6 +59,7 @@ __all__ = [
     "ParType",
     "a_la_une",
     "annees",
+    "carte",
     "charger",
     "chiffres_cles",
     "cle_filtres",

@@ -21,6 +21,7 @@ from atlaas import catalogue
 
 from ..models import Edition, Labellisation, Resultat
 from ..selectors import annees_completes
+from .carte import Carte, carte
 from .chiffres import Chiffres, chiffres_cles
 from .laureats import laureats_edition, laureats_historique
 
@@ -38,6 +39,7 @@ class Palmares:
     historique: bool  # built from Labellisation rows: the edition has no results
     laureats: list
     chiffres: Chiffres
+    carte: Carte | None = None  # laureates by département (``carte.carte``)
 
 
 def _annees_en_base():
@@ -169,9 +171,13 @@ def construire(annee, edition=None):
     if edition is not None:
         laureats = laureats_edition(edition, completes)
         if laureats or not Labellisation.objects.filter(annee=annee).exists():
-            return Palmares(annee, edition, False, laureats, chiffres_cles(laureats, edition))
+            palmares = Palmares(annee, edition, False, laureats, chiffres_cles(laureats, edition))
+            palmares.carte = carte(palmares)
+            return palmares
     laureats = laureats_historique(annee, completes)
-    return Palmares(annee, edition, True, laureats, chiffres_cles(laureats))
+    palmares = Palmares(annee, edition, True, laureats, chiffres_cles(laureats))
+    palmares.carte = carte(palmares)
+    return palmares
 
 
 def charger(annee, edition_id, version):

@@ -116,6 +116,7 @@ def _contenu(request, annee, page):
                 "palmares": palmares,
                 "edition": palmares.edition,
                 "chiffres": palmares.chiffres,
+                "carte": palmares.carte,
                 "annee": annee,
                 "annees": page.etat.annees,
                 "form": form,
