@@ -33,7 +33,7 @@ class DepartementCarte:
         if self.couvertes is None or not self.communes:
             return None
         part = round(100 * self.couvertes / self.communes)
-        return "<\u00a01" if part == 0 and self.couvertes else part
+        return "< 1" if part == 0 and self.couvertes else part
 
     @property
     def d(self):
@@ -51,20 +51,20 @@ class DepartementCarte:
     def part_texte(self):
         if self.part is None:
             return gettext("non connue")
-        return f"{self.part}\u202f%"
+        return f"{self.part} %"
 
     @property
     def titre(self):
         """What its link on the map says (in the language of the page)."""
         laureats = ngettext("%(n)s lauréat", "%(n)s lauréats", self.laureats) % {"n": self.laureats}
         if self.part is None:
-            return gettext("%(departement)s\u00a0: %(laureats)s, meilleur niveau %(niveau)s") % {
+            return gettext("%(departement)s : %(laureats)s, meilleur niveau %(niveau)s") % {
                 "departement": self.libelle,
                 "laureats": laureats,
                 "niveau": self.niveau_texte,
             }
         return gettext(
-            "%(departement)s\u00a0: %(laureats)s, meilleur niveau %(niveau)s, %(part)s des communes couvertes"
+            "%(departement)s : %(laureats)s, meilleur niveau %(niveau)s, %(part)s des communes couvertes"
         ) % {
             "departement": self.libelle,
             "laureats": laureats,
