@@ -56,6 +56,7 @@ def similaires(fiche, services_ids, nombre=4):
         .filter(pk__in=list(communs))
         .exclude(collectivite_id=fiche.collectivite_id)
         .select_related("collectivite__departement")
+        .order_by()
         .only(
             "pk",
             "titre",
