@@ -21,6 +21,7 @@ from atlaas import francais
 from atlaas.models import FicheAction
 
 CANDIDATS = 200  # per service of the fiche
+LUS = 50  # candidates read and compared word for word: those sharing the most services, newest first
 LIENS = FicheAction.services.through._meta.db_table
 
 
@@ -45,15 +46,16 @@ def _candidats(services_ids):
 def similaires(fiche, services_ids, nombre=4):
     """Published fiches of other collectivités sharing the most services with ``fiche``; among
     those, the ones whose title and summary share the most words with its own. Two queries,
-    reading at most ``CANDIDATS`` fiches per service."""
+    reading at most ``CANDIDATS`` links per service and ``LUS`` fiches."""
     communs = _candidats(services_ids)
     communs.pop(fiche.pk, None)
     if not communs:
         return []
+    lus = sorted(communs, key=lambda pk: (communs[pk], pk), reverse=True)[:LUS]
     mots = set(francais.stems(f"{fiche.titre} {fiche.sous_titre}"))
     candidats = (
         FicheAction.objects.published()
-        .filter(pk__in=list(communs))
+        .filter(pk__in=lus)
         .exclude(collectivite_id=fiche.collectivite_id)
         .select_related("collectivite__departement")
         .order_by()
