@@ -6,6 +6,7 @@ visitors, other languages, query strings and HTMX get their own page."""
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils import timezone
 from atlaas.models import FicheAction
 from atlaas.workflow import revision_for_edit, set_fiche_state
 from tests.factories import CommuneFactory, FicheFactory, StaffFactory, UserFactory
+from villes_internet import pages
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +126,14 @@ def test_a_missing_page_is_not_kept(client):
     url = reverse("atlaas:fiche_publique", args=[999999])
     assert client.get(url).status_code == 404
     assert client.get(url).status_code == 404
+
+
+def test_a_cache_emptied_drops_the_pages_of_every_process(client, fiche):
+    """Redis emptied (or its versions lost): new versions, so that no process' memory serves a
+    page of before; each process notices within ``VERSIONS_SECONDES`` (here: at once)."""
+    url = reverse("atlaas:collectivite", args=[fiche.collectivite.code])
+    assert "Son action numérique publiée" in client.get(url).content.decode()
+    FicheAction.objects.filter(pk=fiche.pk).update(state=State.BROUILLON)
+    cache.clear()
+    pages.oublier()  # the second this process trusts its copy of the versions has passed
+    assert "Son action numérique publiée" not in client.get(url).content.decode()

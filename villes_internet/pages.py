@@ -14,6 +14,10 @@ collectivité's page.
   moves; the label history's). A page built on an old version is never read again.
 - **How long**: at most the view's ``duree`` (what no version follows: an edition opening, a
   correction the version missed, a contact erased).
+- **Where**: in the cache (Redis), and in each web process' memory (``MEMOIRE``, the last pages it
+  served, with their expiry): a hit then costs no round trip to Redis, which was half of its
+  cost. A process trusts its copy of the versions for ``VERSIONS_SECONDES``: a publication shows
+  at once in the process that made it (``oublier``), within that second in the others.
 
 A cached page holds no CSRF token, which would be its first visitor's: the forms of these pages
 are GET forms, except the language switch and a fiche's « afficher l'adresse », whose views check
@@ -22,16 +26,73 @@ the request's origin instead (``meme_site``, with ``csrf_exempt``).
 
 import functools
 import hashlib
+import threading
+import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.http import is_same_domain
 
 VERSIONS = []  # cache keys of the public data's versions; each app adds its own (AppConfig.ready)
+VERSIONS_SECONDES = 1.0  # how long a web process trusts its own copy of the versions
+_versions = {}  # {"valeurs": [...], "jusqu_a": monotonic time}
+
+
+class _Memoire:
+    """The pages last served by this process: {key: (expiry, body, headers)}, the oldest dropped
+    past ``taille``."""
+
+    def __init__(self, taille):
+        self.taille, self.pages, self.verrou = taille, {}, threading.Lock()
+
+    def get(self, cle):
+        page = self.pages.get(cle)
+        if page is not None and page[0] > time.monotonic():
+            return page[1:]
+        return None
+
+    def set(self, cle, expiration, contenu, entetes):
+        with self.verrou:
+            self.pages[cle] = (time.monotonic() + expiration, contenu, entetes)
+            while len(self.pages) > self.taille:
+                del self.pages[next(iter(self.pages))]
+
+    def clear(self):
+        with self.verrou:
+            self.pages.clear()
+
+
+MEMOIRE = _Memoire(64)
+
+
+def oublier(**kwargs):
+    """Forget this process' copy of the versions (after a change; and when tests change settings,
+    at the start of each one, with its pages)."""
+    _versions.clear()
+    if kwargs:
+        MEMOIRE.clear()
+
+
+setting_changed.connect(oublier, dispatch_uid="villes_internet.pages.oublier")
+
+
+def versions():
+    """The values of ``VERSIONS``: this process' copy, else one round trip to the cache."""
+    if _versions and _versions["jusqu_a"] > time.monotonic():
+        return _versions["valeurs"]
+    trouvees = cache.get_many(VERSIONS) if VERSIONS else {}
+    for nom in VERSIONS:
+        if nom not in trouvees:  # lost (Redis emptied): a new one, never a value used before
+            cache.add(nom, time.time_ns(), None)
+            trouvees[nom] = cache.get(nom)  # None while the cache does not answer
+    valeurs = [trouvees[nom] for nom in VERSIONS]
+    _versions.update(valeurs=valeurs, jusqu_a=time.monotonic() + VERSIONS_SECONDES)
+    return valeurs
 
 
 def anonyme(request):
@@ -53,10 +114,7 @@ def _en_cache(request):
 
 def cle(request):
     """The key of the page of ``request``: its path, its language and the public versions."""
-    versions = cache.get_many(VERSIONS) if VERSIONS else {}
-    empreinte = hashlib.md5(
-        repr([request.path, [versions.get(nom) for nom in VERSIONS]]).encode(), usedforsecurity=False
-    ).hexdigest()
+    empreinte = hashlib.md5(repr([request.path, versions()]).encode(), usedforsecurity=False).hexdigest()
     return f"pages:{translation.get_language()}:{empreinte}"
 
 
@@ -69,13 +127,24 @@ def en_cache(duree):
             if not _en_cache(request):
                 return vue(request, *args, **kwargs)
             cle_ = cle(request)
-            gardee = cache.get(cle_)
+            # Without the versions (the cache does not answer) a page is kept nowhere.
+            memoire = None not in versions()
+            gardee = MEMOIRE.get(cle_) if memoire else None
+            if gardee is None:
+                gardee = cache.get(cle_)  # (expiry, body, headers)
+                if gardee is not None:
+                    if memoire:
+                        MEMOIRE.set(cle_, gardee[0] - time.time(), *gardee[1:])
+                    gardee = gardee[1:]
             if gardee is not None:
                 contenu, entetes = gardee
                 return HttpResponse(contenu, headers=entetes)
             response = vue(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming and not response.cookies:
-                cache.set(cle_, (response.content, dict(response.headers)), duree)
+                gardee = (time.time() + duree, response.content, dict(response.headers))
+                cache.set(cle_, gardee, duree)
+                if memoire:
+                    MEMOIRE.set(cle_, duree, *gardee[1:])
             return response
 
         return enveloppe
