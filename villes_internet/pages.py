@@ -40,7 +40,7 @@ from django.utils.http import is_same_domain
 
 VERSIONS = []  # cache keys of the public data's versions; each app adds its own (AppConfig.ready)
 VERSIONS_SECONDES = 1.0  # how long a web process trusts its own copy of the versions
-_versions = {}  # {"valeurs": [...], "jusqu_a": monotonic time}
+_copie = (0.0, [])  # this process' copy of the versions: (valid until, monotonic time; values)
 
 
 class _Memoire:
@@ -73,7 +73,8 @@ MEMOIRE = _Memoire(64)
 def oublier(**kwargs):
     """Forget this process' copy of the versions (after a change; and when tests change settings,
     at the start of each one, with its pages)."""
-    _versions.clear()
+    global _copie
+    _copie = (0.0, [])
     if kwargs:
         MEMOIRE.clear()
 
@@ -83,15 +84,17 @@ setting_changed.connect(oublier, dispatch_uid="villes_internet.pages.oublier")
 
 def versions():
     """The values of ``VERSIONS``: this process' copy, else one round trip to the cache."""
-    if _versions and _versions["jusqu_a"] > time.monotonic():
-        return _versions["valeurs"]
+    global _copie
+    jusqu_a, valeurs = _copie  # one tuple, replaced whole: threads (gthread) read it safely
+    if jusqu_a > time.monotonic():
+        return valeurs
     trouvees = cache.get_many(VERSIONS) if VERSIONS else {}
     for nom in VERSIONS:
         if nom not in trouvees:  # lost (Redis emptied): a new one, never a value used before
             cache.add(nom, time.time_ns(), None)
             trouvees[nom] = cache.get(nom)  # None while the cache does not answer
     valeurs = [trouvees[nom] for nom in VERSIONS]
-    _versions.update(valeurs=valeurs, jusqu_a=time.monotonic() + VERSIONS_SECONDES)
+    _copie = (time.monotonic() + VERSIONS_SECONDES, valeurs)
     return valeurs
 
 
