@@ -14,6 +14,12 @@ class AtlaasConfig(AppConfig):
         # upload may be (atlaas/uploads.py checks each upload against the limit itself).
         Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_IMAGE_PIXELS
         connection_created.connect(unaccent_sqlite)
+        from villes_internet import pages
+
+        from .catalogue.recherche import VERSION
+
+        if VERSION not in pages.VERSIONS:  # the public pages kept in the cache follow the catalogue
+            pages.VERSIONS.append(VERSION)
 
 
 def unaccent_sqlite(sender, connection, **kwargs):

@@ -1,5 +1,4 @@
 import datetime
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -9,7 +8,6 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import is_same_domain
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
@@ -20,7 +18,12 @@ from label import palmares
 from label.models import Edition
 from outbox import envois
 
+from .pages import en_cache, meme_site
 
+ACCUEIL_SECONDES = 60  # an edition opening or closing shows within a minute
+
+
+@en_cache(ACCUEIL_SECONDES)
 def home(request):
     edition = Edition.objects.ouverte()
     return render(
@@ -79,17 +82,6 @@ def security_txt(request):
     return response
 
 
-def meme_site(request):
-    """Whether a browser's POST comes from a page of the portal: its Origin header (sent by
-    every current browser), else its Sec-Fetch-Site header; a client that sends neither is not
-    a browser driven by another site."""
-    origine = request.headers.get("Origin")
-    if origine is not None:
-        portail = f"{request.scheme}://{request.get_host()}"
-        return origine == portail or any(_de_confiance(origine, c) for c in settings.CSRF_TRUSTED_ORIGINS)
-    return request.headers.get("Sec-Fetch-Site", "same-origin") in {"same-origin", "none"}
-
-
 @csrf_exempt
 @require_POST
 def changer_langue(request):
@@ -99,10 +91,3 @@ def changer_langue(request):
     if not meme_site(request):
         raise PermissionDenied
     return set_language(request)
-
-
-def _de_confiance(origine, confiance):
-    """``origine`` is ``confiance``, an entry of CSRF_TRUSTED_ORIGINS (« https://*.exemple.fr »
-    names the subdomains too), as Django's CSRF check reads them."""
-    origine, confiance = urlsplit(origine), urlsplit(confiance)
-    return origine.scheme == confiance.scheme and is_same_domain(origine.netloc, confiance.netloc.lstrip("*"))

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from atlaas import francais
 from atlaas.models import FicheAction
 from outbox import envois
+from villes_internet import pages
 
 from . import export
 from .facettes import LIBELLES, TAXONOMIE
@@ -76,8 +77,10 @@ def invalider(referentiel=False):
 
 def _nouvelle_version():
     """The version is a time, so that it never comes back to a value used before even if the
-    cache lost it."""
+    cache lost it. The public pages kept for anonymous visitors follow it (at once in this
+    process, within a second in the others)."""
     cache.set(VERSION, time.time_ns(), None)
+    pages.oublier()
 
 
 def _apres_taxonomie():

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from atlaas import catalogue
 from atlaas.forms import RechercheForm
+from villes_internet import pages
 
 TITRES = {
     "categorie": gettext_lazy("Catégorie"),
@@ -34,9 +35,11 @@ TITRES = {
 # Long facets show their most frequent values first; « voir=<facet> » shows them all.
 PREMIERES = 8
 PARAMETRES = ("q", *RechercheForm.FACETTES, "collectivite", "tri")
+PAGE_SECONDES = 3600  # the landing page (no query string) kept for anonymous visitors
 
 
 @require_safe
+@pages.en_cache(PAGE_SECONDES)
 def index(request):
     form = RechercheForm(request.GET)
     form.is_valid()

@@ -5,18 +5,22 @@ moderation or sent back, and pending revisions answer 404. Contacts' addresses a
 page: each one is shown on request (a POST, limited per client IP) so that harvesters get none.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Window
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from atlaas import catalogue, limites
 from atlaas.models import ContactFiche, FicheAction, FichierFiche, Service
 from atlaas.uploads import file_response
+from villes_internet import pages
 
 AUTRES = 6  # other actions of the collectivité shown
 REVELATIONS_PAR_HEURE = 20  # addresses shown per client IP and hour
+PAGE_SECONDES = 3600  # a fiche's page kept for anonymous visitors (villes_internet.pages)
 
 
 def _fiche_publiee_or_404(pk):
@@ -78,13 +82,20 @@ def _render_fiche(request, fiche, revele=None, limite=None, status=200):
 
 
 @require_safe
+@pages.en_cache(PAGE_SECONDES)
 def fiche(request, pk):
     return _render_fiche(request, _fiche_publiee_or_404(pk))
 
 
+@csrf_exempt
 @require_POST
 def contact(request, pk, contact_id):
-    """Show one contact's address: a fragment for htmx, the whole page without JavaScript."""
+    """Show one contact's address: a fragment for htmx, the whole page without JavaScript.
+    The request's origin is checked instead of a CSRF token: the page that holds the button is
+    the same for every anonymous visitor, kept in the cache (``villes_internet.pages``), and the
+    reveal acts for nobody (it is limited per client IP)."""
+    if not pages.meme_site(request):
+        raise PermissionDenied
     personne = get_object_or_404(
         ContactFiche.objects.filter(fiche__in=FicheAction.objects.published()), pk=contact_id, fiche_id=pk
     )

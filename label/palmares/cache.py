@@ -18,6 +18,7 @@ from django.core.signals import setting_changed
 from django.db.models import Max
 
 from atlaas import catalogue
+from villes_internet import pages
 
 from ..models import Edition, Labellisation, Resultat
 from ..selectors import annees_completes
@@ -163,6 +164,7 @@ def invalider_historique():
     (at once in this process, within a second in the others)."""
     cache.set(VERSION_HISTORIQUE, _nouvelle_version(), None)
     oublier()
+    pages.oublier()  # the public pages kept for anonymous visitors follow it (villes_internet.pages)
 
 
 def construire(annee, edition=None):

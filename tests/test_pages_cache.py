@@ -1,0 +1,139 @@
+"""Public pages kept in the cache for anonymous visitors (``villes_internet.pages``): the home
+page, the Atlaas' landing page, a fiche's page and a collectivité's page. A second anonymous
+visit reads no session and makes no query; a publication or a change shows at once; signed-in
+visitors, other languages, query strings and HTMX get their own page."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from atlaas.models import FicheAction
+from atlaas.workflow import revision_for_edit, set_fiche_state
+from tests.factories import CommuneFactory, FicheFactory, StaffFactory, UserFactory
+from villes_internet import pages
+
+pytestmark = pytest.mark.django_db
+
+State = FicheAction.State
+
+
+@pytest.fixture
+def fiche():
+    agen = CommuneFactory(nom="Agen", code="47001")
+    return FicheFactory(
+        collectivite=agen,
+        titre="Wifi public",
+        state=State.PUBLIEE,
+        published_at=timezone.now() - datetime.timedelta(days=1),
+    )
+
+
+def adresses(fiche):
+    return [
+        reverse("home"),
+        reverse("atlaas:catalogue"),
+        reverse("atlaas:fiche_publique", args=[fiche.pk]),
+        reverse("atlaas:collectivite", args=[fiche.collectivite.code]),
+    ]
+
+
+def publier(fiche, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        set_fiche_state(fiche, State.SOUMISE, by=UserFactory())
+        return set_fiche_state(fiche, State.PUBLIEE, by=StaffFactory())
+
+
+@pytest.mark.parametrize("page", range(4))
+def test_second_anonymous_visit_is_a_cache_hit_without_query(fiche, page, django_assert_num_queries):
+    url = adresses(fiche)[page]
+    premiere = Client().get(url)
+    assert premiere.status_code == 200 and premiere.context is not None
+    visiteur = Client()
+    with django_assert_num_queries(0):
+        seconde = visiteur.get(url)
+    assert seconde.status_code == 200
+    assert seconde.context is None  # nothing rendered
+    assert seconde.content == premiere.content
+    assert not seconde.cookies  # no session, no CSRF cookie
+    assert "csrfmiddlewaretoken" not in seconde.content.decode()
+
+
+def test_a_publication_shows_at_once_on_every_cached_page(fiche, django_capture_on_commit_callbacks):
+    visiteur = Client()
+    for url in adresses(fiche):
+        visiteur.get(url)
+    nouvelle = FicheFactory(collectivite=fiche.collectivite, titre="Médiathèque numérique")
+    publier(nouvelle, django_capture_on_commit_callbacks)
+    accueil, atlaas, page, collectivite = (visiteur.get(url).content.decode() for url in adresses(fiche))
+    assert "<strong>2</strong> actions numériques publiées" in accueil
+    assert "Médiathèque numérique" in atlaas
+    assert "Médiathèque numérique" in page  # « ses autres actions »
+    assert "Ses 2 actions numériques publiées" in collectivite
+
+
+def test_a_change_of_the_fiche_shows_at_once(client, fiche, django_capture_on_commit_callbacks):
+    url = reverse("atlaas:fiche_publique", args=[fiche.pk])
+    assert "<h1>Wifi public</h1>" in client.get(url).content.decode()
+    revision = revision_for_edit(fiche, UserFactory())
+    revision.titre = "Wifi public et gratuit"
+    revision.save()
+    publier(revision, django_capture_on_commit_callbacks)
+    assert "<h1>Wifi public et gratuit</h1>" in client.get(url).content.decode()
+
+
+def test_a_signed_in_member_gets_the_live_page(fiche):
+    for url in adresses(fiche):
+        Client().get(url)  # kept for anonymous visitors
+        membre = Client()
+        membre.force_login(UserFactory(first_name="Camille"))
+        response = membre.get(url)
+        assert response.context is not None, url  # rendered for them
+        assert "Se déconnecter" in response.content.decode()
+        assert "csrfmiddlewaretoken" in response.content.decode()  # their sign-out form's
+
+
+def test_each_language_has_its_page(fiche):
+    url = reverse("atlaas:fiche_publique", args=[fiche.pk])
+    assert '<html lang="fr">' in Client().get(url).content.decode()
+    anglophone = Client(headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in anglophone.get(url).content.decode()
+    anglophone.cookies["django_language"] = "en"
+    assert '<html lang="en">' in anglophone.get(url).content.decode()
+    assert '<html lang="fr">' in Client().get(url).content.decode()
+
+
+def test_a_query_string_or_htmx_gets_the_live_page(fiche):
+    url = reverse("atlaas:catalogue")
+    Client().get(url)
+    assert Client().get(url, {"q": "wifi"}).context is not None
+    assert Client().get(url, headers={"HX-Request": "true"}).context is not None
+    assert Client().get(url).context is None
+
+
+def test_a_pending_message_gets_the_live_page(fiche):
+    url = reverse("home")
+    Client().get(url)
+    visiteur = Client()
+    visiteur.cookies["messages"] = "x"
+    assert visiteur.get(url).context is not None
+
+
+def test_a_missing_page_is_not_kept(client):
+    url = reverse("atlaas:fiche_publique", args=[999999])
+    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_a_cache_emptied_drops_the_pages_of_every_process(client, fiche):
+    """Redis emptied (or its versions lost): new versions, so that no process' memory serves a
+    page of before; each process notices within ``VERSIONS_SECONDES`` (here: at once)."""
+    url = reverse("atlaas:collectivite", args=[fiche.collectivite.code])
+    assert "Son action numérique publiée" in client.get(url).content.decode()
+    FicheAction.objects.filter(pk=fiche.pk).update(state=State.BROUILLON)
+    cache.clear()
+    pages.oublier()  # the second this process trusts its copy of the versions has passed
+    assert "Son action numérique publiée" not in client.get(url).content.decode()
