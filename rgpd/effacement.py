@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from atlaas import catalogue
 from atlaas.models import ContactFiche, Invitation
 from atlaas.workflow import leave_all
 from jury.models import Jure
@@ -50,7 +51,9 @@ def supprimer_compte(user):
     for jure in export.par_adresse(Jure, "email", addresses) | Jure.objects.filter(user=user):
         pseudonymiser(jure)
     left = leave_all(user)
-    export.par_adresse(ContactFiche, "email", addresses).delete()
+    contacts, _par_modele = export.par_adresse(ContactFiche, "email", addresses).delete()
+    if contacts:  # their names leave the public pages kept in the cache and the Atlaas' export
+        catalogue.invalider()
     export.par_adresse(Invitation, "email", addresses).delete()
     oublier_courriels(addresses, user.get_full_name().strip())
     for entry in LogEntry.objects.filter(_mentionne(names, "object_repr")):

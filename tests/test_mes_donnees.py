@@ -23,7 +23,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from atlaas.models import ContactFiche, FicheTransition, FichierFiche, Invitation, Membership
+from atlaas.models import ContactFiche, FicheAction, FicheTransition, FichierFiche, Invitation, Membership
 from jury.models import AffectationJournal, ConflitDeclare, Evaluation, Jure, Note, RappelJure
 from label.models import Candidature, CandidatureTransition, PieceJointe, Resultat, ResultatJournal
 from outbox import envois
@@ -304,9 +304,24 @@ def test_deletion_leaves_no_personal_field_behind(
     assert Note.objects.filter(evaluation__jure=jure, score=4).exists()
     # The colleague's e-mail that did not name the person is still owed; the team is told
     # that Agen has no référent any more (without the person's name: checked above).
-    subjects = sorted(Envoi.objects.values_list("payload__subject", flat=True))
+    courriels = Envoi.objects.filter(kind=Envoi.Kind.COURRIEL)
+    subjects = sorted(courriels.values_list("payload__subject", flat=True))
     assert subjects == ["Rappel", "[Villes Internet] Plus de référent\u00a0: Agen (47)"]
     assert LogEntry.objects.filter(object_repr="un ancien membre").exists()
+
+
+def test_deletion_takes_the_contact_off_the_fiche_page_kept_for_anonymous_visitors(
+    client, personne, django_capture_on_commit_callbacks
+):
+    fiche = FicheFactory(state=FicheAction.State.PUBLIEE, published_at=timezone.now(), contacts=[])
+    ContactFiche.objects.create(fiche=fiche, nom=f"{PRENOM} {NOM}", email=EMAIL)
+    url = reverse("atlaas:fiche_publique", args=[fiche.pk])
+    assert NOM in client.get(url).content.decode()  # now kept in the cache for the next visitors
+
+    with django_capture_on_commit_callbacks(execute=True):
+        effacement.supprimer_compte(personne)
+
+    assert NOM not in client.get(url).content.decode()
 
 
 def test_deletion_is_refused_to_staff(staff):
