@@ -23,8 +23,8 @@ def _laureats(n):
 
 
 def graphiques(obs):
-    """The page's SVG charts."""
-    themes, comparaison = obs.themes, obs.comparaison
+    """The page's SVG charts (the heat maps are tables: ``tableaux.chaleur``)."""
+    themes = obs.themes
     mouvements = [service for _phrase, service in obs.hausses + obs.baisses]
     debut, fin = obs.choix["debut"], obs.choix["fin"]
     periode = {"debut": debut, "fin": fin, "des_fiches": obs.des_fiches}
@@ -42,17 +42,6 @@ def graphiques(obs):
         )
         if mouvements
         else "",
-        "enjeux": svg.chaleur(
-            "graphique-enjeux",
-            _("Part %(des_fiches)s par enjeu, année par année, de %(debut)s à %(fin)s") % periode,
-            _(
-                "Une ligne par enjeu, une colonne par année\u202f; plus la case est foncée, plus la part "
-                "est grande."
-            ),
-            [(e.id, e.nom) for e in themes.enjeux],
-            [(a, str(a)) for a in themes.annees],
-            {(e.id, a): themes.part(e, a) for e in themes.enjeux for a in themes.annees},
-        ),
         "labels": svg.barres_empilees(
             "graphique-labels",
             _("Lauréats du label par niveau, de %(debut)s à %(fin)s") % periode,
@@ -65,19 +54,6 @@ def graphiques(obs):
             {a.annee: a.par_niveau if a.connue else None for a in obs.labels},
             _laureats,
         ),
-        "comparaison": svg.chaleur(
-            "graphique-comparaison",
-            _("Part %(des_fiches)s par enjeu selon le groupe, de %(debut)s à %(fin)s") % periode,
-            _(
-                "Une ligne par enjeu, une colonne par groupe\u202f; plus la case est foncée, plus la part "
-                "est grande."
-            ),
-            comparaison.enjeux,
-            comparaison.groupes,
-            {(e, g): comparaison.part(g, e) for e, _n in comparaison.enjeux for g, _m in comparaison.groupes},
-        )
-        if comparaison.groupes
-        else "",
     }
 
 
