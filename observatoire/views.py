@@ -3,10 +3,12 @@ as CSV and JSON, for any span and filters given in the query string."""
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -77,6 +79,15 @@ def _contenu(form, choix):
         if cle:
             cache.set(cle, html, donnees.TTL)
     return mark_safe(html)  # rendered by our template, escaped there
+
+
+def preparer():
+    """Build the default page of each language (and the catalogue's summary it reads) into the
+    cache: what the first visitor after a publication would otherwise wait for."""
+    for langue, _nom in settings.LANGUAGES:
+        with translation.override(langue):
+            form = ObservatoireForm(QueryDict())
+            _contenu(form, form.choix())
 
 
 @require_safe

@@ -10,6 +10,7 @@ import io
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,6 +23,7 @@ from label.models import Labellisation
 from observatoire import phrases
 from observatoire.donnees import construire
 from observatoire.forms import ObservatoireForm
+from outbox.models import Envoi
 from tests.factories import DepartementFactory, EnjeuFactory, FicheFactory, RegionFactory, ServiceFactory
 from tests.pages import taille
 from tests.test_palmares import edition, publiee, publier, territoires  # noqa: F401 - fixtures
@@ -268,3 +270,16 @@ def test_queries_do_not_grow_with_the_span(client, fiches, publiee, comparer):  
     with CaptureQueriesContext(connection) as requetes:
         client.get(url(debut=2018, fin=2027, comparer=comparer))
     assert len(requetes) == 0  # kept in the cache
+
+
+def test_a_publication_builds_the_default_page_before_its_first_visitor(
+    client, fiches, services, django_capture_on_commit_callbacks
+):
+    nouvelle = fiche(fiches["Agen"], 2026, services["cyber"])
+    cache.delete("atlaas:preparer")  # no other publication in the last seconds
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue.indexer([nouvelle.pk])  # what a publication does; its outbox rows run eagerly
+    assert Envoi.objects.filter(task="observatoire.tasks.preparer", state=Envoi.State.FAIT).exists()
+    with CaptureQueriesContext(connection) as requetes:
+        assert client.get(url()).status_code == 200
+    assert len(requetes) == 0  # built by the task
