@@ -7,7 +7,7 @@ that match the filters (the Atlaas' filters: région, département, type, stratu
 
 from dataclasses import dataclass, field
 
-from .resume import RANGS, TOTAL, code_enjeu, code_service
+from .resume import RANGS, TOTAL, code_enjeu, code_service, lignes_de
 
 
 @dataclass
@@ -68,7 +68,7 @@ def themes(choix, resume):
     annees = list(range(debut, fin + 1))
     fiches, collectivites = {}, {}
     for _cellule, lignes in cellules(choix, resume):
-        for annee, code, n, c in lignes:
+        for annee, code, n, c in lignes_de(lignes):
             if debut <= annee <= fin:
                 cle = (code, annee)
                 fiches[cle] = fiches.get(cle, 0) + n
@@ -102,7 +102,7 @@ def comparaison(choix, noms_groupes, resume):
     totaux, fiches = {}, {}
     for cellule, lignes in cellules(choix, resume):
         groupe = cellule[rang]
-        for annee, code, n, _c in lignes:
+        for annee, code, n, _c in lignes_de(lignes):
             if not debut <= annee <= fin:
                 continue
             if code == TOTAL:

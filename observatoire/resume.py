@@ -18,6 +18,7 @@ taxonomy (``TAXONOMIE``); on SQLite three ORM queries read the fiches and their 
 summary is kept in the cache under the catalogue's version and in each process (``charger``).
 """
 
+from array import array
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -50,7 +51,9 @@ RANGS = {"departement": 0, "region": 1, "type": 2, "strate": 3, "niveau": 4}
 class Resume:
     enjeux: list  # [(id, name)] in the referential's order
     services: list  # [(id, name, enjeu's name)]
-    # {(département, région, type, strate, niveau): [(year, code, fiches, collectivités)]}
+    # {(département, région, type, strate, niveau): rows}, the rows an array of integers
+    # (year, code, fiches, collectivités, year, code…): a few bytes each, read back from the
+    # cache at once (``lignes`` gives them as tuples)
     cellules: dict
     # The same summed over the cells of each région, type or stratum (a comparison's groups),
     # for the pages without a filter: {"region": {(None, région, None, None, None): [...]}, ...}
@@ -63,10 +66,23 @@ def _marge(cellules, rang):
     for cellule, lignes in cellules.items():
         cle = tuple(valeur if i == rang else None for i, valeur in enumerate(cellule))
         groupe = sommes.setdefault(cle, {})
-        for annee, code, n, c in lignes:
+        for annee, code, n, c in lignes_de(lignes):
             avant = groupe.get((annee, code), (0, 0))
             groupe[annee, code] = (avant[0] + n, avant[1] + c)
-    return {cle: [(a, code, n, c) for (a, code), (n, c) in groupe.items()] for cle, groupe in sommes.items()}
+    return {
+        cle: _compactes((a, code, n, c) for (a, code), (n, c) in groupe.items())
+        for cle, groupe in sommes.items()
+    }
+
+
+def _compactes(lignes):
+    return array("q", (x for ligne in lignes for x in ligne))
+
+
+def lignes_de(compactes):
+    """The (year, code, fiches, collectivités) of a cell's rows."""
+    valeurs = iter(compactes)
+    return zip(valeurs, valeurs, valeurs, valeurs, strict=True)
 
 
 def taxonomie():
@@ -155,7 +171,8 @@ def construire():
     enjeux, services = taxonomie()
     cellules = {}
     for annee, code, *cellule, n, c in _lignes_pg() if connection.vendor == "postgresql" else _lignes_orm():
-        cellules.setdefault(tuple(cellule), []).append((annee, code, n, c))
+        cellules.setdefault(tuple(cellule), []).append((int(annee), code, n, c))  # a Decimal on PostgreSQL
+    cellules = {cellule: _compactes(lignes) for cellule, lignes in cellules.items()}
     marges = {par: _marge(cellules, RANGS[par]) for par in ("region", "type", "strate")}
     return Resume(enjeux, services, cellules, marges)
 
