@@ -72,7 +72,8 @@ def groupes(par):
 def construire(choix, version_=None):
     """The figures: the fiches' from the catalogue's summary (``resume``), the labels' read from
     the database (a constant number of queries)."""
-    resume_ = resume.charger(version_catalogue(version_ or version()))
+    version_ = version_ or version()
+    resume_ = resume.charger(version_catalogue(version_))
     themes = chiffres.themes(choix, resume_)
     regions, departements = territoires()
     noms = {"regions": dict(regions), "departements": dict(departements)}
@@ -80,7 +81,7 @@ def construire(choix, version_=None):
     return Observatoire(
         choix=choix,
         themes=themes,
-        labels=labels(choix),
+        labels=labels(choix, version_),
         comparaison=chiffres.comparaison(choix, groupes(choix["comparer"]), resume_),
         hausses=hausses,
         baisses=baisses,
