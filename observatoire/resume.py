@@ -113,31 +113,47 @@ def groupe(par, vers="collectivite__"):
     return Case(*conditions, default=Value(""), output_field=CharField())
 
 
-CELLULE = {
-    "departement": F("collectivite__departement__code"),
-    "region": F("collectivite__region__code"),
-    "type_": groupe("type"),
-    "strate": groupe("strate"),
-    "niveau": F("collectivite__niveau"),
-}
+def _cellule(vers="collectivite__"):
+    """The expressions of a collectivité's cell, from its fiches (or with ``vers=""`` itself)."""
+    return {
+        "departement": F(f"{vers}departement__code"),
+        "region": F(f"{vers}region__code"),
+        "type_": groupe("type", vers),
+        "strate": groupe("strate", vers),
+        "niveau": F(f"{vers}niveau"),
+    }
 
+
+CELLULE = _cellule()
+
+# Fiches per collectivité, year and code first (no DISTINCT: a hash aggregation), then summed per
+# cell of their collectivités: three times faster than counting distinct collectivités per cell.
 _PG = """
-SELECT r.annee, c.code, r.departement, r.region, r.type_, r.strate, r.niveau,
-    COUNT(*), COUNT(DISTINCT r.collectivite_id)
-FROM ({fiches}) AS r CROSS JOIN LATERAL unnest(array_append(r.codes, 0::bigint)) AS c (code)
-WHERE c.code %% 4 IN (0, 1, 2)
+SELECT x.annee, x.code, k.k_departement, k.k_region, k.k_type_, k.k_strate, k.k_niveau, SUM(x.n)::bigint, COUNT(*)
+FROM (
+    SELECT r.annee, c.code, r.collectivite_id, COUNT(*) AS n
+    FROM ({fiches}) AS r CROSS JOIN LATERAL unnest(array_append(r.codes, 0::bigint)) AS c (code)
+    WHERE c.code %% 4 IN (0, 1, 2)
+    GROUP BY 1, 2, 3
+) AS x JOIN ({collectivites}) AS k ON k.id = x.collectivite_id
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 
 
 def _lignes_pg():
     codes = RawSQL(f'"{FicheRecherche._meta.db_table}"."{catalogue.TAXONOMIE}"', ())
-    colonnes = FicheRecherche.objects.order_by().values(
-        "collectivite_id", annee=ExtractYear("date_debut"), codes=codes, **CELLULE
+    fiches = FicheRecherche.objects.order_by().values(
+        "collectivite_id", annee=ExtractYear("date_debut"), codes=codes
     )
-    sql, params = colonnes.query.sql_with_params()
+    cellule = {f"k_{nom}": expression for nom, expression in _cellule("").items()}  # no field's name
+    collectivites = Collectivite.objects.order_by().values("id", **cellule)
+    sql_fiches, params_fiches = fiches.query.sql_with_params()
+    sql_collectivites, params_collectivites = collectivites.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(_PG.format(fiches=sql), params)
+        cursor.execute(
+            _PG.format(fiches=sql_fiches, collectivites=sql_collectivites),
+            (*params_fiches, *params_collectivites),
+        )
         return cursor.fetchall()
 
 
