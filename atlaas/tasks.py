@@ -33,6 +33,8 @@ def invalider_catalogue():
     tried again while the cache does not answer."""
     catalogue.invalider()
     envois.exiger_cache()
+    for tache in catalogue.index.PREPARATIONS:  # after a palmarès: the levels changed
+        envois.tache(tache)
 
 
 @shared_task

@@ -1,9 +1,14 @@
 """Server time and query count of the observatoire (/observatoire/) for a few fixed choices.
 
 Each page is measured twice in a row: cold (the state after a publication: the catalogue's
-version changed just before, outside the timed part, so nothing of the observatoire is in the
-cache) and cached (the same request again). Runs in-process (Django's test client, no network)
-on PostgreSQL only, on a database holding the demo. ``bench/observatoire.sh`` builds a dedicated
+version changed just before, outside the timed part, so no page of the observatoire is in the
+cache) and cached (the same request again). After the publication, as the outbox does, the
+worker's task ``observatoire.tasks.preparer`` runs (outside the timed part, its time printed):
+it builds the catalogue's summary and the default page; the process' own copy of the summary is
+then dropped, so that the page reads it from the cache as another web process would. With
+``--sans-tache`` the task does not run: the visitor builds the summary (a worker late or
+away). Runs in-process (Django's test client, no network) on PostgreSQL only, on a database
+holding the demo. ``bench/observatoire.sh`` builds a dedicated
 database for each size and runs this script on it:
 
     bash bench/observatoire.sh                  # 15,000 then 150,000 fiches
@@ -51,6 +56,11 @@ def libelle(params):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="mesures de chaque page (défaut : 10)")
+    parser.add_argument(
+        "--sans-tache",
+        action="store_true",
+        help="sans la tâche qui prépare l'observatoire après une publication",
+    )
     args = parser.parse_args()
     importlib.import_module("villes_internet.wsgi")  # set up as a web worker is
 
@@ -62,6 +72,7 @@ def main():
 
     from atlaas import catalogue
     from atlaas.models import FicheAction
+    from observatoire import resume, tasks
 
     if connection.vendor != "postgresql":
         sys.exit("Ce banc d'essai ne mesure que PostgreSQL : lancez `bash bench/observatoire.sh`.")
@@ -83,10 +94,15 @@ def main():
     for params in CHOIX:  # warm-up: templates compiled, connection open
         page(params)
     mesures = {i: {"froid": [], "chaud": []} for i in range(len(CHOIX))}
-    requetes, tailles = {"froid": [], "chaud": []}, {}
+    requetes, tailles, preparations = {"froid": [], "chaud": []}, {}, []
     for _ in range(args.runs):
         for i, params in enumerate(CHOIX):
             catalogue.invalider()  # a publication: every page and figure of the observatoire is cold
+            if not args.sans_tache:
+                start = time.perf_counter()
+                tasks.preparer()  # the worker, owed by the publication
+                preparations.append((time.perf_counter() - start) * 1000)
+            resume._copie = (None, None)  # this web process did not build the summary
             for condition in ("froid", "chaud"):
                 elapsed, count, taille = page(params)
                 mesures[i][condition].append(elapsed)
@@ -94,8 +110,15 @@ def main():
                 tailles[i] = taille
     print(
         f"{connection.vendor} — {nombre} fiches publiées ; {len(CHOIX)} pages × {args.runs} mesures ; "
-        f"cache {type(caches['default']).__name__}"
+        f"cache {type(caches['default']).__name__} ; charge {os.getloadavg()[0]:.1f}"
     )
+    if preparations:
+        print(
+            "tâche de préparation (résumé + page par défaut, fr et en) : "
+            f"p50 {statistics.median(preparations):.0f} ms, max {max(preparations):.0f} ms"
+        )
+    else:
+        print("sans la tâche de préparation : le premier visiteur construit le résumé")
     print(f"\n{'choix':<58} {'octets':>8} {'froid p50':>10} {'froid p95':>10} {'chaud p50':>10}")
     for i, params in enumerate(CHOIX):
         m = mesures[i]

@@ -4,7 +4,7 @@
 # 127.0.0.1:5432 (user postgres); the cache is Redis (its database 10) when it answers on
 # 127.0.0.1:6379, the in-process cache otherwise.
 #
-#     bash bench/observatoire.sh [--fiches N]... [--runs R] [--keep]
+#     bash bench/observatoire.sh [--fiches N]... [--runs R] [--keep] [--sans-tache]
 #
 # Default: --fiches 15000 --fiches 150000 --runs 10. --keep leaves the last database in place
 # (for EXPLAIN ANALYZE); drop it with
@@ -16,12 +16,14 @@ DB=vi_bench_observatoire
 SIZES=()
 RUNS=10
 KEEP=
+SANS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --fiches) SIZES+=("$2"); shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        *) echo "usage: bash bench/observatoire.sh [--fiches N]... [--runs R] [--keep]" >&2; exit 2 ;;
+        --sans-tache) SANS=(--sans-tache); shift ;;
+        *) echo "usage: bash bench/observatoire.sh [--fiches N]... [--runs R] [--keep] [--sans-tache]" >&2; exit 2 ;;
     esac
 done
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(15000 150000)
@@ -73,6 +75,6 @@ for n in "${SIZES[@]}"; do
     # without it, so the bench does it once, as autovacuum would.
     echo "VACUUM (ANALYZE)                       $(seconds sql_db "VACUUM (ANALYZE)") s"
     [ ${#PROD[@]} -eq 0 ] || "${PROD[@]}" $PY manage.py collectstatic --noinput -v0
-    "${PROD[@]}" $PY bench/observatoire.py --runs "$RUNS"
+    "${PROD[@]}" $PY bench/observatoire.py --runs "$RUNS" "${SANS[@]}"
     echo
 done

@@ -17,7 +17,7 @@ from django.utils import translation
 from atlaas import catalogue
 from label import palmares
 
-from . import chiffres, phrases
+from . import chiffres, phrases, resume
 from .forms import territoires
 from .labels import labels
 
@@ -41,13 +41,18 @@ class Observatoire:
 
 
 def version():
-    """« catalogue version:history version », what the figures are kept under."""
+    """« catalogue version:history version », what the figures are kept under (the fiches'
+    summary under the first one)."""
     valeurs = cache.get_many([catalogue.VERSION, palmares.VERSION_HISTORIQUE])
     atlaas = valeurs.get(catalogue.VERSION) or cache.get_or_set(catalogue.VERSION, time.time_ns, None)
     historique = valeurs.get(palmares.VERSION_HISTORIQUE) or cache.get_or_set(
         palmares.VERSION_HISTORIQUE, lambda: uuid.uuid4().hex, None
     )
     return f"{atlaas}:{historique}"
+
+
+def version_catalogue(version_):
+    return version_.split(":", 1)[0]
 
 
 def cle(choix, version_):
@@ -64,18 +69,20 @@ def groupes(par):
     return [(cle_, libelle) for cle_, (libelle, _bas, _haut) in catalogue.STRATES.items()]
 
 
-def construire(choix):
-    """The figures, read from the database (a constant number of queries)."""
-    referentiel = chiffres.taxonomie()
-    themes = chiffres.themes(choix, referentiel)
+def construire(choix, version_=None):
+    """The figures: the fiches' from the catalogue's summary (``resume``), the labels' read from
+    the database (a constant number of queries)."""
+    version_ = version_ or version()
+    resume_ = resume.charger(version_catalogue(version_))
+    themes = chiffres.themes(choix, resume_)
     regions, departements = territoires()
     noms = {"regions": dict(regions), "departements": dict(departements)}
     hausses, baisses = phrases.tendances(themes, choix, noms["regions"], noms["departements"])
     return Observatoire(
         choix=choix,
         themes=themes,
-        labels=labels(choix),
-        comparaison=chiffres.comparaison(choix, groupes(choix["comparer"]), referentiel),
+        labels=labels(choix, version_),
+        comparaison=chiffres.comparaison(choix, groupes(choix["comparer"]), resume_),
         hausses=hausses,
         baisses=baisses,
         des_fiches=phrases.des_fiches(choix, noms["regions"], noms["departements"]),
@@ -84,9 +91,10 @@ def construire(choix):
 
 def charger(choix, version_=None):
     """The figures from the cache, built on a miss."""
-    cle_ = cle(choix, version_ or version())
+    version_ = version_ or version()
+    cle_ = cle(choix, version_)
     observatoire = cache.get(cle_)
     if observatoire is None:
-        observatoire = construire(choix)
+        observatoire = construire(choix, version_)
         cache.set(cle_, observatoire, TTL)
     return observatoire

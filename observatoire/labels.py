@@ -12,7 +12,8 @@ population and member communes: with a type or population filter its figures are
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum
 
 from atlaas import catalogue
 from atlaas.models import Collectivite
@@ -35,6 +36,106 @@ class LabelAnnee:
     premieres: int | None = None  # None: the history before the year is not complete
     communes: int | None = None  # None: not known (imported year without its figures)
     habitants: int | None = None
+
+
+# A label row as read: its collectivité's level the previous time it was labelled (None: never),
+# whether it had filed a candidature before, what its coverage needs, then what the filters read
+# (région, département, the type of the year's candidature, today's population).
+COLONNES = (
+    "annee",
+    "niveau",
+    "precedent",
+    "deja",
+    "ten",
+    "collectivite__nature",
+    "collectivite__population",
+    "population",
+    "communes",
+    "collectivite__region__code",
+    "collectivite__departement__code",
+    "type_candidature",
+)
+TTL = 24 * 3600
+
+
+def toutes(version):
+    """Every label row (``COLONNES``), read once per ``version`` of the observatoire (the
+    catalogue's and the history's) and kept in the cache: a few bytes per laureate (one query)."""
+    cle = f"observatoire:labels:{version}"
+    lignes = cache.get(cle)
+    if lignes is None:
+        precedent = Labellisation.objects.filter(
+            collectivite=OuterRef("collectivite"), annee__lt=OuterRef("annee")
+        ).order_by("-annee")
+        candidatures = Candidature.objects.filter(
+            collectivite=OuterRef("collectivite"), state=Candidature.State.DEPOSEE
+        ).order_by()
+        lignes = list(
+            Labellisation.objects.order_by()
+            .annotate(
+                precedent=Subquery(precedent.values("niveau")[:1]),
+                deja=Exists(candidatures.filter(edition__annee__lt=OuterRef("annee"))),
+                type_candidature=Subquery(
+                    candidatures.filter(edition__annee=OuterRef("annee")).values("type")[:1]
+                ),
+            )
+            .values_list(*COLONNES)
+        )
+        cache.set(cle, lignes, TTL)
+    return lignes
+
+
+def choisies(choix, lignes):
+    """The rows of the span that match the filters, as ``labellisations`` selects them."""
+    debut, fin = choix["debut"], choix["fin"]
+    bas, haut = 0, None
+    if "strate" in choix:
+        _libelle, bas, haut = catalogue.STRATES[choix["strate"]]
+    for ligne in lignes:
+        if not debut <= ligne[0] <= fin:
+            continue
+        if "niveau" in choix and ligne[1] != choix["niveau"]:
+            continue
+        if "region" in choix and ligne[9] != choix["region"]:
+            continue
+        if "departement" in choix and ligne[10] != choix["departement"]:
+            continue
+        if "type" in choix and ligne[11] != choix["type"]:
+            continue
+        if "strate" in choix and not (ligne[6] >= bas and (haut is None or ligne[6] < haut)):
+            continue
+        yield ligne[:9]
+
+
+def _par_annee(lignes):
+    """The label rows summed per year in Python: the previous level is read once per row (an
+    aggregation in SQL repeats its subquery in each count that compares it)."""
+    par_annee = {}
+    for annee, niveau, precedent, deja, ten, nature, population_collectivite, population, communes in lignes:
+        a = par_annee.get(annee)
+        if a is None:
+            a = par_annee[annee] = dict.fromkeys(
+                ["total", *(f"n{n}" for n in NIVEAUX), "hausses", "baisses", "stables", "nouvelles",
+                 "nb_communes", "habitants_communes", "population_annee", "population_inconnue",
+                 "communes_annee", "communes_inconnues"],
+                0,
+            )  # fmt: skip
+        a["total"] += 1
+        if niveau in NIVEAUX:
+            a[f"n{niveau}"] += 1
+        if precedent is None:
+            a["nouvelles"] += not deja and not ten
+        else:
+            a["hausses" if niveau > precedent else "baisses" if niveau < precedent else "stables"] += 1
+        if nature == Collectivite.Nature.COMMUNE:
+            a["nb_communes"] += 1
+            a["habitants_communes"] += population_collectivite or 0
+        else:
+            a["communes_annee"] += communes or 0
+            a["communes_inconnues"] += communes is None
+        a["population_annee"] += population or 0
+        a["population_inconnue"] += population is None
+    return par_annee
 
 
 def labellisations(choix):
@@ -63,8 +164,10 @@ def labellisations(choix):
     return qs.order_by()
 
 
-def labels(choix):
-    """[LabelAnnee] for each year of the span (four queries, whatever the span)."""
+def labels(choix, version):
+    """[LabelAnnee] for each year of the span (four queries, whatever the span; three when the
+    label rows of the observatoire's ``version`` are in the cache: they are filtered and summed
+    in Python)."""
     editions = set(
         Edition.objects.filter(publie_at__isnull=False, candidatures__resultat__isnull=False)
         .order_by()
@@ -73,35 +176,8 @@ def labels(choix):
     )
     completes = annees_completes()
     qs = labellisations(choix)
-    precedent = Labellisation.objects.filter(
-        collectivite=OuterRef("collectivite"), annee__lt=OuterRef("annee")
-    ).order_by("-annee")
-    deja_candidate = Candidature.objects.filter(
-        collectivite=OuterRef("collectivite"),
-        edition__annee__lt=OuterRef("annee"),
-        state=Candidature.State.DEPOSEE,
-    )
-    commune = Q(collectivite__nature=Collectivite.Nature.COMMUNE)
-    epci = Q(collectivite__nature=Collectivite.Nature.EPCI)
-    lignes = (
-        qs.annotate(precedent=Subquery(precedent.values("niveau")[:1]), deja=Exists(deja_candidate))
-        .values("annee")
-        .annotate(
-            total=Count("pk"),
-            **{f"n{n}": Count("pk", filter=Q(niveau=n)) for n in NIVEAUX},
-            hausses=Count("pk", filter=Q(niveau__gt=F("precedent"))),
-            baisses=Count("pk", filter=Q(niveau__lt=F("precedent"))),
-            stables=Count("pk", filter=Q(niveau=F("precedent"))),
-            nouvelles=Count("pk", filter=Q(precedent__isnull=True, deja=False, ten=False)),
-            nb_communes=Count("pk", filter=commune),
-            habitants_communes=Sum("collectivite__population", filter=commune),
-            population_annee=Sum("population"),
-            population_inconnue=Count("pk", filter=Q(population__isnull=True)),
-            communes_annee=Sum("communes", filter=epci),
-            communes_inconnues=Count("pk", filter=epci & Q(communes__isnull=True)),
-        )
-    )
-    par_annee = {ligne["annee"]: ligne for ligne in lignes}
+    lignes = choisies(choix, toutes(version))
+    par_annee = _par_annee(lignes)
     membres = _membres(qs, editions)
     resultat = []
     for annee in range(choix["debut"], choix["fin"] + 1):

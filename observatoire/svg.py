@@ -1,20 +1,17 @@
 """The observatoire's charts, drawn on the server as SVG: no library, no JavaScript.
 
 Each chart is an ``<svg role="img">`` named by its ``<title>`` and described by its ``<desc>``;
-each mark carries a ``<title>`` with its figure (shown as a tooltip, read by screen readers that
-go into the image). The page puts the same figures in a table next to it. Colours have at least
-3:1 contrast on white; the lines also differ by their dashes and their marks, so that colour is
-never the only difference.
+the page puts the same figures in a table next to it. Light: one ``<path>`` per series (a line, or
+the bars of one level), a ``<title>`` on a series and on the first and last points of a line
+only, the grid in one path; colours, dashes and fonts are CSS classes (static/css/observatoire.css:
+``s0``… per series). Colours have at least 3:1 contrast on white; the lines also differ by their
+dashes, so that colour is never the only difference.
 """
 
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-COULEURS = ["#1d4f91", "#b3261e", "#1e6b35", "#6b3fa0", "#8a5a00", "#00707a"]
-TIRETS = ["", "8 4", "2 4", "10 4 2 4", "4 4", "1 3"]
-ENCRE = "#1b1f24"
-GRILLE = "#c9d0da"
-POLICE = 'font-family="DejaVu Sans, sans-serif" font-size="12"'
+SERIES = 6  # classes s0…s5 of the stylesheet: colour and dashes
 
 
 def _nombre(x):
@@ -45,28 +42,31 @@ def _plafond(maximum):
 
 
 def _axe_y(x0, y0, hauteur_utile, largeur_utile, haut, suffixe):
-    parties = []
+    """The horizontal grid (one path) and the values of its five lines."""
+    traits, textes = [], []
     for i in range(5):
-        valeur = haut * i / 4
-        y = y0 - hauteur_utile * i / 4
-        parties.append(
+        y = _nombre(y0 - hauteur_utile * i / 4)
+        traits.append(f"M{x0} {y}h{largeur_utile}")
+        textes.append(
             format_html(
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
-                '<text x="{}" y="{}" text-anchor="end" fill="{}" {}>{}{}</text>',
-                x0,
-                _nombre(y),
-                x0 + largeur_utile,
-                _nombre(y),
-                GRILLE,
+                '<text x="{}" y="{}" class="fin">{}{}</text>',
                 x0 - 6,
-                _nombre(y + 4),
-                ENCRE,
-                mark_safe(POLICE),
-                round(valeur),
+                _nombre(y0 - hauteur_utile * i / 4 + 4),
+                round(haut * i / 4),
                 suffixe,
             )
         )
-    return "".join(parties)
+    return format_html('<path class="grille" d="{}"/>', "".join(traits)) + "".join(textes)
+
+
+def _annees(annees, x, y):
+    """The years under the axis, at most twelve of them written."""
+    etiquettes = max(1, -(-len(annees) // 12))
+    return "".join(
+        format_html('<text x="{}" y="{}" class="milieu">{}</text>', _nombre(x(i)), y, annee)
+        for i, annee in enumerate(annees)
+        if i % etiquettes == 0 or i == len(annees) - 1
+    )
 
 
 def courbes(ident, titre, description, annees, series, suffixe="\u202f%"):
@@ -90,79 +90,38 @@ def courbes(ident, titre, description, annees, series, suffixe="\u202f%"):
 
     parties = [_entete(ident, largeur, hauteur, titre, description)]
     parties.append(_axe_y(gauche, y0, hauteur_plot, largeur_utile, haut, suffixe))
-    etiquettes = max(1, -(-len(annees) // 12))  # at most twelve years written under the axis
-    for i, annee in enumerate(annees):
-        if i % etiquettes == 0 or i == len(annees) - 1:
+    parties.append(_annees(annees, x, y0 + 18))
+    for n, (nom, points) in enumerate(series):
+        connus = [
+            (i, annee, points[annee]) for i, annee in enumerate(annees) if points.get(annee) is not None
+        ]
+        trace, precedent = [], None
+        for i, _annee, v in connus:  # a gap where a year has no value: the line starts again
+            trace.append(f"{'L' if precedent == i - 1 else 'M'}{_nombre(x(i))} {_nombre(y(v))}")
+            precedent = i
+        parties.append(format_html('<g class="s{}"><title>{}</title>', n % SERIES, nom))
+        parties.append(format_html('<path d="{}"/>', "".join(trace)))
+        for i, annee, v in {connus[0][0]: connus[0], connus[-1][0]: connus[-1]}.values() if connus else ():
             parties.append(
                 format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" fill="{}" {}>{}</text>',
+                    '<circle cx="{}" cy="{}" r="4"><title>{} ({})\u00a0: {}{}</title></circle>',
                     _nombre(x(i)),
-                    y0 + 18,
-                    ENCRE,
-                    mark_safe(POLICE),
+                    _nombre(y(v)),
+                    nom,
                     annee,
+                    round(v),
+                    suffixe,
                 )
             )
-    for n, (nom, points) in enumerate(series):
-        couleur, tirets = COULEURS[n % len(COULEURS)], TIRETS[n % len(TIRETS)]
-        segment, segments = [], []
-        for i, annee in enumerate(annees):
-            v = points.get(annee)
-            if v is None:
-                segments.append(segment)
-                segment = []
-            else:
-                segment.append(f"{_nombre(x(i))},{_nombre(y(v))}")
-        segments.append(segment)
-        groupe = [format_html("<g><title>{}</title>", nom)]
-        for segment in segments:
-            if len(segment) > 1:
-                groupe.append(
-                    format_html(
-                        '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5" '
-                        'stroke-dasharray="{}"/>',
-                        " ".join(segment),
-                        couleur,
-                        tirets or "none",
-                    )
-                )
-        for i, annee in enumerate(annees):
-            v = points.get(annee)
-            if v is not None:
-                groupe.append(
-                    format_html(
-                        '<circle cx="{}" cy="{}" r="4" fill="{}"><title>{} ({})\u00a0: {}{}</title></circle>',
-                        _nombre(x(i)),
-                        _nombre(y(v)),
-                        couleur,
-                        nom,
-                        annee,
-                        round(v),
-                        suffixe,
-                    )
-                )
-        groupe.append(mark_safe("</g>"))
-        parties.extend(groupe)
         lx = gauche + (n % 2) * (largeur_utile / 2)
         ly = legende_y + 22 * (n // 2)
         parties.append(
             format_html(
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>'
-                '<circle cx="{}" cy="{}" r="4" fill="{}"/>'
-                '<text x="{}" y="{}" fill="{}" {}>{}</text>',
+                '<path d="M{} {}h28"/><text x="{}" y="{}">{}</text></g>',
                 _nombre(lx),
                 ly,
-                _nombre(lx + 28),
-                ly,
-                couleur,
-                tirets or "none",
-                _nombre(lx + 14),
-                ly,
-                couleur,
                 _nombre(lx + 36),
                 ly + 4,
-                ENCRE,
-                mark_safe(POLICE),
                 _court(nom, 48),
             )
         )
@@ -178,7 +137,7 @@ def _court(texte, n):
 def barres_empilees(ident, titre, description, annees, categories, valeurs, unite):
     """A bar per year, stacked by category. ``categories``: [(key, name)] from the bottom up;
     ``valeurs``: {year: {key: number}}, a year without figures None (no bar); ``unite``: a
-    function of the number giving its words (« 36 lauréats »)."""
+    function of the number giving its words (« 36 lauréats »), for each bar's total."""
     largeur, gauche, droite, haut_marge = 720, 52, 16, 16
     hauteur_plot = 220
     y0 = haut_marge + hauteur_plot
@@ -189,66 +148,61 @@ def barres_empilees(ident, titre, description, annees, categories, valeurs, unit
     largeur_utile = largeur - gauche - droite
     pas = largeur_utile / max(1, len(annees))
     barre = max(2.0, pas * 0.7)
+
+    def x(i):
+        return gauche + pas * i + pas / 2
+
     parties = [_entete(ident, largeur, hauteur, titre, description)]
     parties.append(_axe_y(gauche, y0, hauteur_plot, largeur_utile, haut, ""))
-    etiquettes = max(1, -(-len(annees) // 12))
-    for i, annee in enumerate(annees):
-        cx = gauche + pas * i + pas / 2
-        if i % etiquettes == 0 or i == len(annees) - 1:
-            parties.append(
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" fill="{}" {}>{}</text>',
-                    _nombre(cx),
-                    y0 + 18,
-                    ENCRE,
-                    mark_safe(POLICE),
-                    annee,
-                )
-            )
-        bas = y0
-        for n, (cle, nom) in enumerate(categories):
-            nombre = (valeurs.get(annee) or {}).get(cle, 0)
-            if not nombre:
-                continue
-            h = hauteur_plot * nombre / haut
-            parties.append(
-                format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#ffffff" stroke-width="1">'
-                    "<title>{} ({})\u00a0: {}</title></rect>",
-                    _nombre(cx - barre / 2),
-                    _nombre(bas - h),
-                    _nombre(barre),
-                    _nombre(h),
-                    COULEURS[n % len(COULEURS)],
-                    nom,
-                    annee,
-                    unite(nombre),
-                )
-            )
-            bas -= h
+    parties.append(_annees(annees, x, y0 + 18))
+    bas = [y0] * len(annees)
     pas_legende = largeur_utile / max(1, len(categories))
-    for n, (_cle, nom) in enumerate(categories):
+    for n, (cle, nom) in enumerate(categories):
+        rectangles = []
+        for i, annee in enumerate(annees):
+            nombre = (valeurs.get(annee) or {}).get(cle, 0)
+            if nombre:
+                h = hauteur_plot * nombre / haut
+                bas[i] -= h
+                rectangles.append(
+                    f"M{_nombre(x(i) - barre / 2)} {_nombre(bas[i])}h{_nombre(barre)}v{_nombre(h)}"
+                    f"h-{_nombre(barre)}z"
+                )
         lx = gauche + pas_legende * n
         parties.append(
             format_html(
-                '<rect x="{}" y="{}" width="14" height="14" fill="{}"/>'
-                '<text x="{}" y="{}" fill="{}" {}>{}</text>',
+                '<g class="s{}"><title>{}</title><path class="barre" d="{}"/>'
+                '<rect x="{}" y="{}" width="14" height="14"/><text x="{}" y="{}">{}</text></g>',
+                n % SERIES,
+                nom,
+                "".join(rectangles) or "M0 0",
                 _nombre(lx),
                 legende_y - 11,
-                COULEURS[n % len(COULEURS)],
                 _nombre(lx + 20),
                 legende_y,
-                ENCRE,
-                mark_safe(POLICE),
                 nom,
             )
         )
+    for i, annee in enumerate(annees):  # each bar's total, as a tooltip over its stack
+        if totaux[i]:
+            parties.append(
+                format_html(
+                    '<rect class="survol" x="{}" y="{}" width="{}" height="{}">'
+                    "<title>{}\u00a0: {}</title></rect>",
+                    _nombre(x(i) - barre / 2),
+                    _nombre(bas[i]),
+                    _nombre(barre),
+                    _nombre(y0 - bas[i]),
+                    annee,
+                    unite(totaux[i]),
+                )
+            )
     parties.append(mark_safe("</svg>"))
     return mark_safe("".join(parties))
 
 
 def _melange(t):
-    """The heat map's colour for ``t`` in [0, 1]: from the page's soft grey to its dark blue."""
+    """A heat map's colour for ``t`` in [0, 1]: from the page's soft grey to its dark blue."""
     clair, fonce = (0xF3, 0xF5, 0xF8), (0x12, 0x35, 0x66)
     return tuple(round(c + (f - c) * t) for c, f in zip(clair, fonce, strict=True))
 
@@ -267,63 +221,9 @@ def texte_sur(rgb):
     return "#ffffff" if _luminance(rgb) < 0.18 else "#000000"
 
 
-def chaleur(ident, titre, description, lignes, colonnes, valeurs, suffixe="\u202f%"):
-    """A grid of shares: a row per ``lignes`` [(key, name)], a column per ``colonnes``, each
-    cell's value (``valeurs[(row key, column key)]``, None: no figure) written in it."""
-    gauche, haut_marge, cellule_l, cellule_h = 220, 64, 64, 26
-    largeur = gauche + cellule_l * len(colonnes) + 8
-    hauteur = haut_marge + cellule_h * len(lignes) + 8
-    maximum = max((v for v in valeurs.values() if v is not None), default=0) or 1
-    parties = [_entete(ident, largeur, hauteur, titre, description)]
-    for j, (_cle, nom) in enumerate(colonnes):
-        cx = gauche + cellule_l * j + cellule_l / 2
-        parties.append(
-            format_html(
-                '<text x="{}" y="{}" fill="{}" {} transform="rotate(-30 {} {})">{}</text>',
-                _nombre(cx - 8),
-                haut_marge - 6,
-                ENCRE,
-                mark_safe(POLICE),
-                _nombre(cx - 8),
-                haut_marge - 6,
-                _court(nom, 18),
-            )
-        )
-    for i, (cle_ligne, nom_ligne) in enumerate(lignes):
-        y = haut_marge + cellule_h * i
-        parties.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end" fill="{}" {}>{}</text>',
-                gauche - 8,
-                y + 17,
-                ENCRE,
-                mark_safe(POLICE),
-                _court(nom_ligne, 30),
-            )
-        )
-        for j, (cle_colonne, nom_colonne) in enumerate(colonnes):
-            v = valeurs.get((cle_ligne, cle_colonne))
-            rgb = _melange(0 if v is None else v / maximum)
-            texte = "–" if v is None else f"{round(v)}{suffixe}"
-            parties.append(
-                format_html(
-                    '<g><title>{}, {}\u00a0: {}</title><rect x="{}" y="{}" width="{}" height="{}" '
-                    'fill="{}" stroke="#ffffff"/>'
-                    '<text x="{}" y="{}" text-anchor="middle" fill="{}" {}>{}</text></g>',
-                    nom_ligne,
-                    nom_colonne,
-                    texte,
-                    gauche + cellule_l * j,
-                    y,
-                    cellule_l,
-                    cellule_h,
-                    "#{:02x}{:02x}{:02x}".format(*rgb),
-                    _nombre(gauche + cellule_l * j + cellule_l / 2),
-                    y + 17,
-                    texte_sur(rgb),
-                    mark_safe(POLICE),
-                    texte,
-                )
-            )
-    parties.append(mark_safe("</svg>"))
-    return mark_safe("".join(parties))
+DEGRES = 6  # the heat tables' classes chaleur-0…chaleur-6: _melange(d / DEGRES), texte_sur it
+
+
+def degre(valeur, maximum):
+    """The heat class (0…DEGRES) of ``valeur`` against ``maximum``; None: no figure."""
+    return None if valeur is None or not maximum else round(DEGRES * valeur / maximum)

@@ -1,4 +1,7 @@
-"""The page's data tables: the figures of each chart as rows of formatted cells."""
+"""The page's data tables: the figures of each chart as rows of formatted cells. The heat
+tables (the enjeux year by year, the comparison) are the charts themselves: each cell also has
+its degree of heat (``svg.degre``, a CSS class). The services' tables show the ``SERVICES`` most
+frequent of the span; the CSV and JSON files hold them all."""
 
 from dataclasses import dataclass
 
@@ -8,7 +11,9 @@ from django.utils.translation import gettext as _
 from label.palmares import niveau_lu
 
 from .phrases import pourcent
+from .svg import degre
 
+SERVICES = 10
 INCONNU = "–"  # a figure that cannot be given (shown with an explanation on the page)
 
 
@@ -30,6 +35,25 @@ def themes(obs, liste, quoi="fiches"):
     t = obs.themes
     lignes = [(theme.nom, [_part(t.part(theme, a, quoi)) for a in t.annees]) for theme in liste]
     return Tableau(t.annees, lignes)
+
+
+def chaleur(colonnes, lignes):
+    """A heat table: ``lignes`` [(name, [share or None])], each cell (text, degree of heat)."""
+    maximum = max((v for _nom, valeurs in lignes for v in valeurs if v is not None), default=0)
+    return Tableau(
+        colonnes,
+        [(nom, [(_part(v), degre(v, maximum)) for v in valeurs]) for nom, valeurs in lignes],
+    )
+
+
+def enjeux(obs):
+    t = obs.themes
+    return chaleur(t.annees, [(e.nom, [t.part(e, a) for a in t.annees]) for e in t.enjeux])
+
+
+def services_frequents(obs, nombre=SERVICES):
+    """The ``nombre`` services with the most fiches over the span, most first."""
+    return sorted(obs.themes.services, key=lambda s: (-sum(s.fiches.values()), s.nom))[:nombre]
 
 
 def totaux(obs):
@@ -71,9 +95,12 @@ def labels(obs):
 
 def comparaison(obs):
     c = obs.comparaison
-    lignes = [(nom, [_part(c.part(g, enjeu)) for g, _n in c.groupes]) for enjeu, nom in c.enjeux]
-    lignes.append((_("Fiches"), [_nombre(c.totaux.get(g, 0)) for g, _n in c.groupes]))
-    return Tableau([nom for _g, nom in c.groupes], lignes)
+    tableau = chaleur(
+        [nom for _g, nom in c.groupes],
+        [(nom, [c.part(g, enjeu) for g, _n in c.groupes]) for enjeu, nom in c.enjeux],
+    )
+    tableau.lignes.append((_("Fiches"), [(_nombre(c.totaux.get(g, 0)), None) for g, _n in c.groupes]))
+    return tableau
 
 
 def tous(obs):
@@ -81,10 +108,10 @@ def tous(obs):
     return {
         "totaux": totaux(obs),
         "tendances": themes(obs, mouvements),
-        "enjeux_fiches": themes(obs, obs.themes.enjeux),
+        "enjeux_fiches": enjeux(obs),
         "enjeux_collectivites": themes(obs, obs.themes.enjeux, "collectivites"),
-        "services_fiches": themes(obs, obs.themes.services),
-        "services_collectivites": themes(obs, obs.themes.services, "collectivites"),
+        "services_fiches": themes(obs, services_frequents(obs)),
+        "services_collectivites": themes(obs, services_frequents(obs), "collectivites"),
         "labels": labels(obs),
         "comparaison": comparaison(obs),
     }

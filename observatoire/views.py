@@ -3,10 +3,12 @@ as CSV and JSON, for any span and filters given in the query string."""
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,8 +25,8 @@ def _laureats(n):
 
 
 def graphiques(obs):
-    """The page's SVG charts."""
-    themes, comparaison = obs.themes, obs.comparaison
+    """The page's SVG charts (the heat maps are tables: ``tableaux.chaleur``)."""
+    themes = obs.themes
     mouvements = [service for _phrase, service in obs.hausses + obs.baisses]
     debut, fin = obs.choix["debut"], obs.choix["fin"]
     periode = {"debut": debut, "fin": fin, "des_fiches": obs.des_fiches}
@@ -42,17 +44,6 @@ def graphiques(obs):
         )
         if mouvements
         else "",
-        "enjeux": svg.chaleur(
-            "graphique-enjeux",
-            _("Part %(des_fiches)s par enjeu, année par année, de %(debut)s à %(fin)s") % periode,
-            _(
-                "Une ligne par enjeu, une colonne par année ; plus la case est foncée, plus la part "
-                "est grande."
-            ),
-            [(e.id, e.nom) for e in themes.enjeux],
-            [(a, str(a)) for a in themes.annees],
-            {(e.id, a): themes.part(e, a) for e in themes.enjeux for a in themes.annees},
-        ),
         "labels": svg.barres_empilees(
             "graphique-labels",
             _("Lauréats du label par niveau, de %(debut)s à %(fin)s") % periode,
@@ -65,19 +56,6 @@ def graphiques(obs):
             {a.annee: a.par_niveau if a.connue else None for a in obs.labels},
             _laureats,
         ),
-        "comparaison": svg.chaleur(
-            "graphique-comparaison",
-            _("Part %(des_fiches)s par enjeu selon le groupe, de %(debut)s à %(fin)s") % periode,
-            _(
-                "Une ligne par enjeu, une colonne par groupe ; plus la case est foncée, plus la part "
-                "est grande."
-            ),
-            comparaison.enjeux,
-            comparaison.groupes,
-            {(e, g): comparaison.part(g, e) for e, _n in comparaison.enjeux for g, _m in comparaison.groupes},
-        )
-        if comparaison.groupes
-        else "",
     }
 
 
@@ -101,6 +79,15 @@ def _contenu(form, choix):
         if cle:
             cache.set(cle, html, donnees.TTL)
     return mark_safe(html)  # rendered by our template, escaped there
+
+
+def preparer():
+    """Build the default page of each language (and the catalogue's summary it reads) into the
+    cache: what the first visitor after a publication would otherwise wait for."""
+    for langue, _nom in settings.LANGUAGES:
+        with translation.override(langue):
+            form = ObservatoireForm(QueryDict())
+            _contenu(form, form.choix())
 
 
 @require_safe

@@ -10,6 +10,7 @@ import io
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,7 +23,9 @@ from label.models import Labellisation
 from observatoire import phrases
 from observatoire.donnees import construire
 from observatoire.forms import ObservatoireForm
-from tests.factories import EnjeuFactory, FicheFactory, ServiceFactory
+from outbox.models import Envoi
+from tests.factories import DepartementFactory, EnjeuFactory, FicheFactory, RegionFactory, ServiceFactory
+from tests.pages import taille
 from tests.test_palmares import edition, publiee, publier, territoires  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -169,10 +172,41 @@ def test_page_shows_sentences_charts_and_tables(client, fiches, publiee):  # noq
     html = response.content.decode()
     assert response.status_code == 200
     assert "Cybersécurité" in html and f"passe de 25{NNBSP}% à 67{NNBSP}%" in html
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="graphique"') == 4
+    # Two SVG charts (the themes' lines, the labels' bars); the heat maps are tables.
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="graphique"') == 2
     assert html.count("<caption>") >= 6
+    assert 'class="num chaleur-6"' in html
     assert "Années reprises de l’historique du label, sans édition publiée dans le portail" in html
     assert 'href="/observatoire/donnees.csv?debut=2019&amp;fin=2027&amp;comparer=strate"' in html
+
+
+def test_page_is_light_with_the_default_choices_and_with_every_filter(client, fiches, publiee):  # noqa: F811
+    """A referential of the real one's size (18 régions, 101 départements in the form, 16 enjeux
+    of 40 services in all) and fiches every year: under 100 kB and 1,500 elements for the
+    default page and for a page with every filter."""
+    for n in range(15):
+        region = RegionFactory(code=f"9{n:02}", nom=f"Région {n}")
+        for d in range(7):
+            DepartementFactory(code=f"{n}{d}", nom=f"Département {n}-{d}", region=region)
+    enjeux = [EnjeuFactory(nom=f"Enjeu {n}", slug=f"enjeu-{n}") for n in range(14)]
+    nouveaux = [ServiceFactory(enjeu=enjeux[n % 14], nom=f"Thème {n}", slug=f"theme-{n}") for n in range(37)]
+    annee = timezone.localdate().year
+    for n, service in enumerate(nouveaux):
+        fiche(fiches["Agen"] if n % 2 else fiches["Nérac"], annee - n % 8, service)
+    pleine = {"region": "75", "departement": "47", "type": "ville", "strate": "20000-100000"}
+    for query in ({}, {**pleine, "niveau": "3", "comparer": "region"}):
+        octets, noeuds = taille(client.get(url(**query)).content)
+        assert octets < 100_000 and noeuds < 1_500, (query, octets, noeuds)
+
+
+def test_services_tables_show_the_most_frequent_and_the_files_all(client, fiches, services):
+    for n in range(12):
+        ServiceFactory(enjeu=services["wifi"].enjeu, nom=f"Service {n:02}", slug=f"service-{n}")
+    html = client.get(url(debut=2019, fin=2026)).content.decode()
+    assert "Les 10 services qui ont le plus de fiches sur la période" in html
+    assert "Wifi public" in html and "Service 11" not in html
+    lignes = client.get(url("observatoire:csv", debut=2019, fin=2026)).content.decode("utf-8-sig")
+    assert ";Service 11;" in lignes
 
 
 def test_invalid_values_are_said_next_to_their_field_and_the_rest_applies(client, fiches):
@@ -236,3 +270,16 @@ def test_queries_do_not_grow_with_the_span(client, fiches, publiee, comparer):  
     with CaptureQueriesContext(connection) as requetes:
         client.get(url(debut=2018, fin=2027, comparer=comparer))
     assert len(requetes) == 0  # kept in the cache
+
+
+def test_a_publication_builds_the_default_page_before_its_first_visitor(
+    client, fiches, services, django_capture_on_commit_callbacks
+):
+    nouvelle = fiche(fiches["Agen"], 2026, services["cyber"])
+    cache.delete("atlaas:preparer")  # no other publication in the last seconds
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue.indexer([nouvelle.pk])  # what a publication does; its outbox rows run eagerly
+    assert Envoi.objects.filter(task="observatoire.tasks.preparer", state=Envoi.State.FAIT).exists()
+    with CaptureQueriesContext(connection) as requetes:
+        assert client.get(url()).status_code == 200
+    assert len(requetes) == 0  # built by the task

@@ -35,7 +35,6 @@ def test_public_reads_the_observatoire(page, live_server, fiches, publiee):  # n
     page.get_by_role("button", name="Afficher").click()
     assert "type=village" in page.url and "comparer=region" in page.url  # a shareable address
     expect(page.get_by_text("des fiches des villages entre 2019 et 2026").first).to_be_visible()
-    page.get_by_text("Les chiffres de la comparaison").click()
     expect(
         page.get_by_role("table", name="Part des fiches de 2019 à 2027 par enjeu, selon le groupe")
     ).to_be_visible()

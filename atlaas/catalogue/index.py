@@ -62,6 +62,12 @@ WHERE f.id = n.id AND f.{TAXONOMIE} IS DISTINCT FROM n.codes
 """
 
 
+# Tasks owed with the catalogue's own after a publication, to build what reads the catalogue before
+# a visitor asks: the apps that read it add theirs (the observatoire, in its AppConfig.ready),
+# since atlaas names none of them (DESIGN.md §2).
+PREPARATIONS = []
+
+
 def invalider(referentiel=False):
     """Forget the searches in the cache and owe a new full export: after a publication, a
     deletion, a change of a collectivité (and with ``referentiel``, of the taxonomy: its names,
@@ -105,6 +111,8 @@ def indexer(ids=None):
     transaction.on_commit(_nouvelle_version)  # again: a search made meanwhile may have cached the old state
     if cache.add("atlaas:preparer", 1, 10):  # once for a batch of publications
         envois.tache("atlaas.tasks.preparer_catalogue")
+        for tache in PREPARATIONS:
+            envois.tache(tache)
     if ids is not None:
         ids = list(ids)
         if not ids:
