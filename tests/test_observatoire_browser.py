@@ -45,3 +45,15 @@ def test_public_reads_the_observatoire(page, live_server, fiches, publiee):  # n
     expect(page.locator(".errorlist")).to_contain_text("Sélectionnez un choix valide")
     expect(page.get_by_role("combobox", name="Type de collectivité")).to_have_value("village")
     assert_accessible(page)
+
+
+def test_observatoire_reflows_on_a_phone(page, live_server, fiches, publiee):  # noqa: F811
+    """At 320 px (WCAG reflow) the page does not scroll sideways: a wide table scrolls in its own
+    box, which the keyboard reaches."""
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(live_server.url + reverse("observatoire:observatoire") + "?debut=2019&fin=2027&comparer=region")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    boite = page.locator(".table-scroll:visible").first
+    boite.focus()
+    expect(boite).to_be_focused()
+    assert_accessible(page)
