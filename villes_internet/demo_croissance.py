@@ -2,7 +2,8 @@
 
 ``manage.py demo --fiches N`` above ``BASE`` (15,000) builds the usual demo of ``BASE`` fiches in
 Python, then ``grandir`` copies its published fiches in a few SQL statements until the Atlaas has
-as many published fiches as a demo of N would (17 in 20): each copy keeps its collectivité, texts
+as many published fiches as a demo of N would (the share of the
+``BASE`` fiches published, about 17 in 20): each copy keeps its collectivité, texts
 and services, its title gets one of ``SUITES`` (« … — deuxième phase »), its dates go back by 0
 to 364 days (a different number per fiche and copy). The copies are written in the order of their
 publication, their search vector is the source's with the new title's words (no text is parsed
