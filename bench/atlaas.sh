@@ -8,7 +8,7 @@
 #
 # Default: --fiches 15000 --fiches 150000 --runs 10. Above 15,000 fiches the demo builds 15,000 in
 # Python and copies their published fiches in SQL (villes_internet/demo_croissance.py): 1.5 million
-# (`--fiches 1500000`, 1.27 million published) take a few minutes and about 6 GB of disk. --keep leaves the last database in place
+# (`--fiches 1500000`, 1.27 million published) take about four minutes and 3.4 GB of disk. --keep leaves the last database in place
 # (for EXPLAIN ANALYZE); drop it with `psql -h 127.0.0.1 -U postgres -c "DROP DATABASE vi_bench_atlaas"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
