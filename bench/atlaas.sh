@@ -8,8 +8,8 @@
 #
 # Default: --fiches 15000 --fiches 150000 --runs 10. Above 15,000 fiches the demo builds 15,000 in
 # Python and copies their published fiches in SQL (villes_internet/demo_croissance.py): 1.5 million
-# (`--fiches 1500000`, 1.27 million published) take about four minutes and 3.4 GB of disk. --keep leaves the last database in place
-# (for EXPLAIN ANALYZE); drop it with `psql -h 127.0.0.1 -U postgres -c "DROP DATABASE vi_bench_atlaas"`.
+# (`--fiches 1500000`, 1.28 million published) take about four minutes and 3.4 GB of disk.
+# --keep leaves the last database in place (for EXPLAIN ANALYZE); drop it with `psql -h 127.0.0.1 -U postgres -c "DROP DATABASE vi_bench_atlaas"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
