@@ -6,8 +6,10 @@
 #
 #     bash bench/atlaas.sh [--fiches N]... [--runs R] [--keep]
 #
-# Default: --fiches 15000 --fiches 150000 --runs 10. --keep leaves the last database in place
-# (for EXPLAIN ANALYZE); drop it with `psql -h 127.0.0.1 -U postgres -c "DROP DATABASE vi_bench_atlaas"`.
+# Default: --fiches 15000 --fiches 150000 --runs 10. Above 15,000 fiches the demo builds 15,000 in
+# Python and copies their published fiches in SQL (villes_internet/demo_croissance.py): 1.5 million
+# (`--fiches 1500000`, 1.28 million published) take about four minutes and 3.4 GB of disk.
+# --keep leaves the last database in place (for EXPLAIN ANALYZE); drop it with `psql -h 127.0.0.1 -U postgres -c "DROP DATABASE vi_bench_atlaas"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -71,10 +73,14 @@ for n in "${SIZES[@]}"; do
     # dead rows and marks the pages all-visible within a minute; this machine's PostgreSQL runs
     # without it, so the bench does it once, as autovacuum would.
     echo "VACUUM (ANALYZE)                       $(seconds sql_db "VACUUM (ANALYZE)") s"
+    echo "taille de la base                      $(psql -h 127.0.0.1 -U postgres -d "$DB" -Atc "SELECT pg_size_pretty(pg_database_size(current_database()))")"
+    echo "charge de la machine                   $(cut -d' ' -f1-3 /proc/loadavg)"
     [ ${#PROD[@]} -eq 0 ] || "${PROD[@]}" $PY manage.py collectstatic --noinput -v0
     "${PROD[@]}" $PY bench/atlaas.py --runs "$RUNS" --json "$tmp/$n.json"
     echo
 done
 if [ ${#SIZES[@]} -gt 1 ]; then
-    $PY bench/atlaas.py --compare "$tmp/${SIZES[0]}.json" "$tmp/${SIZES[-1]}.json"
+    files=()
+    for n in "${SIZES[@]}"; do files+=("$tmp/$n.json"); done
+    $PY bench/atlaas.py --compare "${files[@]}"
 fi

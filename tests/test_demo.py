@@ -6,17 +6,19 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from atlaas.models import FicheAction, Membership
+from atlaas import catalogue
+from atlaas.models import FicheAction, FicheRecherche, Membership
 from jury import deliberation
 from jury.models import Evaluation, Jure, Jury
 from label import publication
 from label.models import Candidature, Edition, Labellisation, Resultat
 from tests.factories import CommuneFactory, EpciFactory
 from tests.jury import code_totp, connecter
-from villes_internet import demo
+from villes_internet import demo, demo_croissance
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 11, 25)
@@ -241,3 +243,34 @@ def test_demo_moment_is_ignored_on_a_database_that_has_the_demo(referential, cap
     call_command("demo", "--small", "--moment", "deliberation")
     assert "--moment deliberation ne vaut que sur une base vide" in capsys.readouterr().err
     assert Edition.objects.latest("annee").jury.phase == Jury.Phase.EVALUATION
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the growth is written in PostgreSQL's SQL")
+def test_demo_grows_a_large_atlaas_by_copies_the_search_finds(referential, monkeypatch):
+    demo.build(small=True, today=TODAY)
+    monkeypatch.setattr(demo_croissance, "BASE", 100)
+    toutes, publiees = FicheAction.objects.count(), FicheAction.objects.published().count()
+    dernier = FicheAction.objects.order_by("-pk").first().pk
+
+    copies = demo_croissance.grandir(3 * toutes)
+
+    assert copies == round(3 * publiees) - publiees
+    assert FicheAction.objects.published().count() == publiees + copies
+    assert FicheRecherche.objects.count() == publiees + copies  # written by the trigger
+    copie = FicheAction.objects.filter(pk__gt=dernier).order_by("pk").first()
+    titre, suite = copie.titre.rsplit(" — ", 1)
+    assert suite in demo_croissance.SUITES
+    source = FicheAction.objects.published().get(
+        pk__lte=dernier, titre=titre, collectivite=copie.collectivite, description=copie.description
+    )
+    assert copie.date_debut <= source.date_debut and copie.published_at <= source.published_at
+    assert set(copie.services.all()) == set(source.services.all())
+    with connection.cursor() as cursor:  # the secondary indexes are back
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = ANY(%s)",
+            [["fiche_recherche_mots", "fiche_state_published"]],
+        )
+        assert cursor.fetchone()[0] == 2
+    # Found by a word of the new title, and by the source's words.
+    resultats = catalogue.rechercher({"q": f'"{suite}" {titre}'})
+    assert copie.pk in [fiche.pk for fiche in resultats.fiches] or resultats.total > len(resultats.fiches)

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from villes_internet import demo, demo_moments
+from atlaas.models import FicheAction
+from villes_internet import demo, demo_croissance, demo_moments
 
 
 class Command(BaseCommand):
@@ -54,7 +55,17 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         demo.ensure_referential(stdout=self.stdout)
-        result = demo.build(seed=seed, small=small, fiches=fiches, moment=moment or demo_moments.CANDIDATURES)
+        # PostgreSQL, a large Atlaas: the demo's 15,000 fiches, then copies of them written in SQL.
+        grandir = connection.vendor == "postgresql" and not deja and (fiches or 0) > demo_croissance.BASE
+        result = demo.build(
+            seed=seed,
+            small=small,
+            fiches=demo_croissance.BASE if grandir else fiches,
+            moment=moment or demo_moments.CANDIDATURES,
+        )
+        if grandir:
+            demo_croissance.grandir(fiches, stdout=self.stdout)
+            result.counts["fiches actions"] = FicheAction.objects.count()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # fresh statistics after a bulk load: good query plans at once

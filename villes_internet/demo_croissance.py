@@ -1,0 +1,140 @@
+"""A large Atlaas for benchmarks, grown in SQL from the demo's published fiches (PostgreSQL).
+
+``manage.py demo --fiches N`` above ``BASE`` (15,000) builds the usual demo of ``BASE`` fiches in
+Python, then ``grandir`` copies its published fiches in a few SQL statements until the Atlaas has
+as many published fiches as a demo of N would (the share of the
+``BASE`` fiches published, about 17 in 20): each copy keeps its collectivité, texts
+and services, its title gets one of ``SUITES`` (« … — deuxième phase »), its dates go back by 0
+to 364 days (a different number per fiche and copy). The copies are written in the order of their
+publication, their search vector is the source's with the new title's words (no text is parsed
+again but the title), and the trigger of migration 0005 writes the catalogue's copy
+(``FicheRecherche``). The secondary indexes of the fiches and of that copy are dropped during the
+load and built again after it, which is faster than keeping them up to date row by row. The copies
+have no contacts, history or dossiers: the catalogue's search and pages are what they are for.
+"""
+
+import time
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+
+from atlaas import catalogue
+from atlaas.models import ExportCatalogue, FicheAction
+
+BASE = 15_000
+SUITES = [
+    "deuxième phase",
+    "nouvelle édition",
+    "extension du dispositif",
+    "volet jeunesse",
+    "volet rural",
+    "bilan et suite",
+    "version intercommunale",
+    "reprise du projet",
+]
+TABLES = ("atlaas_ficheaction", "atlaas_ficherecherche", "atlaas_ficheaction_services")
+
+_PLAN = """
+CREATE TEMPORARY TABLE croissance_plan ON COMMIT DROP AS
+WITH sources AS (
+    SELECT id, published_at, row_number() OVER (ORDER BY id) - 1 AS rn
+    FROM atlaas_ficheaction WHERE state = 'publiee' AND revision_of_id IS NULL
+), copies AS (
+    SELECT s.id AS source, r / n.p + 1 AS k, ((s.id * 37 + (r / n.p) * 101) %% 365)::int AS recul,
+        s.published_at
+    FROM generate_series(0, %s - 1) AS r
+    CROSS JOIN (SELECT count(*) AS p FROM sources) AS n
+    JOIN sources AS s ON s.rn = r %% n.p
+)
+SELECT source, k, recul, published_at - make_interval(days => recul) AS publiee,
+    (SELECT COALESCE(max(id), 0) FROM atlaas_ficheaction)
+        + row_number() OVER (ORDER BY published_at - make_interval(days => recul), source, k) AS id
+FROM copies
+"""
+_TITRE = "left(f.titre || ' — ' || (%s::text[])[1 + (p.k - 1) %% {n}], 200)"
+
+
+def grandir(fiches, stdout=None):
+    """Copy the published fiches until there are as many as a demo of ``fiches`` would publish.
+    Returns the number of copies written."""
+    if connection.vendor != "postgresql" or fiches <= BASE:
+        return 0
+    toutes = FicheAction.objects.count()
+    publiees = FicheAction.objects.published().count()
+    copies = round(fiches * publiees / toutes) - publiees
+    if copies <= 0 or not publiees:
+        return 0
+    debut = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        # The foreign keys checked at the end of each statement, not at commit: an index cannot
+        # be built on a table with checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        index = _index_secondaires(cursor)
+        for nom, _definition in index:
+            cursor.execute(f'DROP INDEX "{nom}"')
+        cursor.execute(_PLAN, [copies])
+        cursor.execute("CREATE INDEX ON croissance_plan (id)")
+        cursor.execute("ANALYZE croissance_plan")
+        _copier(cursor)
+        cursor.execute(
+            """INSERT INTO atlaas_ficheaction_services (ficheaction_id, service_id)
+            SELECT p.id, l.service_id FROM croissance_plan AS p
+            JOIN atlaas_ficheaction_services AS l ON l.ficheaction_id = p.source"""
+        )
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('atlaas_ficheaction', 'id'), "
+            "(SELECT max(id) FROM atlaas_ficheaction))"
+        )
+        for _nom, definition in index:
+            cursor.execute(definition)
+        # The full export is owed (Celery beat writes it); the cached searches are forgotten.
+        ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).update(changements=F("changements") + 1)
+        transaction.on_commit(lambda: cache.set(catalogue.VERSION, time.time_ns(), None))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(TABLES)}")
+    if stdout:
+        stdout.write(f"Atlaas agrandi de {copies} fiches publiées en {time.monotonic() - debut:.1f} s.")
+    return copies
+
+
+def _index_secondaires(cursor):
+    """(name, definition) of the indexes of ``TABLES`` that no constraint owns."""
+    cursor.execute(
+        """SELECT i.indexname, i.indexdef FROM pg_indexes AS i
+        WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname)
+        ORDER BY i.tablename, i.indexname""",
+        [list(TABLES)],
+    )
+    return cursor.fetchall()
+
+
+def _copier(cursor):
+    """The copies, in the order of their ids (that of their publication): read through the plan's
+    index with the sources found by their primary key, nothing sorted."""
+    colonnes = [f.column for f in FicheAction._meta.concrete_fields if f.column != "id"]
+    titre = _TITRE.format(n=len(SUITES))
+    valeurs = {
+        "titre": titre,
+        "date_debut": "f.date_debut - p.recul",
+        "date_fin": "f.date_fin - p.recul",
+        "published_at": "p.publiee",
+        "created_at": "p.publiee",
+        "updated_at": "p.publiee",
+        "search_vector": f"setweight(to_tsvector('french_unaccent', {titre}), 'A') "
+        "|| ts_filter(f.search_vector, '{b,c,d}')",
+    }
+    select = ", ".join(valeurs.get(colonne, f"f.{colonne}") for colonne in colonnes)
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+    cursor.execute("SET LOCAL enable_mergejoin = off")
+    cursor.execute("SET LOCAL enable_sort = off")
+    cursor.execute(
+        f"""INSERT INTO atlaas_ficheaction (id, {", ".join(colonnes)}, {catalogue.TAXONOMIE})
+        SELECT p.id, {select}, f.{catalogue.TAXONOMIE}
+        FROM croissance_plan AS p JOIN atlaas_ficheaction AS f ON f.id = p.source
+        ORDER BY p.id""",
+        [SUITES, SUITES],
+    )
