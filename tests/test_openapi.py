@@ -23,15 +23,18 @@ PUBLICATION = timezone.make_aware(datetime.datetime(2026, 1, 10, 9, 0))
 
 class Portail:
     """The portal's WSGI handler (villes_internet/wsgi.py's, without its second django.setup(),
-    which would configure the logging again). Schemathesis calls it from threads of its own: the
-    database connection each of them opens is kept for its next requests, and closed at the end
-    of the run, before the test's database goes."""
+        which would configure the logging again). Schemathesis calls it from threads of its own: the
+        database connection each of them opens is kept for its next requests, and closed at the end
+        of the run, before the test's database goes. Its WSGI client decodes no compressed body: the
+    requests ask for none (``GZipMiddleware`` answers uncompressed), as a client that sends no
+    ``Accept-Encoding``."""
 
     def __init__(self):
         self.handler = WSGIHandler()
         self.connexions = set()
 
     def __call__(self, environ, start_response):
+        environ.pop("HTTP_ACCEPT_ENCODING", None)
         try:
             return self.handler(environ, start_response)
         finally:

@@ -120,7 +120,7 @@ def test_palmares_page_shows_the_map_with_a_link_per_departement_with_laureates(
         ("La Réunion (974)", "1, 2 arobases, 100\u202f%"),
     ]
     assert '<caption class="visually-hidden">Lauréats par département</caption>' in espaces(contenu)
-    assert '<th scope="col">Lauréats, meilleur niveau, part des communes couvertes</th>' in espaces(contenu)
+    assert '<th scope="col"> Lauréats, meilleur niveau, part des communes couvertes </th>' in espaces(contenu)
     assert "Contours\u00a0: IGN Admin Express, Licence Ouverte" in contenu
 
 
