@@ -12,7 +12,6 @@
 # --keep leaves the last database in place (for EXPLAIN ANALYZE); drop it with `psql -h 127.0.0.1 -U postgres -c "DROP DATABASE vi_bench_atlaas"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
 DB=vi_bench_atlaas
 SIZES=()
 RUNS=10
@@ -27,55 +26,11 @@ while [ $# -gt 0 ]; do
 done
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(15000 150000)
 
-if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-    echo "PostgreSQL ne répond pas sur 127.0.0.1:5432 : ce banc d'essai ne mesure que PostgreSQL." >&2
-    exit 1
-fi
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
-if command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; then
-    # Broker database 14 (unused: tasks run eagerly), cache database 15, emptied by the script.
-    export REDIS_URL=redis://127.0.0.1:6379/14 CELERY_TASK_ALWAYS_EAGER=true
-    unset REDIS_CACHE_URL
-    # The figures are those of production settings (DEBUG off: no template debugging).
-    PROD=(env DEBUG=false SECRET_KEY="bench-$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9')"
-          ALLOWED_HOSTS=localhost SITE_URL=https://localhost EMAIL_HOST=localhost
-          EDITEUR=banc HEBERGEUR=banc)
-else
-    unset REDIS_URL REDIS_CACHE_URL
-    PROD=()
-    echo "Redis ne répond pas : mesures avec le cache en mémoire et DEBUG par défaut." >&2
-fi
-
-sql() { PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -d postgres -q -v ON_ERROR_STOP=1 -c "$1"; }
-sql_db() { PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -d "$DB" -q -v ON_ERROR_STOP=1 -c "$1"; }
-seconds() {  # wall time of a command, in seconds with one decimal
-    local start=$(date +%s%N)
-    "$@" >/dev/null
-    local ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
-}
-
-tmp=$(mktemp -d)
-cleanup() {
-    rm -rf "$tmp"
-    [ -n "$KEEP" ] || sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-}
-trap cleanup EXIT
+REDIS_DB=14
+source bench/demo_postgresql.sh
 
 for n in "${SIZES[@]}"; do
-    echo "=== $n fiches ==="
-    sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-    sql "CREATE DATABASE $DB"
-    $PY manage.py migrate --noinput -v0
-    echo "référentiel (territoires, taxonomie)  $(seconds $PY manage.py import_territoires) s + $(seconds $PY manage.py import_taxonomie) s"
-    echo "demo --fiches $n                       $(seconds $PY manage.py demo --fiches "$n") s"
-    # The demo writes every fiche twice (created, then indexed): production's autovacuum clears the
-    # dead rows and marks the pages all-visible within a minute; this machine's PostgreSQL runs
-    # without it, so the bench does it once, as autovacuum would.
-    echo "VACUUM (ANALYZE)                       $(seconds sql_db "VACUUM (ANALYZE)") s"
-    echo "taille de la base                      $(psql -h 127.0.0.1 -U postgres -d "$DB" -Atc "SELECT pg_size_pretty(pg_database_size(current_database()))")"
-    echo "charge de la machine                   $(cut -d' ' -f1-3 /proc/loadavg)"
-    [ ${#PROD[@]} -eq 0 ] || "${PROD[@]}" $PY manage.py collectstatic --noinput -v0
+    demo_de "$n"
     "${PROD[@]}" $PY bench/atlaas.py --runs "$RUNS" --json "$tmp/$n.json"
     echo
 done
