@@ -31,6 +31,7 @@ urlpatterns = [
     # Results, public once the edition is published.
     path("palmares/", palmares.index, name="palmares_index"),
     path("palmares/<int:annee>/", palmares.palmares, name="palmares"),
+    path("palmares/<int:annee>/departements/", palmares.departements, name="palmares_departements"),
     path("palmares/<int:annee>.csv", palmares.fichier, {"kind": "palmares_csv"}, name="palmares_csv"),
     path("palmares/<int:annee>.json", palmares.fichier, {"kind": "palmares_json"}, name="palmares_json"),
     path("palmares/<int:annee>.pdf", palmares.fichier, {"kind": "palmares_pdf"}, name="palmares_pdf"),

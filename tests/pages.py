@@ -25,3 +25,33 @@ def taille(html):
     compteur.feed(octets.decode())
     compteur.close()
     return len(octets), compteur.noeuds
+
+
+class _HorsSvg(HTMLParser):
+    """Counts the elements outside SVG drawings, as EcoIndex counts a page's DOM."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.noeuds, self.svg = 0, 0
+
+    def handle_starttag(self, tag, attrs):
+        if not self.svg:
+            self.noeuds += 1
+        if tag == "svg":
+            self.svg += 1
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self.svg -= 1
+
+    def handle_startendtag(self, tag, attrs):
+        if not self.svg:
+            self.noeuds += 1
+
+
+def hors_svg(html):
+    """The elements of ``html`` outside its SVG drawings (EcoIndex's count of a page's DOM)."""
+    compteur = _HorsSvg()
+    compteur.feed(html if isinstance(html, str) else html.decode())
+    compteur.close()
+    return compteur.noeuds

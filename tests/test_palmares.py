@@ -235,15 +235,20 @@ def test_palmares_page_shows_laureates_and_key_figures(client, publiee):
     assert response.status_code == 200
     contenu = response.content.decode().replace("\xa0", " ").replace("\u202f", " ")
     assert "Agen</a> (47)" in contenu
-    assert (
-        '<span class="arobases" aria-hidden="true">@@@@</span><span class="visually-hidden">4 arobases</span>'
-        in contenu
-    )
+    # The figures by level and by type as lines of text.
+    lignes = " ".join(contenu.split())
+    assert "5 arobases : 2 · 4 arobases : 1 · 3 arobases : 1 · 2 arobases : 1 · 1 arobase : 1" in lignes
     assert "<strong>699 901</strong>" in contenu and "<strong>7</strong>" in contenu
     assert "17 %" in contenu
     assert "Territoire d'excellence numérique" in contenu
-    # Navigation between the public years, the current one marked.
-    assert f'href="{url(2026)}"' in contenu and 'aria-current="page">2027</a>' in contenu
+    # Navigation to the year before (none after 2027) and to the list of every year.
+    assert f'<a href="{url(2026)}" rel="prev"> Palmarès 2026 </a>' in lignes
+    assert 'rel="next"' not in contenu
+    assert f'<a href="{reverse("label:palmares_index")}">Toutes les années</a>' in lignes
+    assert len(re.findall(r'href="/palmares/[0-9]{4}/"', contenu)) == 1  # not one link a year
+    assert f'<a href="{url(2027)}" rel="next"> Palmarès 2027 </a>' in " ".join(
+        client.get(url(2026)).content.decode().split()
+    )
 
 
 def test_palmares_page_lists_each_laureate_on_the_associations_line(client, publiee):
@@ -291,6 +296,9 @@ def test_palmares_groups_by_region_on_demand(client, publiee):
     assert [g.titre for g in response.context["outre_mer"]] == ["La Réunion"]
 
 
+LOT = ["Nérac", "Agen", "Agglomération d'Agen", "Saint-Étienne-de-Fougères"]
+
+
 @pytest.mark.parametrize(
     ("query", "attendus"),
     [
@@ -303,6 +311,11 @@ def test_palmares_groups_by_region_on_demand(client, publiee):
         ({"niveau": "5"}, ["Nérac", "Toulouse"]),
         ({"region": "76"}, ["Toulouse"]),
         ({"departement": "974"}, ["Saint-Denis"]),
+        # A département typed by its name or number, as people write them.
+        ({"departement": "lot et garonne"}, LOT),
+        ({"departement": " La Réunion "}, ["Saint-Denis"]),
+        ({"departement": "Haute-Garonne (31)"}, ["Toulouse"]),
+        ({"departement": "31 — Haute-Garonne"}, ["Toulouse"]),
         ({"type": "territoire"}, ["Agglomération d'Agen"]),
         ({"strate": "moins-3000"}, ["Saint-Étienne-de-Fougères"]),
         ({"strate": "20000-100000", "region": "75"}, ["Agen"]),
@@ -316,6 +329,20 @@ def test_palmares_groups_by_region_on_demand(client, publiee):
 def test_palmares_filters(client, publiee, query, attendus):
     response = client.get(url(**query))
     assert noms(response) == attendus
+
+
+def test_palmares_unknown_departement_is_said_next_to_the_field_and_kept(client, publiee):
+    response = client.get(url(departement="Atlantide", niveau="5"))
+    assert response.status_code == 200
+    assert noms(response) == ["Nérac", "Toulouse"]  # the other filters still apply
+    contenu = response.content.decode()
+    assert (
+        "Aucun département ne s’appelle «\u00a0Atlantide\u00a0»\u00a0: "
+        "saisissez son numéro (33) ou son nom (Gironde)." in contenu
+    )
+    champ = re.search(r'<input type="text" name="departement"[^>]*>', contenu)[0]
+    assert 'value="Atlantide"' in champ and 'aria-invalid="true"' in champ
+    assert 'aria-describedby="id_departement_helptext id_departement_error"' in champ
 
 
 def test_palmares_unknown_filter_value_is_ignored_and_shown(client, publiee):
@@ -481,7 +508,7 @@ def test_palmares_page_is_compressed_and_still_revalidated(client, publiee):
     response = client.get(url(), headers={"Accept-Encoding": "gzip, deflate, br"})
     assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
     assert gzip.decompress(response.content) == brute.content
-    assert len(response.content) < len(brute.content) / 3
+    assert len(response.content) < len(brute.content) / 2  # the map's contours compress least
     # gzip makes the ETag weak; sent back, it still answers 304 (weak comparison).
     assert response["ETag"] == f"W/{brute['ETag']}"
     revalidee = client.get(url(), headers={"Accept-Encoding": "gzip", "If-None-Match": response["ETag"]})

@@ -1,11 +1,13 @@
 """The palmarès' map of laureates by département: its figures (count, best level, share of the
 département's communes covered, as the key figures count coverage), one link per département
-that has laureates, a data table that says the same, and its weight on the page."""
+that has laureates, a data table that says the same on a page of its own, and its weight on the
+palmarès."""
 
 import re
 
 import pytest
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from atlaas import carte as fond_de_carte
 from atlaas.models import Departement
@@ -87,13 +89,22 @@ def liens(contenu):
 
 
 def lignes(contenu):
-    table = contenu[contenu.index('<details class="carte__donnees">') :]
-    table = table[: table.index("</details>")]
+    """The rows of the map's table, each cell's text (tags and hidden words of a level aside)."""
+    table = contenu[contenu.index("<tbody>") : contenu.index("</tbody>")]
+    table = re.sub(r'<span class="visually-hidden">.*?</span>', "", table)
     cellules = r"<t[hd][^>]*>(.*?)</t[hd]>"
     return [
-        tuple(espaces(cellule).strip() for cellule in re.findall(cellules, ligne, re.S))
+        tuple(texte(cellule) for cellule in re.findall(cellules, ligne, re.S))
         for ligne in re.findall(r"<tr>(.*?)</tr>", table, re.S)
-    ][1:]
+    ]
+
+
+def texte(cellule):
+    return espaces(re.sub(r"<[^>]+>", "", cellule)).strip()
+
+
+def departements(client, annee=2027):
+    return client.get(reverse("label:palmares_departements", args=[annee]))
 
 
 def test_palmares_page_shows_the_map_with_a_link_per_departement_with_laureates(
@@ -112,16 +123,44 @@ def test_palmares_page_shows_the_map_with_a_link_per_departement_with_laureates(
     chemins = fond_de_carte.carte().chemins
     assert f'<path class="n5" d="{chemins["47"]}"/>' in contenu
     assert f'<path class="n2" d="{chemins["974"]}"/>' in contenu
-    # The data table says the same, and more: Tarn-et-Garonne is covered without a laureate.
-    assert lignes(contenu) == [
-        ("Haute-Garonne (31)", "1, 5 arobases, 25\u202f%"),
-        ("Lot-et-Garonne (47)", "4, 5 arobases, 100\u202f%"),
-        ("Tarn-et-Garonne (82)", "0, —, 100\u202f%"),
-        ("La Réunion (974)", "1, 2 arobases, 100\u202f%"),
-    ]
-    assert '<caption class="visually-hidden">Lauréats par département</caption>' in espaces(contenu)
-    assert '<th scope="col"> Lauréats, meilleur niveau, part des communes couvertes </th>' in espaces(contenu)
     assert "Contours\u00a0: IGN Admin Express, Licence Ouverte" in contenu
+    # Its data table is a page of its own, linked beside the map (on the palmarès it would
+    # weigh 300 elements).
+    lien = reverse("label:palmares_departements", args=[2027])
+    assert f'<a href="{lien}">Tableau des lauréats par département</a>' in contenu
+    assert "<table" not in contenu[contenu.index('<section class="carte"') : contenu.index("</section>")]
+
+
+def test_map_table_page_says_the_same_and_more(client, plus_de_communes, publiee):  # noqa: F811
+    response = departements(client)
+    assert response.status_code == 200
+    contenu = response.content.decode()
+    # Tarn-et-Garonne is covered without a laureate: a row, no link.
+    assert lignes(contenu) == [
+        ("Haute-Garonne (31)", "1", "@@@@@", "25\u202f%"),
+        ("Lot-et-Garonne (47)", "4", "@@@@@", "100\u202f%"),
+        ("Tarn-et-Garonne (82)", "0", "—", "100\u202f%"),
+        ("La Réunion (974)", "1", "@@", "100\u202f%"),
+    ]
+    assert '<span class="visually-hidden">5 arobases</span>' in contenu
+    assert '<a href="/palmares/2027/?departement=47#laureats-titre">Lot-et-Garonne (47)</a>' in contenu
+    assert "?departement=82" not in contenu
+    assert '<caption id="departements-titre">' in contenu
+    assert "6 lauréats, par département" in espaces(contenu)
+    assert "Couverture\u00a0: la part des communes du département labellisées" in contenu
+
+
+def test_map_table_page_of_an_imported_year_has_no_coverage(client, publiee):  # noqa: F811
+    contenu = departements(client, 2026).content.decode()
+    assert lignes(contenu) == [("Lot-et-Garonne (47)", "2", "@@@@@")]
+    assert "Couverture" not in contenu
+
+
+def test_map_table_page_is_kept_with_the_palmares_and_404_before(client, publiee, django_assert_num_queries):  # noqa: F811
+    departements(client)
+    with django_assert_num_queries(0):
+        assert departements(client).status_code == 200
+    assert departements(client, 2031).status_code == 404
 
 
 def test_palmares_map_link_leads_to_the_departement_and_marks_it(client, publiee):  # noqa: F811
@@ -141,8 +180,9 @@ def test_palmares_map_is_kept_with_the_palmares(client, publiee, django_assert_n
 
 def test_palmares_map_weight_at_its_largest():
     """What the map adds to the palmarès page when each of the 101 départements has laureates:
-    per département a link, its title and its path, and a row of two cells (6 elements). The page
-    keeps under 1,500 elements and 100 KB at 400 laureates (test_palmares_taille)."""
+        per département a link, its title and its path (3 elements, inside the SVG: EcoIndex does not
+    count them; its data table is a page of its own). The page
+        keeps under 1,500 elements and 100 KB at 400 laureates (test_palmares_taille)."""
     noms = fond_de_carte.carte().noms
     carte = palmares.Carte(
         [
@@ -150,10 +190,10 @@ def test_palmares_map_weight_at_its_largest():
             for i, (code, nom) in enumerate(noms.items())
         ]
     )
-    html = render_to_string("label/palmares/_carte.html", {"carte": carte, "form": None})
+    html = render_to_string("label/palmares/_carte.html", {"carte": carte, "form": None, "annee": 2027})
     octets, noeuds = taille(html)
     assert len(liens(html)) == 101
-    assert noeuds == 101 * 6 + 26
+    assert noeuds == 101 * 3 + 19
     assert octets < 41_000
     svg = html[html.index("<svg") : html.index("</svg>") + len("</svg>")]
     assert len(svg.encode()) <= 40_000

@@ -1,6 +1,6 @@
 """The palmarès' map in Chromium: a keyboard user tabs to a département, sees where the focus
-is, follows the link to its laureates; the map's page and a collectivité's situation map are
-accessible."""
+is, follows the link to its laureates; the map's page, its table's page and a collectivité's
+situation map are accessible."""
 
 import re
 
@@ -28,11 +28,15 @@ def test_keyboard_user_follows_a_departement_of_the_map(page, live_server, editi
     expect(page.get_by_text("Contours\u00a0: IGN Admin Express, Licence Ouverte")).to_be_visible()
     assert_accessible(page)
 
-    # The data table, folded under the map, says the same.
-    page.get_by_text("Tableau des lauréats par département").click()
-    tableau = page.get_by_role("table", name="Lauréats par département")
-    expect(tableau.get_by_role("row", name="Lot-et-Garonne (47) 4, 5 arobases, 100\u202f%")).to_be_visible()
+    # The data table, on its page beside the map, says the same; on a phone it scrolls, not the page.
+    page.get_by_role("link", name="Tableau des lauréats par département").click()
+    tableau = page.get_by_role("table", name="6 lauréats, par département")
+    expect(tableau.get_by_role("row", name="Lot-et-Garonne (47) 4 5 arobases 100\u202f%")).to_be_visible()
     assert_accessible(page)
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.go_back()
 
     chemin = page.locator('a[href="?departement=47#laureats-titre"] path')
     avant = chemin.evaluate("p => getComputedStyle(p).fill")
@@ -50,7 +54,7 @@ def test_keyboard_user_follows_a_departement_of_the_map(page, live_server, editi
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/palmares/2027/\?departement=47#laureats-titre$"))
     expect(page.get_by_role("heading", name="4 lauréats sur 6")).to_be_visible()
-    expect(page.get_by_role("combobox", name="Département")).to_have_value("47")
+    expect(page.get_by_role("textbox", name="Département")).to_have_value("47")
     expect(lot).to_have_attribute("aria-current", "true")
     assert_accessible(page)
 

@@ -118,7 +118,7 @@ def _contenu(request, annee, page):
                 "chiffres": palmares.chiffres,
                 "carte": palmares.carte,
                 "annee": annee,
-                "annees": page.etat.annees,
+                **_voisines(annee, page.etat.annees),
                 "form": form,
                 "filtre": form.actifs,
                 "nombre": len(laureats),
@@ -129,6 +129,16 @@ def _contenu(request, annee, page):
         if page.en_cache:
             cache.set(page.cle, html, PAGE_TTL)
     return mark_safe(html)  # rendered by our template, escaped there
+
+
+def _voisines(annee, annees):
+    """The public years just before and after ``annee`` (``annees``: latest first), or None."""
+    plus_anciennes = [a for a in annees if a < annee]
+    plus_recentes = [a for a in annees if a > annee]
+    return {
+        "precedente": plus_anciennes[0] if plus_anciennes else None,
+        "suivante": plus_recentes[-1] if plus_recentes else None,
+    }
 
 
 def _anonyme(request):
@@ -167,6 +177,23 @@ def palmares(request, annee):
         response = render(request, "label/palmares/palmares.html", {"annee": annee, "contenu": contenu})
     patch_cache_control(response, private=True, no_cache=True)  # revalidate: ETag, 304
     return response
+
+
+@require_safe
+def departements(request, annee):
+    """The table of the palmarès' map: each département's laureates, best level and share of its
+    communes covered, a link to its laureates. Its body is kept with the year's palmarès."""
+    etat = domaine.etat(annee)
+    if etat is None:
+        raise Http404
+    cle = f"palmares:departements:{annee}:{etat.cle}:{translation.get_language()}"
+    html = cache.get(cle)
+    if html is None:
+        palmares = domaine.charger(annee, etat.edition_id, etat.cle)
+        contexte = {"annee": annee, "carte": palmares.carte, "laureats": len(palmares.laureats)}
+        html = render_to_string("label/palmares/_departements.html", contexte)
+        cache.set(cle, html, PAGE_TTL)
+    return render(request, "label/palmares/departements.html", {"annee": annee, "contenu": mark_safe(html)})
 
 
 @require_safe
