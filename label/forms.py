@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from atlaas import catalogue
+from atlaas.champs import DepartementField
 from atlaas.francais import sans_accents
 from atlaas.uploads import ALL_TYPES, check_upload, upload_help
 
 from .models import Question, TypeCandidature
-from .palmares.filtres import PAR, Q_MAX, departement_saisi, niveau_lu
+from .palmares.filtres import PAR, Q_MAX, niveau_lu
 
 ACCEPT = "application/pdf,image/png,image/jpeg,image/webp"
 YES_NO = [("oui", gettext_lazy("Oui")), ("non", gettext_lazy("Non"))]
@@ -282,15 +283,7 @@ class FiltresForm(forms.Form):
         label=gettext_lazy("Niveau"), coerce=int, required=False, empty_value=None
     )
     region = forms.ChoiceField(label=gettext_lazy("Région"), required=False)
-    # Typed, not chosen in a list: a list of the hundred départements would weigh more than the
-    # palmarès' laureates (docs/palmares.md); the map and its table link to each one's laureates.
-    departement = forms.CharField(
-        label=gettext_lazy("Département"),
-        help_text=gettext_lazy("Son numéro ou son nom, par exemple 33 ou Gironde."),
-        required=False,
-        max_length=60,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "size": 14}),
-    )
+    departement = DepartementField()
     type = forms.ChoiceField(label=gettext_lazy("Type"), required=False)
     strate = forms.ChoiceField(label=gettext_lazy("Population"), required=False)
     q = forms.CharField(label=gettext_lazy("Nom de la collectivité"), required=False)
@@ -319,24 +312,6 @@ class FiltresForm(forms.Form):
 
     def clean_q(self):
         return " ".join(self.cleaned_data["q"].split())[:Q_MAX]
-
-    def clean_departement(self):
-        """A département's code from its number (« 33 », « 2a », « 971 ») or its name, accents,
-        case, hyphens and apostrophes aside (« cotes d'armor »), or both as the map's table
-        writes them (« Gironde (33) »)."""
-        saisie = " ".join(self.cleaned_data["departement"].split())
-        if not saisie:
-            return ""
-        code = departement_saisi(saisie)
-        if code is None:
-            raise ValidationError(
-                _(
-                    "Aucun département ne s’appelle « %(saisie)s » : "
-                    "saisissez son numéro (33) ou son nom (Gironde)."
-                )
-                % {"saisie": saisie}
-            )
-        return code
 
     def filtres(self):
         """The valid filters that are set."""

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from atlaas import catalogue
+from atlaas.champs import DepartementField
 from atlaas.francais import sans_accents
 from atlaas.models import Departement, Region
 from label.models import PREMIER_MILLESIME, TypeCandidature
@@ -53,7 +54,7 @@ class ObservatoireForm(forms.Form):
     debut = forms.TypedChoiceField(label=_("De l’année"), coerce=int, required=False, empty_value=None)
     fin = forms.TypedChoiceField(label=_("À l’année"), coerce=int, required=False, empty_value=None)
     region = forms.ChoiceField(label=_("Région"), required=False)
-    departement = forms.ChoiceField(label=_("Département"), required=False)
+    departement = DepartementField()
     type = forms.ChoiceField(label=_("Type de collectivité"), required=False)
     strate = forms.ChoiceField(label=_("Population"), required=False)
     niveau = forms.TypedChoiceField(label=_("Niveau"), coerce=int, required=False, empty_value=None)
@@ -71,11 +72,10 @@ class ObservatoireForm(forms.Form):
         annees = [(annee, str(annee)) for annee in range(annee_max(), PREMIER_MILLESIME - 1, -1)]
         self.fields["debut"].choices = annees
         self.fields["fin"].choices = annees
-        regions, departements = territoires()
+        regions, _departements = territoires()
         tous = [("", pgettext_lazy("filtre", "Tous"))]
         toutes = [("", pgettext_lazy("filtre", "Toutes"))]
         self.fields["region"].choices = toutes + regions
-        self.fields["departement"].choices = tous + departements
         self.fields["type"].choices = tous + list(TypeCandidature.choices)
         self.fields["strate"].choices = toutes + [(k, v[0]) for k, v in catalogue.STRATES.items()]
         self.fields["niveau"].choices = tous + [(n, niveau_lu(n)) for n in range(5, 0, -1)]

@@ -7,6 +7,7 @@ queries whatever the span."""
 import csv
 import datetime
 import io
+import re
 from unittest import mock
 
 import pytest
@@ -220,6 +221,20 @@ def test_invalid_values_are_said_next_to_their_field_and_the_rest_applies(client
     assert "L’année de fin doit être celle du début ou une année suivante." in inverse
     form = ObservatoireForm({"debut": "2026", "fin": "2019"})
     assert (form.choix()["debut"], form.choix()["fin"]) == (2026, 2026)
+
+
+def test_departement_is_typed_by_its_number_or_its_name(client, fiches):
+    """Typed rather than chosen among a hundred options; the page and its files name its code."""
+    for saisie in ("47", "lot-et-garonne", "Lot et Garonne (47)"):
+        assert ObservatoireForm({"departement": saisie}).choix()["departement"] == "47"
+    nom = client.get(url(debut=2019, fin=2026, departement="lot et garonne")).content.decode()
+    code = client.get(url(debut=2019, fin=2026, departement="47")).content.decode()
+    fichier = r'href="/observatoire/donnees\.csv\?[^"]*departement=47[&"]'
+    assert "Lot-et-Garonne" in nom and re.search(fichier, nom) and re.search(fichier, code)
+    inconnu = client.get(url(debut=2019, fin=2026, departement="Atlantide")).content.decode()
+    assert "Aucun département ne s’appelle «\u00a0Atlantide\u00a0»" in inconnu
+    champ = re.search(r'<input type="text" name="departement"[^>]*>', inconnu)[0]
+    assert 'value="Atlantide"' in champ and 'aria-invalid="true"' in champ
 
 
 def test_csv_and_json_hold_the_page_figures(client, fiches, publiee):  # noqa: F811

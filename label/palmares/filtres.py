@@ -10,7 +10,6 @@ from django.utils.translation import ngettext
 
 from atlaas import catalogue
 from atlaas.francais import normaliser_nom, sans_accents
-from atlaas.models import Departement
 
 from ..models import TypeCandidature
 
@@ -33,18 +32,6 @@ FORMES = {
     "strate": "|".join(catalogue.STRATES),
     "par": "|".join(PAR),
 }
-
-
-def departement_saisi(saisie):
-    """The code of the département typed in the filter, or None: its number (« 33 », « 2a »,
-    « 971 »), its name (« cotes d'armor »: accents, case, hyphens and apostrophes aside), or both
-    as the map's table writes them (« Gironde (33) », « 33 — Gironde »)."""
-    codes = dict(Departement.objects.values_list("code", "nom"))
-    nombre = re.search(r"\b(97[0-9]|2[AaBb]|[0-9]{2})\b", saisie)
-    if nombre and nombre.group(1).upper() in codes:
-        return nombre.group(1).upper()
-    cle = normaliser_nom(saisie)
-    return next((code for code, nom in codes.items() if normaliser_nom(nom) == cle), None)
 
 
 def cle_filtres(query):
