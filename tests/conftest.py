@@ -2,14 +2,24 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from playwright.sync_api import expect
 
+from atlaas.catalogue import lecture
 from outbox import envois
 from villes_internet.celery import app as celery_app
 
 # Playwright drives the browser from a thread of its own; Django's live server tests need this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# On PostgreSQL, a second alias as a streaming replica would be (DATABASE_REPLICA_URL): here the
+# test database itself, through a second connection (Django's TEST MIRROR). The catalogue reads
+# it only in the tests that ask for it (settings.ATLAAS_REPLIQUE, tests/test_catalogue_replique.py),
+# which declare both databases.
+_default = django_settings.DATABASES["default"]
+if _default["ENGINE"] == "django.db.backends.postgresql" and "replica" not in django_settings.DATABASES:
+    django_settings.DATABASES["replica"] = {**_default, "TEST": {"MIRROR": "default"}}
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -20,6 +30,8 @@ def _isolated(request, settings, tmp_path):
     except the tests marked ``worker`` that go through a real worker process."""
     cache.clear()
     envois._broker_absent_until = 0.0  # a broker refused by a previous test is not this one's
+    lecture._absente_jusqu_a = 0.0  # nor a replica that did not answer
+    settings.ATLAAS_REPLIQUE = None  # searches read the primary unless a test says otherwise
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
     eager = "worker" not in request.keywords

@@ -61,6 +61,8 @@ def test_settings_production_check_deploy_reports_nothing():
         ({"HEBERGEUR": ""}, "HEBERGEUR"),
         ({"CONTACT_DONNEES": "pas une adresse"}, "CONTACT_DONNEES"),
         ({"SECURITY_CONTACT": "personne"}, "SECURITY_CONTACT"),
+        ({"DATABASE_REPLICA_URL": "mysql://root@replique/vi"}, "DATABASE_REPLICA_URL"),
+        ({"DATABASE_REPLICA_URL": "replique:5432"}, "DATABASE_REPLICA_URL"),
     ],
 )
 def test_settings_bad_production_value_stops_startup_and_names_it(change, named):
@@ -68,6 +70,32 @@ def test_settings_bad_production_value_stops_startup_and_names_it(change, named)
     assert result.returncode != 0
     assert named in result.stderr
     assert "ImproperlyConfigured" in result.stderr
+
+
+REPLIQUE = "from django.conf import settings; print(settings.ATLAAS_REPLIQUE, sorted(settings.DATABASES))"
+
+
+def test_settings_a_replica_is_optional_and_read_by_the_atlaas_only():
+    sans = run_django(["shell", "-c", REPLIQUE], **PRODUCTION)
+    assert sans.returncode == 0, sans.stderr
+    assert sans.stdout.split("\n")[-2] == "None ['default']"
+    avec = run_django(
+        ["shell", "-c", REPLIQUE + "; print(settings.DATABASES['replica'])"],
+        **PRODUCTION,
+        DATABASE_REPLICA_URL="postgres://villes_internet@db-replique.internal:5432/villes_internet",
+    )
+    assert avec.returncode == 0, avec.stderr
+    alias, replica = avec.stdout.split("\n")[-3:-1]
+    assert alias == "replica ['default', 'replica']"
+    assert "'HOST': 'db-replique.internal'" in replica
+    assert "'MIRROR': 'default'" in replica  # in tests, the primary's own database
+    assert "'connect_timeout': 2" in replica
+
+
+def test_settings_a_replica_without_a_primary_is_refused():
+    result = run_django(["check"], DATABASE_URL="", DATABASE_REPLICA_URL="postgres://u@replique/vi")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_REPLICA_URL demande DATABASE_URL" in result.stderr
 
 
 @pytest.mark.django_db

@@ -172,6 +172,34 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A streaming replica of the PostgreSQL primary (a hot standby), optional. The Atlaas' searches
+# that are not in the cache read it when it has replayed the last publication, the primary
+# otherwise or when it does not answer (atlaas/catalogue/lecture.py); everything else reads and
+# writes the primary. ``ATLAAS_REPLIQUE`` is the alias the catalogue reads (None: the primary).
+# In tests the replica is the primary's test database (Django's TEST MIRROR).
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+ATLAAS_REPLIQUE = None
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL demande DATABASE_URL : une réplique suit une base PostgreSQL "
+            "principale, et le mode embarqué (SQLite) n'en a pas."
+        )
+    try:
+        DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL est invalide : {exc}") from None
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL doit désigner une base PostgreSQL (postgres://…), réplique de DATABASE_URL."
+        )
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # A replica out of reach is given up in two seconds (the search then reads the primary), unless
+    # the address says otherwise (?connect_timeout=…).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    ATLAAS_REPLIQUE = "replica"
+
 REDIS_URL = env("REDIS_URL", required=PRODUCTION)
 # The cache lives in a Redis database of its own (by default the broker's number + 1), so that
 # clearing it never drops queued tasks; sessions are stored in the database behind the cache.

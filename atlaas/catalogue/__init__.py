@@ -17,10 +17,12 @@ its cost stops growing with the Atlaas.
 The parts: ``requete`` (the query language), ``recherche`` (filters, order, pages, the cache of
 a search), ``facettes`` (values, names and counts), ``extraits`` (excerpts and highlighting),
 ``similarite`` (similar fiches), ``suggestions`` (spelling), ``index`` (writing and forgetting
-the index) and ``export`` (the catalogue as CSV; the full file, written in the background). The
-query string's form is ``atlaas.forms.RechercheForm``. Every name callers use is re-exported
-here: ``catalogue.rechercher(...)``, ``catalogue.PLAFOND``, ``catalogue.export``. A test that
-changes a setting patches the module that reads it (``catalogue.facettes.PLAFOND``,
+the index), ``lecture`` (the database a search reads: a streaming replica when there is one and
+it has replayed the last publication, else the primary) and ``export`` (the catalogue as CSV;
+the full file, written in the background). The query string's form is
+``atlaas.forms.RechercheForm``. Every name callers use is re-exported here:
+``catalogue.rechercher(...)``, ``catalogue.PLAFOND``, ``catalogue.export``. A test that changes a
+setting patches the module that reads it (``catalogue.facettes.PLAFOND``,
 ``catalogue.recherche.EN_CACHE``).
 """
 

@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import FloatField, Value
 from django.db.models.expressions import RawSQL
 from django.utils.formats import number_format
@@ -137,9 +137,11 @@ def _restreint(filtres):
 
 def _comptes(qs, filtres=None, limite=0):
     """{facet: {key: count}} over ``qs`` (``filtrer()``'s result), computed in SQL in one query
-    that runs the search once, over its PLAFOND most recent fiches at most. On PostgreSQL, with
-    ``limite``, also the first ids of the results in their order, under the key "ids"."""
+    that runs the search once, over its PLAFOND most recent fiches at most, on ``qs``'s database.
+    On PostgreSQL, with ``limite``, also the first ids of the results in their order, under the
+    key "ids"."""
     filtres = filtres or {}
+    connection = connections[qs.db]
     postgresql = connection.vendor == "postgresql"
     avec_ids = bool(limite) and postgresql
     if avec_ids and par_pertinence(filtres):
@@ -153,7 +155,7 @@ def _comptes(qs, filtres=None, limite=0):
         fiches = qs.annotate(**{TAXONOMIE: RawSQL(f'"{qs.model._meta.db_table}"."{TAXONOMIE}"', ())})
     fiches = fiches.values(*colonnes).order_by("-published_at", "-pk")[:PLAFOND]
     try:
-        sql_fiches, params = fiches.query.sql_with_params()
+        sql_fiches, params = fiches.query.get_compiler(qs.db).as_sql()
     except EmptyResultSet:  # a filter that nothing can meet (no collectivité of that kind)
         return {name: {} for name in FACETTES} | ({"ids": []} if avec_ids else {})
     # The years from the dates grouped first: a few thousand of them, not a year per fiche.
@@ -169,7 +171,7 @@ def _comptes(qs, filtres=None, limite=0):
     ids = ""
     if avec_ids and not _restreint(filtres):
         recents, params_recents = (
-            qs.order_by("-published_at", "-pk").values("pk")[:limite].query.sql_with_params()
+            qs.order_by("-published_at", "-pk").values("pk")[:limite].query.get_compiler(qs.db).as_sql()
         )
         ids = _IDS_SQL.format(premiers=recents)
         params += params_recents
@@ -197,7 +199,7 @@ def _comptes(qs, filtres=None, limite=0):
     # PostgreSQL: the settings of this query, in a transaction of its own. Inside another one
     # (a test) they would last until its end: the query runs without them.
     reglages = postgresql and not connection.in_atomic_block
-    with connection.cursor() as cursor, transaction.atomic() if reglages else nullcontext():
+    with connection.cursor() as cursor, transaction.atomic(qs.db) if reglages else nullcontext():
         if reglages:
             cursor.execute(_REGLAGES_SQL)
         cursor.execute(sql, params)

@@ -17,7 +17,7 @@ from atlaas.models import FicheAction
 from outbox import envois
 from villes_internet import pages
 
-from . import export
+from . import export, lecture
 from .facettes import LIBELLES, TAXONOMIE
 from .recherche import VERSION
 
@@ -72,19 +72,24 @@ def invalider(referentiel=False):
     """Forget the searches in the cache and owe a new full export: after a publication, a
     deletion, a change of a collectivité (and with ``referentiel``, of the taxonomy: its names,
     and on PostgreSQL the fiches' codes of services, enjeux and catégories, rewritten where they
-    change). Called inside the change's transaction."""
+    change). Called inside the change's transaction: the version changes at once, and again
+    after the commit, since a search made meanwhile may have cached the old state (and a replica's
+    position to wait for is that of the commit)."""
     if referentiel:
         indexer_taxonomie()
         cache.delete(LIBELLES)
-        transaction.on_commit(_apres_taxonomie)  # again, as indexer() does
     _nouvelle_version()
+    if connection.in_atomic_block:
+        transaction.on_commit(_apres_taxonomie if referentiel else _nouvelle_version)
     export.demander()
 
 
 def _nouvelle_version():
     """The version is a time, so that it never comes back to a value used before even if the
     cache lost it. The public pages kept for anonymous visitors follow it (at once in this
-    process, within a second in the others)."""
+    process, within a second in the others). With a replica, the primary's position is noted
+    first (``lecture.noter_position``): no search of the new version reads a replica behind it."""
+    lecture.noter_position()
     cache.set(VERSION, time.time_ns(), None)
     pages.oublier()
 
@@ -108,7 +113,6 @@ def indexer_taxonomie():
 def indexer(ids=None):
     """Write the search index of the published fiches ``ids`` (all of them when None)."""
     invalider()
-    transaction.on_commit(_nouvelle_version)  # again: a search made meanwhile may have cached the old state
     if cache.add("atlaas:preparer", 1, 10):  # once for a batch of publications
         envois.tache("atlaas.tasks.preparer_catalogue")
         for tache in PREPARATIONS:

@@ -3,7 +3,9 @@
 ``filtrer`` turns the valid filters of ``RechercheForm`` into a query of the matching published
 fiches' ids (``FicheRecherche`` on PostgreSQL); ``ids_ordonnes`` orders them, ``fiches`` reads
 them. ``rechercher`` returns one page of ``Resultats`` with the facets' counts; a search's counts
-and first ids stay in the cache until the index's version (``VERSION``) changes.
+and first ids stay in the cache until the index's version (``VERSION``) changes. A search not in
+the cache reads the database ``lecture.base()`` gives (a replica, when there is one and it is up
+to date); the queries made of ``filtrer()``'s result read the same one (``qs.db``).
 """
 
 import dataclasses
@@ -22,7 +24,7 @@ from atlaas.models import Collectivite, FicheAction, FicheRecherche, Service
 
 # The facets' module, not its names: ``facettes.PLAFOND`` is read when a search runs, one value
 # for the counts and the pages (a test may lower it).
-from . import facettes
+from . import facettes, lecture
 from .requete import _ids_par_pertinence, _pertinence, _texte, a_du_sens, par_pertinence
 
 PAR_PAGE = 20
@@ -56,30 +58,31 @@ def _taxonomie(qs, facette, valeur):
     return qs.filter(code)
 
 
-def _collectivites(**conditions):
+def _collectivites(using, **conditions):
     """The ids of the collectivités that meet ``conditions`` and have a published fiche. Given to
     the fiches' query as a list, they let the database count each one's fiches from its
     statistics, instead of guessing through a join (a département's few collectivités with
     many fiches read through the index, not the whole table). For a région, a département or a
     level: few collectivités, found at once; a type or a population stratum takes most of them,
     where the join is right and finding the list would cost a pass over the référentiel."""
-    publiees = _publiees().filter(collectivite=OuterRef("pk"))
-    collectivites = Collectivite.objects.filter(Exists(publiees), **conditions).order_by("pk")
+    publiees = _publiees(using).filter(collectivite=OuterRef("pk"))
+    collectivites = Collectivite.objects.using(using).filter(Exists(publiees), **conditions).order_by("pk")
     return list(collectivites.values_list("pk", flat=True))
 
 
-def _publiees():
+def _publiees(using):
     """What a search reads: on PostgreSQL the narrow copy of the published fiches (its pk is the
     fiche's), on SQLite the fiches themselves. Both have the columns the filters name."""
     if connection.vendor == "postgresql":
-        return FicheRecherche.objects.all()
-    return FicheAction.objects.published()
+        return FicheRecherche.objects.using(using)
+    return FicheAction.objects.using(using).published()
 
 
-def filtrer(filtres):
+def filtrer(filtres, using=lecture.PRIMAIRE):
     """The published fiches matching ``filtres`` (``RechercheForm.filtres()``), in no order: a
-    query of their ids (``pk``), not of the fiches (``fiches()`` reads them)."""
-    qs = _publiees()
+    query of their ids (``pk``), not of the fiches (``fiches()`` reads them), on the database
+    ``using``."""
+    qs = _publiees(using)
     for facette in _TAXONOMIE_FILTRES:
         if facette in filtres:
             qs = _taxonomie(qs, facette, filtres[facette])
@@ -92,7 +95,7 @@ def filtrer(filtres):
             qs = qs.filter(collectivite__population__lt=haut)
     conditions = {nom: filtres[nom] for nom in ("region", "departement", "niveau") if nom in filtres}
     if conditions:
-        qs = qs.filter(collectivite__in=_collectivites(**conditions))
+        qs = qs.filter(collectivite__in=_collectivites(using, **conditions))
     if "annee" in filtres:
         qs = qs.filter(date_debut__year=filtres["annee"])
     if "collectivite" in filtres:
@@ -139,11 +142,12 @@ def ids_ordonnes(qs, filtres, limite=None):
 LONGS_TEXTES = ("description", "synthese", "resultats", "recommandations", "outils", "partenaires")
 
 
-def fiches(ids, textes=True):
+def fiches(ids, textes=True, using=lecture.PRIMAIRE):
     """The fiches ``ids`` in that order, with their collectivité and services (two queries);
     without their long texts when ``textes`` is False (lists that show none of them)."""
     par_pk = (
-        FicheAction.objects.published()
+        FicheAction.objects.using(using)
+        .published()
         .select_related("collectivite__departement", "collectivite__region")
         .prefetch_related(Prefetch("services", Service.objects.select_related("enjeu__categorie")))
         .defer("search_vector", *([] if textes else LONGS_TEXTES))
@@ -178,11 +182,14 @@ EN_CACHE = 1000  # ids kept in the cache per search: the first fifty pages
 def rechercher(filtres, page=1, par_page=PAR_PAGE):
     """One page of results with the facets. A search's counts and first ids stay in the cache
     until the next publication (``indexer`` changes the version), so browsing its pages, or
-    coming back to it, costs two small queries."""
+    coming back to it, costs two small queries, on the primary. A search computed reads the
+    database ``lecture.base()`` gives, its page's fiches too."""
     cle = _cle(filtres)
     trouve = cache.get(cle)
+    using = None
     if trouve is None:
-        qs = filtrer(filtres)
+        using = lecture.base()
+        qs = filtrer(filtres, using)
         comptes = facettes._comptes(qs, filtres, limite=EN_CACHE)
         ids = comptes.pop("ids", None)  # PostgreSQL's, read with the counts
         if ids is None:
@@ -194,9 +201,11 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     pages = max(1, -(-total // par_page))
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
-    if debut + par_page > len(ids) and total > len(ids):
-        ids = ids_ordonnes(_plafonner(filtrer(filtres), total), filtres, limite=debut + par_page)
-    return Resultats(total, comptes, fiches(ids[debut : debut + par_page]), page, pages, cle)
+    if debut + par_page > len(ids) and total > len(ids):  # beyond the ids kept: the search again
+        using = using or lecture.base()
+        ids = ids_ordonnes(_plafonner(filtrer(filtres, using), total), filtres, limite=debut + par_page)
+    page_fiches = fiches(ids[debut : debut + par_page], using=using or lecture.PRIMAIRE)
+    return Resultats(total, comptes, page_fiches, page, pages, cle)
 
 
 def _total(comptes):

@@ -11,7 +11,7 @@ import functools
 import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 
@@ -104,7 +104,7 @@ def _ids_par_pertinence(qs, q):
     retenus = set(qs.values_list("pk", flat=True))
     if not expression:
         return sorted(retenus, reverse=True)
-    with connection.cursor() as cursor:
+    with connections[qs.db].cursor() as cursor:
         cursor.execute(
             f"SELECT rowid FROM atlaas_fiche_fts WHERE atlaas_fiche_fts MATCH %s "
             f"ORDER BY bm25(atlaas_fiche_fts, {_FTS_WEIGHTS}), rowid DESC",

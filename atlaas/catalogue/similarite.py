@@ -10,27 +10,28 @@ those candidates; a recent fiche is always fully counted.
 
 Chosen over similar fiches computed in the background and stored: nothing to keep up to date
 (a new fiche is a candidate at once, an unpublished one is gone at once), no column, no task
-and no job to fill the fiches never computed.
+and no job to fill the fiches never computed. Read on the database ``lecture.base()`` gives: the
+fiche's page is kept in the cache under the catalogue's version, as a search is.
 """
 
 from collections import Counter
 
-from django.db import connection
+from django.db import connections
 
 from atlaas import francais
 from atlaas.models import FicheAction
+
+from . import lecture
 
 CANDIDATS = 200  # per service of the fiche
 LUS = 50  # candidates read and compared word for word: those sharing the most services, newest first
 LIENS = FicheAction.services.through._meta.db_table
 
 
-def _candidats(services_ids):
+def _candidats(services_ids, using):
     """{fiche id: number of ``services_ids`` it shares}, among each service's ``CANDIDATS``
     latest fiches (one query: a bounded read of the index per service)."""
     services_ids = sorted(set(services_ids))
-    if not services_ids:
-        return Counter()
     # One sub-select per service, each ordered and limited on its own (SQLite refuses ORDER BY
     # and LIMIT on the parts of a UNION, PostgreSQL and SQLite accept them in a FROM).
     parts = [
@@ -38,7 +39,7 @@ def _candidats(services_ids):
         f"ORDER BY ficheaction_id DESC LIMIT {CANDIDATS}) AS s{i}"
         for i in range(len(services_ids))
     ]
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), services_ids)
         return Counter(pk for (pk,) in cursor.fetchall())
 
@@ -47,14 +48,18 @@ def similaires(fiche, services_ids, nombre=4):
     """Published fiches of other collectivités sharing the most services with ``fiche``; among
     those, the ones whose title and summary share the most words with its own. Two queries,
     reading at most ``CANDIDATS`` links per service and ``LUS`` fiches."""
-    communs = _candidats(services_ids)
+    if not services_ids:
+        return []
+    using = lecture.base()
+    communs = _candidats(services_ids, using)
     communs.pop(fiche.pk, None)
     if not communs:
         return []
     lus = sorted(communs, key=lambda pk: (communs[pk], pk), reverse=True)[:LUS]
     mots = set(francais.stems(f"{fiche.titre} {fiche.sous_titre}"))
     candidats = (
-        FicheAction.objects.published()
+        FicheAction.objects.using(using)
+        .published()
         .filter(pk__in=lus)
         .exclude(collectivite_id=fiche.collectivite_id)
         .select_related("collectivite__departement")

@@ -1,6 +1,6 @@
 """Spelling suggestions of the catalogue (« Vouliez-vous dire … »): the words of the published
-fiches and of the services (``vocabulaire``, kept in the cache), and the closest known words to a
-query's (``suggestion``).
+fiches and of the services (``vocabulaire``, kept in the cache, read on the database
+``lecture.base()`` gives), and the closest known words to a query's (``suggestion``).
 """
 
 import difflib
@@ -8,10 +8,12 @@ import hashlib
 from collections import Counter, defaultdict
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 
 from atlaas import francais
 from atlaas.models import FicheAction, Service
+
+from . import lecture
 
 VOCABULAIRE = "atlaas:vocabulaire"
 
@@ -33,10 +35,11 @@ def vocabulaire(reconstruire=False):
     if vocab is not None:
         return vocab
     formes = defaultdict(Counter)
-    for mot, nombre in _mots_publies():
+    using = lecture.base()
+    for mot, nombre in _mots_publies(using):
         if len(mot) >= 3 and not mot.isdigit() and francais.WORD.fullmatch(mot):
             formes[francais.sans_accents(mot)][mot] += nombre
-    for nom in Service.objects.values_list("nom", flat=True):
+    for nom in Service.objects.using(using).values_list("nom", flat=True):
         for mot in francais.WORD.findall(nom.lower()):
             if len(mot) >= 3:
                 formes[francais.sans_accents(mot)][mot] += 1
@@ -45,14 +48,14 @@ def vocabulaire(reconstruire=False):
     return vocab
 
 
-def _mots_publies():
+def _mots_publies(using):
     """(word in lower case, number of fiches using it) over the published fiches."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    if connections[using].vendor == "postgresql":
+        with connections[using].cursor() as cursor:
             cursor.execute(_PG_VOCABULAIRE)  # counted by PostgreSQL, not in Python
             return cursor.fetchall()
     compte = Counter()
-    textes = FicheAction.objects.published().order_by()
+    textes = FicheAction.objects.using(using).published().order_by()
     for ligne in textes.values_list("titre", "sous_titre", "collectivite__nom").iterator(chunk_size=2000):
         compte.update(set(francais.WORD.findall(" ".join(ligne).lower())))
     return compte.items()

@@ -1,0 +1,99 @@
+"""Where the catalogue's searches read: a streaming replica of PostgreSQL when one is configured
+(``DATABASE_REPLICA_URL``, which names the alias in ``settings.ATLAAS_REPLIQUE``), else the
+primary (``default``).
+
+``base()`` gives the alias of the search work that only reads and is not in the cache: the
+facets' counts and the first ids of a search, the fiches of the page it computed, the similar
+fiches, the spelling suggestions' words. Everything else, writes included, stays on the primary;
+so does a page of a search already in the cache (its fiches read by primary key: two small
+queries, and never an id the replica has not replayed yet).
+
+A replica replays the primary's changes a little later. A search's counts and ids are kept in the
+cache an hour under the catalogue's version, which each publication renews after its commit: a
+search computed on a replica that has not replayed that commit yet would keep the publication out
+of the results for that hour. So the version's renewal notes the primary's position in its
+write-ahead log (``noter_position``), and ``base()`` asks the replica how far it has replayed
+(one query): the replica if it has replayed that position, else the primary. A replica that does
+not answer is left to the primary, with a warning, for ``PAUSE`` seconds.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+
+logger = logging.getLogger(__name__)
+
+PRIMAIRE = DEFAULT_DB_ALIAS
+# The primary's position in its write-ahead log when the catalogue's version was last renewed.
+# Written before the version (``index._nouvelle_version``) and read after it (``base``, once the
+# search's key holds the version): a search never reads a position older than its version's.
+POSITION = "atlaas:version:position"
+PAUSE = 30  # seconds a process reads the primary after its replica did not answer
+_absente_jusqu_a = 0.0  # monotonic time until which this process leaves the replica alone
+
+# Positions as numbers of bytes (a pg_lsn minus 0/0), compared in Python.
+_POSITION_PRIMAIRE = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+# NULL on a server that is not a standby: it replays nothing and is up to date.
+_POSITION_REJOUEE = "SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn"
+
+
+def replique():
+    """The replica's alias, or None without one."""
+    return settings.ATLAAS_REPLIQUE
+
+
+def base():
+    """The alias a search not in the cache reads: the replica when it has replayed the
+    catalogue's last version, else the primary. One query on the replica; none without one."""
+    alias = replique()
+    if alias is None or time.monotonic() < _absente_jusqu_a:
+        return PRIMAIRE
+    try:
+        rejouee = position_rejouee(alias)
+    except OperationalError as exc:
+        _absente(alias, exc)
+        return PRIMAIRE
+    if rejouee is None:
+        return alias
+    attendue = cache.get(POSITION)
+    if attendue is None:  # never noted, or lost with the cache: the primary's now is later
+        attendue = position_primaire()
+        cache.add(POSITION, attendue, None)
+    return alias if rejouee >= attendue else PRIMAIRE
+
+
+def noter_position():
+    """Note the primary's position for the version about to be written, when there is a replica
+    and no transaction is open (inside one, the position is not yet that of its commit: the
+    version renewed after the commit notes it)."""
+    if replique() is not None and not connections[PRIMAIRE].in_atomic_block:
+        cache.set(POSITION, position_primaire(), None)
+
+
+def position_primaire():
+    with connections[PRIMAIRE].cursor() as cursor:
+        cursor.execute(_POSITION_PRIMAIRE)
+        return int(cursor.fetchone()[0])
+
+
+def position_rejouee(alias):
+    """How far the replica ``alias`` has replayed the primary's log, or None if it is no standby."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_POSITION_REJOUEE)
+        position = cursor.fetchone()[0]
+    return None if position is None else int(position)
+
+
+def _absente(alias, exc):
+    global _absente_jusqu_a
+    _absente_jusqu_a = time.monotonic() + PAUSE
+    logger.warning(
+        "La réplique « %s » ne répond pas (%s) : les recherches de l'Atlaas lisent la base principale "
+        "pendant %s s.",
+        alias,
+        exc,
+        PAUSE,
+    )
