@@ -456,6 +456,11 @@ class FicheRecherche(models.Model):
 
     class Meta:
         default_permissions = ()
+        # The year filter (« année ») read from this index and combined with the words' index:
+        # without it, a search of a year read every fiche of its words to keep those of that year
+        # (« inclusion numérique » in 2024 at 1.3 million fiches: 44,250 pages read, 316 ms; with
+        # it, 5,431 pages, 75 ms).
+        indexes = [models.Index(fields=["date_debut"], name="fiche_recherche_debut")]
 
     def __str__(self):
         return str(self.pk)
