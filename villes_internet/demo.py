@@ -5,10 +5,12 @@ calendar of the open edition is set relative to today so that the chosen moment 
 ``demo_moments``, is live when you try it).
 """
 
+import contextlib
 import datetime
 import itertools
 import math
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -255,6 +257,30 @@ class DemoResult:
     counts: dict = field(default_factory=dict)
     edition: Edition | None = None  # the open edition
     moment: str = demo_moments.CANDIDATURES
+
+
+class Chrono:
+    """The time of each phase of the build, written to ``stdout`` (``manage.py demo --verbosity
+    2``): where a slow demo spends it. Without ``stdout``, nothing is written."""
+
+    def __init__(self, stdout=None):
+        self.stdout = stdout
+
+    @contextlib.contextmanager
+    def phase(self, nom):
+        debut = time.monotonic()
+        yield
+        self._ecrire(nom, debut)
+
+    def jusqu_apres_validation(self, nom):
+        """From now to the end of what the commit of the current transaction runs (its hooks:
+        the outbox's hand-overs, the tasks themselves when Celery runs them eagerly)."""
+        debut = time.monotonic()
+        transaction.on_commit(lambda: self._ecrire(nom, debut))
+
+    def _ecrire(self, nom, debut):
+        if self.stdout:
+            self.stdout.write(f"  {time.monotonic() - debut:6.1f} s  {nom}")
 
 
 def demo_user(email, password_hash, *, first_name="", last_name="", staff=False):
@@ -701,9 +727,10 @@ def demo_answer(rng, question):
 
 
 @transaction.atomic
-def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moments.CANDIDATURES):
+def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moments.CANDIDATURES, chrono=None):
     """Build the demo at ``moment`` of the open edition (``demo_moments``); running it again adds
-    nothing twice and keeps the moment it was built at."""
+    nothing twice and keeps the moment it was built at. ``chrono`` (``Chrono``) times its phases."""
+    chrono = chrono or Chrono()
     rng = random.Random(seed)
     today = today or timezone.localdate()
     result = DemoResult(moment=moment)
@@ -728,10 +755,13 @@ def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moment
             ).select_related("user")
         }
         total = fiches if fiches is not None else (300 if small else 15_000)
-        all_fiches = build_fiches(rng, collectivites, referents, total, today)
-        build_candidatures(rng, previous, current, collectivites, referents, all_fiches)
-        build_levels(rng, previous)
-        catalogue.indexer()
+        with chrono.phase(f"{total} fiches actions"):
+            all_fiches = build_fiches(rng, collectivites, referents, total, today)
+        with chrono.phase("candidatures"):
+            build_candidatures(rng, previous, current, collectivites, referents, all_fiches)
+            build_levels(rng, previous)
+        with chrono.phase("index du catalogue"):
+            catalogue.indexer()
         newcomer = demo_user(f"nouveau@{DEMO_DOMAIN}", password_hash, first_name="Hugo", last_name="Nouveau")
         Membership.objects.create(
             user=newcomer,
@@ -767,7 +797,7 @@ def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moment
         )
     result.logins.append(("Nouvel utilisateur (demande d'adhésion en attente)", f"nouveau@{DEMO_DOMAIN}"))
     for role, email, secret in demo_jury.build(
-        rng, previous, current, password_hash, demo_user, DEMO_DOMAIN, moment=moment
+        rng, previous, current, password_hash, demo_user, DEMO_DOMAIN, moment=moment, chrono=chrono
     ):
         result.logins.append((role, email))
         result.totp[email] = secret
@@ -778,4 +808,5 @@ def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moment
         "candidatures": Candidature.objects.count(),
         "évaluations du jury": Evaluation.objects.count(),
     }
+    chrono.jusqu_apres_validation("validation et tâches qui la suivent")
     return result

@@ -22,6 +22,8 @@ from django.db.models import F
 from atlaas import catalogue
 from atlaas.models import ExportCatalogue, FicheAction
 
+from . import demo
+
 BASE = 15_000
 SUITES = [
     "deuxième phase",
@@ -55,9 +57,9 @@ FROM copies
 _TITRE = "left(f.titre || ' — ' || (%s::text[])[1 + (p.k - 1) %% {n}], 200)"
 
 
-def grandir(fiches, stdout=None):
+def grandir(fiches, stdout=None, chrono=None):
     """Copy the published fiches until there are as many as a demo of ``fiches`` would publish.
-    Returns the number of copies written."""
+    Returns the number of copies written. ``chrono`` (``demo.Chrono``) times its phases."""
     if connection.vendor != "postgresql" or fiches <= BASE:
         return 0
     toutes = FicheAction.objects.count()
@@ -66,6 +68,7 @@ def grandir(fiches, stdout=None):
     if copies <= 0 or not publiees:
         return 0
     debut = time.monotonic()
+    chrono = chrono or demo.Chrono()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL work_mem = '64MB'")
@@ -75,25 +78,29 @@ def grandir(fiches, stdout=None):
         index = _index_secondaires(cursor)
         for nom, _definition in index:
             cursor.execute(f'DROP INDEX "{nom}"')
-        cursor.execute(_PLAN, [copies])
-        cursor.execute("CREATE INDEX ON croissance_plan (id)")
-        cursor.execute("ANALYZE croissance_plan")
-        _copier(cursor)
-        cursor.execute(
-            """INSERT INTO atlaas_ficheaction_services (ficheaction_id, service_id)
-            SELECT p.id, l.service_id FROM croissance_plan AS p
-            JOIN atlaas_ficheaction_services AS l ON l.ficheaction_id = p.source"""
-        )
+        with chrono.phase("plan des copies"):
+            cursor.execute(_PLAN, [copies])
+            cursor.execute("CREATE INDEX ON croissance_plan (id)")
+            cursor.execute("ANALYZE croissance_plan")
+        with chrono.phase(f"{copies} copies de fiches (et leur copie de recherche)"):
+            _copier(cursor)
+        with chrono.phase("leurs services"):
+            cursor.execute(
+                """INSERT INTO atlaas_ficheaction_services (ficheaction_id, service_id)
+                SELECT p.id, l.service_id FROM croissance_plan AS p
+                JOIN atlaas_ficheaction_services AS l ON l.ficheaction_id = p.source"""
+            )
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('atlaas_ficheaction', 'id'), "
             "(SELECT max(id) FROM atlaas_ficheaction))"
         )
-        for _nom, definition in index:
-            cursor.execute(definition)
+        with chrono.phase(f"{len(index)} index"):
+            for _nom, definition in index:
+                cursor.execute(definition)
         # The full export is owed (Celery beat writes it); the cached searches are forgotten.
         ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).update(changements=F("changements") + 1)
         transaction.on_commit(lambda: cache.set(catalogue.VERSION, time.time_ns(), None))
-    with connection.cursor() as cursor:
+    with chrono.phase("ANALYZE des fiches"), connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(TABLES)}")
     if stdout:
         stdout.write(f"Atlaas agrandi de {copies} fiches publiées en {time.monotonic() - debut:.1f} s.")
