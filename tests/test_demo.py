@@ -245,12 +245,23 @@ def test_demo_moment_is_ignored_on_a_database_that_has_the_demo(referential, cap
     assert Edition.objects.latest("annee").jury.phase == Jury.Phase.EVALUATION
 
 
+def cles_etrangeres():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [list(demo_croissance.TABLES)],
+        )
+        return cursor.fetchall()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the growth is written in PostgreSQL's SQL")
 def test_demo_grows_a_large_atlaas_by_copies_the_search_finds(referential, monkeypatch):
     demo.build(small=True, today=TODAY)
     monkeypatch.setattr(demo_croissance, "BASE", 100)
     toutes, publiees = FicheAction.objects.count(), FicheAction.objects.published().count()
     dernier = FicheAction.objects.order_by("-pk").first().pk
+    cles = cles_etrangeres()
 
     copies = demo_croissance.grandir(3 * toutes)
 
@@ -271,6 +282,7 @@ def test_demo_grows_a_large_atlaas_by_copies_the_search_finds(referential, monke
             [["fiche_recherche_mots", "fiche_state_published"]],
         )
         assert cursor.fetchone()[0] == 2
+    assert cles_etrangeres() == cles and len(cles) == 5  # checked again once the copies are written
     # Found by a word of the new title, and by the source's words.
     resultats = catalogue.rechercher({"q": f'"{suite}" {titre}'})
     assert copie.pk in [fiche.pk for fiche in resultats.fiches] or resultats.total > len(resultats.fiches)

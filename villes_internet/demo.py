@@ -22,7 +22,7 @@ from allauth.mfa.utils import decrypt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from atlaas import catalogue
@@ -281,6 +281,39 @@ class Chrono:
     def _ecrire(self, nom, debut):
         if self.stdout:
             self.stdout.write(f"  {time.monotonic() - debut:6.1f} s  {nom}")
+
+
+def inserer(objets, batch_size=2000):
+    """Write new rows of one model, their ids set on the objects as ``bulk_create`` does. On
+    PostgreSQL, by COPY, the ids drawn first from the table's sequence, in the objects' order:
+    the demo's tens of thousands of rows, several times faster than INSERTs whose SQL Django
+    builds and psycopg parses again for every value."""
+    if not objets:
+        return objets
+    if connection.vendor != "postgresql":
+        return type(objets[0]).objects.bulk_create(objets, batch_size=batch_size)
+    meta = objets[0]._meta
+    champs = [champ for champ in meta.concrete_fields if not champ.generated]
+    base = connections[DEFAULT_DB_ALIAS]  # not the proxy: read once per value below
+    quote = base.ops.quote_name
+    with base.cursor() as cursor:
+        sans_id = [objet for objet in objets if objet.pk is None]
+        if sans_id:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
+                [meta.db_table, meta.pk.column, len(sans_id)],
+            )
+            for objet, (pk,) in zip(sans_id, cursor.fetchall(), strict=True):
+                objet.pk = pk
+        colonnes = ", ".join(quote(champ.column) for champ in champs)
+        with cursor.copy(f"COPY {quote(meta.db_table)} ({colonnes}) FROM STDIN") as copie:
+            for objet in objets:
+                objet._prepare_related_fields_for_save(operation_name="inserer")
+                copie.write_row(
+                    [champ.get_db_prep_save(champ.pre_save(objet, True), base) for champ in champs]
+                )
+                objet._state.adding, objet._state.db = False, base.alias
+    return objets
 
 
 def demo_user(email, password_hash, *, first_name="", last_name="", staff=False):
@@ -549,7 +582,7 @@ def build_fiches(rng, collectivites, users_by_collectivite, total, today):
     # them: a search reading the most recent first finds them side by side.
     ordre = sorted(range(len(fiches)), key=lambda i: cle_chronologique(fiches[i]))
     fiches, tags = [fiches[i] for i in ordre], [tags[i] for i in ordre]
-    FicheAction.objects.bulk_create(fiches, batch_size=2000)
+    inserer(fiches)
     through = FicheAction.services.through
     for fiche, tagged in zip(fiches, tags, strict=True):
         chosen = set(rng.sample(tagged, rng.choice([1, 2]))) if tagged else set()
@@ -565,9 +598,9 @@ def build_fiches(rng, collectivites, users_by_collectivite, total, today):
                 email=f"contact{fiche.pk}@{DEMO_DOMAIN}",
             )
         )
-    through.objects.bulk_create(service_links, batch_size=5000)
-    ContactFiche.objects.bulk_create(contacts, batch_size=2000)
-    FicheTransition.objects.bulk_create(
+    inserer(service_links)
+    inserer(contacts)
+    inserer(
         [
             FicheTransition(fiche=f, from_state=State.SOUMISE, to_state=f.state)
             for f in fiches
@@ -653,7 +686,7 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
                 else None,
             )
         )
-    Candidature.objects.bulk_create(candidatures, batch_size=1000)
+    inserer(candidatures)
     through = Candidature.fiches.through
     links, answers, history = [], [], []
     for candidature in candidatures:
@@ -691,9 +724,9 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
                     at=candidature.edition.ouverture + datetime.timedelta(days=40),
                 )
             )
-    through.objects.bulk_create(links, batch_size=5000)
-    Reponse.objects.bulk_create(answers, batch_size=2000)
-    CandidatureTransition.objects.bulk_create(history, batch_size=2000)
+    inserer(links)
+    inserer(answers)
+    inserer(history)
     return candidatures
 
 
