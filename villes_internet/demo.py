@@ -19,6 +19,8 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from allauth.mfa.utils import decrypt
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
@@ -28,6 +30,7 @@ from django.utils import timezone
 from atlaas import catalogue
 from atlaas.models import Collectivite, ContactFiche, FicheAction, FicheTransition, Membership, Service
 from jury.models import Evaluation
+from label import documents
 from label.models import (
     Candidature,
     CandidatureTransition,
@@ -38,6 +41,7 @@ from label.models import (
     Section,
     TypeCandidature,
 )
+from outbox import envois
 
 from . import demo_jury, demo_moments
 
@@ -257,6 +261,22 @@ class DemoResult:
     counts: dict = field(default_factory=dict)
     edition: Edition | None = None  # the open edition
     moment: str = demo_moments.CANDIDATURES
+
+
+# The tasks that write files: the certificates and palmarès files of the published edition, the
+# Atlaas' full export (``fichiers_aux_workers``).
+TACHES_FICHIERS = (documents.TACHE, catalogue.export.TACHE)
+
+
+def fichiers_aux_workers():
+    """In full mode (a broker, served by workers), the demo's files are the workers' to write, as
+    after any publication: a process that runs tasks eagerly all the same (a bench, a test)
+    leaves them waiting instead of rendering them itself (the worker's beat takes them within a
+    minute or two). In embedded mode (no broker, no worker) the demo renders them after its
+    commit: `make run` shows them."""
+    if settings.CELERY_BROKER_URL and current_app.conf.task_always_eager:
+        return envois.aux_workers(*TACHES_FICHIERS)
+    return contextlib.nullcontext()
 
 
 class Chrono:

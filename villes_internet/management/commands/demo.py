@@ -58,13 +58,14 @@ class Command(BaseCommand):
         demo.ensure_referential(stdout=self.stdout)
         # PostgreSQL, a large Atlaas: the demo's 15,000 fiches, then copies of them written in SQL.
         grandir = connection.vendor == "postgresql" and not deja and (fiches or 0) > demo_croissance.BASE
-        result = demo.build(
-            seed=seed,
-            small=small,
-            fiches=demo_croissance.BASE if grandir else fiches,
-            moment=moment or demo_moments.CANDIDATURES,
-            chrono=chrono,
-        )
+        with demo.fichiers_aux_workers():
+            result = demo.build(
+                seed=seed,
+                small=small,
+                fiches=demo_croissance.BASE if grandir else fiches,
+                moment=moment or demo_moments.CANDIDATURES,
+                chrono=chrono,
+            )
         if grandir:
             demo_croissance.grandir(fiches, stdout=self.stdout, chrono=chrono)
             result.counts["fiches actions"] = FicheAction.objects.count()
