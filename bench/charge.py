@@ -179,7 +179,7 @@ def main():
         REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}",
         REDIS_CACHE_URL=f"redis://127.0.0.1:6379/{args.redis_db + 1}",
         CACHE_KEY_PREFIX=PREFIXE,
-        CELERY_TASK_ALWAYS_EAGER="true",  # the demo's certificates and files written at once
+        CELERY_TASK_ALWAYS_EAGER="true",  # the demo's tasks in its process (its files: the workers')
         STATIC_ROOT=str(tmp / "static"),
         MEDIA_ROOT=str(tmp / "media"),
     )

@@ -56,6 +56,7 @@ BLOQUE_APRES = max(BAIL.values())  # a document « en cours » longer than this 
 RENVOI_APRES = datetime.timedelta(seconds=45)
 ESSAIS = 3  # attempts of a document before it waits for staff (« relancer » in the admin)
 EN_ATTENTE = [Document.State.ATTENTE, Document.State.ECHEC]
+TACHE = "label.tasks.generer_documents"  # the generation, owed through the outbox by its name
 
 
 def interrompus(now):
@@ -107,7 +108,7 @@ def a_envoyer(edition_id=None, now=None):
 def queue_generation(edition_id):
     """Owe a run of the generation of the edition's waiting documents, after commit (the outbox
     hands it to a worker, and again until it ran)."""
-    return envois.tache("label.tasks.generer_documents", edition_id)
+    return envois.tache(TACHE, edition_id)
 
 
 def generer(document_id, now=None):

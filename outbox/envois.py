@@ -13,6 +13,8 @@ sent a second time, at most once per such crash. The copies carry the same Messa
 sending, would lose the e-mail in the same crash, which is the promise this module keeps.
 """
 
+import contextlib
+import contextvars
 import datetime
 import hashlib
 import logging
@@ -70,9 +72,25 @@ def _ecrire(key, kind, task, payload):
     envoi, created = Envoi.objects.get_or_create(
         key=key[:200], defaults={"kind": kind, "task": task, "payload": payload}
     )
-    if created:
+    if created and task not in _aux_workers.get():
         transaction.on_commit(lambda: remettre([envoi.pk], apres_commit=True), robust=True)
     return envoi
+
+
+_aux_workers = contextvars.ContextVar("aux_workers", default=frozenset())
+
+
+@contextlib.contextmanager
+def aux_workers(*taches):
+    """Inside the block, the rows owed for the tasks named ``taches`` are written but not handed
+    after commit: the beat's run (``relancer``) hands them to a worker. For a process that runs
+    Celery's tasks eagerly although workers serve the broker (the demo in full mode): that work
+    is the workers', as after any change, not this process'."""
+    jeton = _aux_workers.set(_aux_workers.get() | set(taches))
+    try:
+        yield
+    finally:
+        _aux_workers.reset(jeton)
 
 
 _broker_absent_until = 0.0  # this process' clock: after-commit hand-overs wait for the beat until then

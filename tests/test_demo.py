@@ -15,7 +15,9 @@ from atlaas.models import FicheAction, FicheRecherche, Membership
 from jury import deliberation
 from jury.models import Evaluation, Jure, Jury
 from label import publication
-from label.models import Candidature, Edition, Labellisation, Resultat
+from label.models import Candidature, Document, Edition, Labellisation, Resultat
+from outbox import envois
+from outbox.models import Envoi
 from tests.factories import CommuneFactory, EpciFactory
 from tests.jury import code_totp, connecter
 from villes_internet import demo, demo_croissance
@@ -97,6 +99,39 @@ def test_demo_staff_log_in_with_the_printed_totp_key_and_open_the_admin(referent
 
     call_command("demo", "--small")  # built already: the same key, printed again
     assert f"{email:<40} {cle}" in capsys.readouterr().out
+
+
+def test_demo_in_embedded_mode_writes_its_certificates_palmares_files_and_export(
+    referential, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_BROKER_URL = None  # no broker, no worker: `make run` shows the files
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", "--small")
+    documents = Document.objects.filter(edition__annee=timezone.localdate().year)
+    assert documents.filter(kind=Document.Kind.CERTIFICAT).exists()
+    assert set(documents.values_list("state", flat=True)) == {Document.State.PRET}
+    assert catalogue.export.courant().lignes == FicheAction.objects.published().count()
+
+
+def test_demo_in_full_mode_leaves_its_files_to_the_workers(
+    referential, settings, django_capture_on_commit_callbacks
+):
+    """Tasks run in this process (a bench, a test) although a broker is configured: the files
+    wait for the workers, whose beat takes them as after any publication."""
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", "--small")
+    documents = Document.objects.filter(edition__annee=timezone.localdate().year)
+    assert documents.filter(kind=Document.Kind.CERTIFICAT).exists()
+    assert set(documents.values_list("state", flat=True)) == {Document.State.ATTENTE}
+    assert catalogue.export.courant() is None
+    assert set(Envoi.objects.filter(state=Envoi.State.ATTENTE).values_list("task", flat=True)) == set(
+        demo.TACHES_FICHIERS
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        envois.relancer(now=timezone.now() + datetime.timedelta(minutes=3))  # the beat's run
+    assert set(documents.values_list("state", flat=True)) == {Document.State.PRET}
+    assert catalogue.export.courant()
 
 
 def test_demo_refuses_to_run_in_production(settings):
@@ -245,12 +280,23 @@ def test_demo_moment_is_ignored_on_a_database_that_has_the_demo(referential, cap
     assert Edition.objects.latest("annee").jury.phase == Jury.Phase.EVALUATION
 
 
+def cles_etrangeres():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [list(demo_croissance.TABLES)],
+        )
+        return cursor.fetchall()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the growth is written in PostgreSQL's SQL")
 def test_demo_grows_a_large_atlaas_by_copies_the_search_finds(referential, monkeypatch):
     demo.build(small=True, today=TODAY)
     monkeypatch.setattr(demo_croissance, "BASE", 100)
     toutes, publiees = FicheAction.objects.count(), FicheAction.objects.published().count()
     dernier = FicheAction.objects.order_by("-pk").first().pk
+    cles = cles_etrangeres()
 
     copies = demo_croissance.grandir(3 * toutes)
 
@@ -271,6 +317,7 @@ def test_demo_grows_a_large_atlaas_by_copies_the_search_finds(referential, monke
             [["fiche_recherche_mots", "fiche_state_published"]],
         )
         assert cursor.fetchone()[0] == 2
+    assert cles_etrangeres() == cles and len(cles) == 5  # checked again once the copies are written
     # Found by a word of the new title, and by the source's words.
     resultats = catalogue.rechercher({"q": f'"{suite}" {titre}'})
     assert copie.pk in [fiche.pk for fiche in resultats.fiches] or resultats.total > len(resultats.fiches)

@@ -150,6 +150,27 @@ def test_tache_runs_the_named_task(django_capture_on_commit_callbacks, settings)
     assert cache.get(catalogue.VERSION) != avant
 
 
+def test_rows_left_to_the_workers_are_not_handed_after_commit_but_by_the_beat(
+    django_capture_on_commit_callbacks,
+):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        envois.aux_workers("atlaas.tasks.preparer_catalogue"),
+    ):
+        laissee = envois.tache("atlaas.tasks.preparer_catalogue", key="essai:preparer")
+        faite = envois.tache("atlaas.tasks.invalider_catalogue", key="essai:catalogue")
+    laissee.refresh_from_db()
+    faite.refresh_from_db()
+    assert (laissee.state, faite.state) == (State.ATTENTE, State.FAIT)
+    assert envois.relancer(now=plus_tard(3)) == 1
+    laissee.refresh_from_db()
+    assert laissee.state == State.FAIT
+    with django_capture_on_commit_callbacks(execute=True):  # outside the block, handed as usual
+        envoi = envois.tache("atlaas.tasks.preparer_catalogue", key="essai:preparer:2")
+    envoi.refresh_from_db()
+    assert envoi.state == State.FAIT
+
+
 def test_done_rows_are_deleted_after_the_retention_period(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         envois.courriel("claire@agen.fr", "Sujet", "Corps")

@@ -5,10 +5,12 @@ calendar of the open edition is set relative to today so that the chosen moment 
 ``demo_moments``, is live when you try it).
 """
 
+import contextlib
 import datetime
 import itertools
 import math
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -17,15 +19,18 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from allauth.mfa.utils import decrypt
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from atlaas import catalogue
 from atlaas.models import Collectivite, ContactFiche, FicheAction, FicheTransition, Membership, Service
 from jury.models import Evaluation
+from label import documents
 from label.models import (
     Candidature,
     CandidatureTransition,
@@ -36,6 +41,7 @@ from label.models import (
     Section,
     TypeCandidature,
 )
+from outbox import envois
 
 from . import demo_jury, demo_moments
 
@@ -255,6 +261,79 @@ class DemoResult:
     counts: dict = field(default_factory=dict)
     edition: Edition | None = None  # the open edition
     moment: str = demo_moments.CANDIDATURES
+
+
+# The tasks that write files: the certificates and palmarès files of the published edition, the
+# Atlaas' full export (``fichiers_aux_workers``).
+TACHES_FICHIERS = (documents.TACHE, catalogue.export.TACHE)
+
+
+def fichiers_aux_workers():
+    """In full mode (a broker, served by workers), the demo's files are the workers' to write, as
+    after any publication: a process that runs tasks eagerly all the same (a bench, a test)
+    leaves them waiting instead of rendering them itself (the worker's beat takes them within a
+    minute or two). In embedded mode (no broker, no worker) the demo renders them after its
+    commit: `make run` shows them."""
+    if settings.CELERY_BROKER_URL and current_app.conf.task_always_eager:
+        return envois.aux_workers(*TACHES_FICHIERS)
+    return contextlib.nullcontext()
+
+
+class Chrono:
+    """The time of each phase of the build, written to ``stdout`` (``manage.py demo --verbosity
+    2``): where a slow demo spends it. Without ``stdout``, nothing is written."""
+
+    def __init__(self, stdout=None):
+        self.stdout = stdout
+
+    @contextlib.contextmanager
+    def phase(self, nom):
+        debut = time.monotonic()
+        yield
+        self._ecrire(nom, debut)
+
+    def jusqu_apres_validation(self, nom):
+        """From now to the end of what the commit of the current transaction runs (its hooks:
+        the outbox's hand-overs, the tasks themselves when Celery runs them eagerly)."""
+        debut = time.monotonic()
+        transaction.on_commit(lambda: self._ecrire(nom, debut))
+
+    def _ecrire(self, nom, debut):
+        if self.stdout:
+            self.stdout.write(f"  {time.monotonic() - debut:6.1f} s  {nom}")
+
+
+def inserer(objets, batch_size=2000):
+    """Write new rows of one model, their ids set on the objects as ``bulk_create`` does. On
+    PostgreSQL, by COPY, the ids drawn first from the table's sequence, in the objects' order:
+    the demo's tens of thousands of rows, several times faster than INSERTs whose SQL Django
+    builds and psycopg parses again for every value."""
+    if not objets:
+        return objets
+    if connection.vendor != "postgresql":
+        return type(objets[0]).objects.bulk_create(objets, batch_size=batch_size)
+    meta = objets[0]._meta
+    champs = [champ for champ in meta.concrete_fields if not champ.generated]
+    base = connections[DEFAULT_DB_ALIAS]  # not the proxy: read once per value below
+    quote = base.ops.quote_name
+    with base.cursor() as cursor:
+        sans_id = [objet for objet in objets if objet.pk is None]
+        if sans_id:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
+                [meta.db_table, meta.pk.column, len(sans_id)],
+            )
+            for objet, (pk,) in zip(sans_id, cursor.fetchall(), strict=True):
+                objet.pk = pk
+        colonnes = ", ".join(quote(champ.column) for champ in champs)
+        with cursor.copy(f"COPY {quote(meta.db_table)} ({colonnes}) FROM STDIN") as copie:
+            for objet in objets:
+                objet._prepare_related_fields_for_save(operation_name="inserer")
+                copie.write_row(
+                    [champ.get_db_prep_save(champ.pre_save(objet, True), base) for champ in champs]
+                )
+                objet._state.adding, objet._state.db = False, base.alias
+    return objets
 
 
 def demo_user(email, password_hash, *, first_name="", last_name="", staff=False):
@@ -523,7 +602,7 @@ def build_fiches(rng, collectivites, users_by_collectivite, total, today):
     # them: a search reading the most recent first finds them side by side.
     ordre = sorted(range(len(fiches)), key=lambda i: cle_chronologique(fiches[i]))
     fiches, tags = [fiches[i] for i in ordre], [tags[i] for i in ordre]
-    FicheAction.objects.bulk_create(fiches, batch_size=2000)
+    inserer(fiches)
     through = FicheAction.services.through
     for fiche, tagged in zip(fiches, tags, strict=True):
         chosen = set(rng.sample(tagged, rng.choice([1, 2]))) if tagged else set()
@@ -539,9 +618,9 @@ def build_fiches(rng, collectivites, users_by_collectivite, total, today):
                 email=f"contact{fiche.pk}@{DEMO_DOMAIN}",
             )
         )
-    through.objects.bulk_create(service_links, batch_size=5000)
-    ContactFiche.objects.bulk_create(contacts, batch_size=2000)
-    FicheTransition.objects.bulk_create(
+    inserer(service_links)
+    inserer(contacts)
+    inserer(
         [
             FicheTransition(fiche=f, from_state=State.SOUMISE, to_state=f.state)
             for f in fiches
@@ -627,7 +706,7 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
                 else None,
             )
         )
-    Candidature.objects.bulk_create(candidatures, batch_size=1000)
+    inserer(candidatures)
     through = Candidature.fiches.through
     links, answers, history = [], [], []
     for candidature in candidatures:
@@ -665,9 +744,9 @@ def build_candidatures(rng, previous, current, collectivites, users_by_collectiv
                     at=candidature.edition.ouverture + datetime.timedelta(days=40),
                 )
             )
-    through.objects.bulk_create(links, batch_size=5000)
-    Reponse.objects.bulk_create(answers, batch_size=2000)
-    CandidatureTransition.objects.bulk_create(history, batch_size=2000)
+    inserer(links)
+    inserer(answers)
+    inserer(history)
     return candidatures
 
 
@@ -701,9 +780,10 @@ def demo_answer(rng, question):
 
 
 @transaction.atomic
-def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moments.CANDIDATURES):
+def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moments.CANDIDATURES, chrono=None):
     """Build the demo at ``moment`` of the open edition (``demo_moments``); running it again adds
-    nothing twice and keeps the moment it was built at."""
+    nothing twice and keeps the moment it was built at. ``chrono`` (``Chrono``) times its phases."""
+    chrono = chrono or Chrono()
     rng = random.Random(seed)
     today = today or timezone.localdate()
     result = DemoResult(moment=moment)
@@ -728,10 +808,13 @@ def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moment
             ).select_related("user")
         }
         total = fiches if fiches is not None else (300 if small else 15_000)
-        all_fiches = build_fiches(rng, collectivites, referents, total, today)
-        build_candidatures(rng, previous, current, collectivites, referents, all_fiches)
-        build_levels(rng, previous)
-        catalogue.indexer()
+        with chrono.phase(f"{total} fiches actions"):
+            all_fiches = build_fiches(rng, collectivites, referents, total, today)
+        with chrono.phase("candidatures"):
+            build_candidatures(rng, previous, current, collectivites, referents, all_fiches)
+            build_levels(rng, previous)
+        with chrono.phase("index du catalogue"):
+            catalogue.indexer()
         newcomer = demo_user(f"nouveau@{DEMO_DOMAIN}", password_hash, first_name="Hugo", last_name="Nouveau")
         Membership.objects.create(
             user=newcomer,
@@ -767,7 +850,7 @@ def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moment
         )
     result.logins.append(("Nouvel utilisateur (demande d'adhésion en attente)", f"nouveau@{DEMO_DOMAIN}"))
     for role, email, secret in demo_jury.build(
-        rng, previous, current, password_hash, demo_user, DEMO_DOMAIN, moment=moment
+        rng, previous, current, password_hash, demo_user, DEMO_DOMAIN, moment=moment, chrono=chrono
     ):
         result.logins.append((role, email))
         result.totp[email] = secret
@@ -778,4 +861,5 @@ def build(*, seed=2026, small=False, fiches=None, today=None, moment=demo_moment
         "candidatures": Candidature.objects.count(),
         "évaluations du jury": Evaluation.objects.count(),
     }
+    chrono.jusqu_apres_validation("validation et tâches qui la suivent")
     return result

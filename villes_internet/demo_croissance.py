@@ -8,9 +8,11 @@ and services, its title gets one of ``SUITES`` (« … — deuxième phase »), 
 to 364 days (a different number per fiche and copy). The copies are written in the order of their
 publication, their search vector is the source's with the new title's words (no text is parsed
 again but the title), and the trigger of migration 0005 writes the catalogue's copy
-(``FicheRecherche``). The secondary indexes of the fiches and of that copy are dropped during the
-load and built again after it, which is faster than keeping them up to date row by row. The copies
-have no contacts, history or dossiers: the catalogue's search and pages are what they are for.
+(``FicheRecherche``). The secondary indexes of the fiches and of that copy, and the foreign keys
+of the fiches and of their services, are dropped during the load and built again after it, which
+is faster than keeping them up to date and checking them row by row (the demo command's ANALYZE
+follows). The copies have no contacts, history or dossiers: the catalogue's search and pages are
+what they are for.
 """
 
 import time
@@ -21,6 +23,8 @@ from django.db.models import F
 
 from atlaas import catalogue
 from atlaas.models import ExportCatalogue, FicheAction
+
+from . import demo
 
 BASE = 15_000
 SUITES = [
@@ -55,9 +59,9 @@ FROM copies
 _TITRE = "left(f.titre || ' — ' || (%s::text[])[1 + (p.k - 1) %% {n}], 200)"
 
 
-def grandir(fiches, stdout=None):
+def grandir(fiches, stdout=None, chrono=None):
     """Copy the published fiches until there are as many as a demo of ``fiches`` would publish.
-    Returns the number of copies written."""
+    Returns the number of copies written. ``chrono`` (``demo.Chrono``) times its phases."""
     if connection.vendor != "postgresql" or fiches <= BASE:
         return 0
     toutes = FicheAction.objects.count()
@@ -66,35 +70,44 @@ def grandir(fiches, stdout=None):
     if copies <= 0 or not publiees:
         return 0
     debut = time.monotonic()
+    chrono = chrono or demo.Chrono()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        # The foreign keys checked at the end of each statement, not at commit: an index cannot
-        # be built on a table with checks pending.
+        # A demo lost in a crash is built again: its commit need not wait for the disk.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        # The checks still pending in a caller's transaction that wrote fiches are done now: a
+        # table with checks pending can be neither altered nor indexed.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        index = _index_secondaires(cursor)
+        index, cles = _index_secondaires(cursor), _cles_etrangeres(cursor)
         for nom, _definition in index:
             cursor.execute(f'DROP INDEX "{nom}"')
-        cursor.execute(_PLAN, [copies])
-        cursor.execute("CREATE INDEX ON croissance_plan (id)")
-        cursor.execute("ANALYZE croissance_plan")
-        _copier(cursor)
-        cursor.execute(
-            """INSERT INTO atlaas_ficheaction_services (ficheaction_id, service_id)
-            SELECT p.id, l.service_id FROM croissance_plan AS p
-            JOIN atlaas_ficheaction_services AS l ON l.ficheaction_id = p.source"""
-        )
+        for table, nom, _definition in cles:
+            cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{nom}"')
+        with chrono.phase("plan des copies"):
+            cursor.execute(_PLAN, [copies])
+            cursor.execute("CREATE INDEX ON croissance_plan (id)")
+            cursor.execute("ANALYZE croissance_plan")
+        with chrono.phase(f"{copies} copies de fiches (et leur copie de recherche)"):
+            _copier(cursor)
+        with chrono.phase("leurs services"):
+            cursor.execute(
+                """INSERT INTO atlaas_ficheaction_services (ficheaction_id, service_id)
+                SELECT p.id, l.service_id FROM croissance_plan AS p
+                JOIN atlaas_ficheaction_services AS l ON l.ficheaction_id = p.source"""
+            )
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('atlaas_ficheaction', 'id'), "
             "(SELECT max(id) FROM atlaas_ficheaction))"
         )
-        for _nom, definition in index:
-            cursor.execute(definition)
+        with chrono.phase(f"{len(index)} index et {len(cles)} clés étrangères"):
+            for _nom, definition in index:
+                cursor.execute(definition)
+            for table, nom, definition in cles:  # each checked by one query over the table
+                cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{nom}" {definition}')
         # The full export is owed (Celery beat writes it); the cached searches are forgotten.
         ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).update(changements=F("changements") + 1)
         transaction.on_commit(lambda: cache.set(catalogue.VERSION, time.time_ns(), None))
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(TABLES)}")
     if stdout:
         stdout.write(f"Atlaas agrandi de {copies} fiches publiées en {time.monotonic() - debut:.1f} s.")
     return copies
@@ -107,6 +120,19 @@ def _index_secondaires(cursor):
         WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
         AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname)
         ORDER BY i.tablename, i.indexname""",
+        [list(TABLES)],
+    )
+    return cursor.fetchall()
+
+
+def _cles_etrangeres(cursor):
+    """(table, name, definition) of the foreign keys of ``TABLES``: checked row by row while the
+    copies are written, they took longer than the copies themselves; added again after the load,
+    each is checked by one query."""
+    cursor.execute(
+        """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint AS c
+        WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+        ORDER BY 1, 2""",
         [list(TABLES)],
     )
     return cursor.fetchall()

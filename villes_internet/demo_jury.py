@@ -297,15 +297,24 @@ def publish(edition, moment):
     publication.publier(edition, now=moment)
 
 
-def build(rng, previous, current, password_hash, demo_user, domain, moment=demo_moments.CANDIDATURES):
+def build(
+    rng, previous, current, password_hash, demo_user, domain, *, chrono, moment=demo_moments.CANDIDATURES
+):
+    """The jury of both editions; ``chrono`` (``demo.Chrono``) times its phases."""
     if Jure.objects.filter(email__endswith=domain).exists():
         return []
-    build_history(rng, previous)
-    logins = build_jures(rng, [previous, current], password_hash, demo_user, domain)
+    with chrono.phase("historique des labels"):
+        build_history(rng, previous)
+    with chrono.phase("jurés"):
+        logins = build_jures(rng, [previous, current], password_hash, demo_user, domain)
     presidents = {j.edition_id: j for j in Jure.objects.filter(president=True).select_related("user")}
-    build_deliberation(rng, previous, presidents[previous.pk])
-    publish(
-        previous, timezone.make_aware(datetime.datetime.combine(previous.ceremonie_date, datetime.time(18)))
-    )
-    build_evaluations(rng, current, presidents[current.pk], moment)
+    with chrono.phase(f"délibération {previous.annee}"):
+        build_deliberation(rng, previous, presidents[previous.pk])
+    with chrono.phase(f"publication du palmarès {previous.annee}"):
+        publish(
+            previous,
+            timezone.make_aware(datetime.datetime.combine(previous.ceremonie_date, datetime.time(18))),
+        )
+    with chrono.phase(f"évaluations {current.annee}"):
+        build_evaluations(rng, current, presidents[current.pk], moment)
     return logins

@@ -54,20 +54,23 @@ class Command(BaseCommand):
                 "que sur une base vide)."
             )
         started = time.monotonic()
+        chrono = demo.Chrono(self.stdout if options["verbosity"] >= 2 else None)  # the phases' times
         demo.ensure_referential(stdout=self.stdout)
         # PostgreSQL, a large Atlaas: the demo's 15,000 fiches, then copies of them written in SQL.
         grandir = connection.vendor == "postgresql" and not deja and (fiches or 0) > demo_croissance.BASE
-        result = demo.build(
-            seed=seed,
-            small=small,
-            fiches=demo_croissance.BASE if grandir else fiches,
-            moment=moment or demo_moments.CANDIDATURES,
-        )
+        with demo.fichiers_aux_workers():
+            result = demo.build(
+                seed=seed,
+                small=small,
+                fiches=demo_croissance.BASE if grandir else fiches,
+                moment=moment or demo_moments.CANDIDATURES,
+                chrono=chrono,
+            )
         if grandir:
-            demo_croissance.grandir(fiches, stdout=self.stdout)
+            demo_croissance.grandir(fiches, stdout=self.stdout, chrono=chrono)
             result.counts["fiches actions"] = FicheAction.objects.count()
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+            with chrono.phase("ANALYZE"), connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # fresh statistics after a bulk load: good query plans at once
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
         self.stdout.write(
