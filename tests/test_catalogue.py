@@ -239,12 +239,13 @@ def test_facets_combine(client, atlaas):
 @pytest.mark.parametrize("liste_max", [catalogue.recherche.LISTE_MAX, 0])
 def test_type_and_stratum_filters_as_a_list_or_a_join_find_the_same(client, atlaas, monkeypatch, liste_max):
     """A type or a stratum naming few collectivités is read as their list; naming more than
-    ``LISTE_MAX``, through the join: the same fiches either way, other filters kept."""
+    ``LISTE_MAX``, or villages, through the join: the same fiches either way, other filters kept."""
     monkeypatch.setattr(catalogue.recherche, "LISTE_MAX", liste_max)
     assert titres(client, type="village", strate="moins-3000", niveau="4", service="inclusion") == [
         "Médiation numérique pour les seniors"
     ]
     assert titres(client, q="seniors", type="ville") == titres(client, q="seniors", strate="plus-100000")
+    assert titres(client, strate="plus-100000") == titres(client, type="ville") != []
     assert titres(client, type="territoire", region="76") == []
 
 
