@@ -62,6 +62,7 @@ def test_public_pages_have_no_vnu_error(client, publiee, tmp_path):  # noqa: F81
         "accueil": reverse("home"),
         "palmares": reverse("label:palmares", args=[ANNEE]),
         "palmares-region": reverse("label:palmares", args=[ANNEE]) + "?par=region",
+        "palmares-departements": reverse("label:palmares_departements", args=[ANNEE]),
         "collectivite": reverse("atlaas:collectivite", args=[agen.code]),
         "atlaas": reverse("atlaas:catalogue"),
         "recherche": reverse("atlaas:catalogue") + "?q=m%C3%A9diath%C3%A8que",
