@@ -47,8 +47,8 @@ def mesurer(navigateur, adresse):
     finies = []
     page.on("requestfinished", lambda requete: finies.append(requete))
     reponse = page.goto(adresse, wait_until="networkidle")
-    elements = page.evaluate("document.getElementsByTagName('*').length - document.querySelectorAll('svg *').length")
     tous = page.evaluate("document.getElementsByTagName('*').length")
+    elements = tous - page.evaluate("document.querySelectorAll('svg *').length")
     octets = 0
     for requete in finies:
         tailles = requete.sizes()
