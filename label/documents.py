@@ -37,6 +37,11 @@ RENDUS = {
     Document.Kind.PALMARES_JSON: "label.palmares.palmares_json",
     Document.Kind.PALMARES_PDF: "label.palmares.palmares_pdf",
 }
+# Kinds whose documents share work within a lot: ``(documents) -> None``, called once per lot
+# before its first claim with the rows of that kind, leaves on each row what its renderer
+# reuses (the certificates' pages, laid out together). A failure there costs only the sharing:
+# each row is then rendered alone, and fails alone.
+PREPARATIONS = {Document.Kind.CERTIFICAT: "label.certificats.preparer_lot"}
 
 # A claim older than its kind's lease was interrupted (its worker died mid-render) and is taken
 # again. About ten times the longest render measured on a busy machine (bench/README.md): a
@@ -127,17 +132,31 @@ def lecture():
 def generer_lot(document_ids, now=None):
     """Render and store documents, each claimed just before its render; the number this call did.
 
-    The waiting rows are read together first, then each is claimed if it is still as read: a
-    correction made before the claim set the row back « en attente » at its own moment, and the
-    run it queued takes the row with what it reads. The claim's moment is the run's token: a
-    correction made after it sets the row back « en attente » (and a new run claims it at its
-    own moment), so this run's final conditional UPDATE, which names its moment, gives up."""
+    The waiting rows are read together first (and what they share prepared, ``PREPARATIONS``),
+    then each is claimed if it is still as read: a correction made before the claim set the
+    row back « en attente » at its own moment, and the run it queued takes the row with what it
+    reads. The claim's moment is the run's token: a correction made after it sets the row back
+    « en attente » (and a new run claims it at its own moment), so this run's final conditional
+    UPDATE, which names its moment, gives up."""
     lus = lecture().filter(state__in=EN_ATTENTE).in_bulk(document_ids)
+    _preparer(lus.values())
     fait = 0
     for pk in document_ids:
         if pk in lus and _prendre(lus[pk], now or timezone.now()):
             fait += _generer(lus[pk])
     return fait
+
+
+def _preparer(documents):
+    par_kind = {}
+    for document in documents:
+        par_kind.setdefault(document.kind, []).append(document)
+    for kind, lot in par_kind.items():
+        if kind in PREPARATIONS and len(lot) > 1:
+            try:
+                import_string(PREPARATIONS[kind])(lot)
+            except Exception:  # each row is then rendered alone, and fails alone
+                logger.exception("Échec de la préparation d'un lot de documents (%s)", kind)
 
 
 def _prendre(document, now):
