@@ -1,8 +1,10 @@
 """The results e-mail sent to each laureate's members at publication.
 
-Each result is claimed by a conditional UPDATE of ``Resultat.annonce_at`` and its e-mails are owed
-in the outbox in the same transaction: a task run twice, or two workers at once, announce a result
-once, and an e-mail owed is sent even if the broker is away at that moment.
+The results are claimed by a conditional UPDATE of ``Resultat.annonce_at`` (the run's moment, its
+token), ``PAR_TRANSACTION`` at a time, and their e-mails owed in the outbox in the same transaction:
+a task run twice, or two workers at once, announce a result once, and an e-mail owed is sent even
+if the broker is away at that moment. A transaction and an UPDATE per result kept a worker process
+from the certificates of the same publication for seconds (bench/README.md).
 """
 
 from django.conf import settings
@@ -18,6 +20,8 @@ from outbox import envois
 
 from .models import Edition, Resultat
 from .publication import resultats
+
+PAR_TRANSACTION = 100
 
 
 def membres_actifs():
@@ -58,19 +62,32 @@ def annoncer_resultats(edition_id, now=None):
     if edition is None:
         return 0
     now = now or timezone.now()
-    a_annoncer = resultats(edition).filter(annonce_at__isnull=True).prefetch_related(membres_actifs())
+    a_annoncer = list(resultats(edition).filter(annonce_at__isnull=True).prefetch_related(membres_actifs()))
     envoyes = 0
-    for resultat in a_annoncer:
-        resultat.candidature.edition = edition
+    for debut in range(0, len(a_annoncer), PAR_TRANSACTION):
+        bloc = a_annoncer[debut : debut + PAR_TRANSACTION]
         with transaction.atomic():
-            if not Resultat.objects.filter(pk=resultat.pk, annonce_at__isnull=True).update(annonce_at=now):
-                continue  # announced meanwhile by another run
-            membres = resultat.candidature.collectivite.membres_actifs
-            if membres:
-                kwargs = message(resultat)
-                for membre in membres:
-                    envois.courriel(
-                        membre.user.email, **kwargs, key=f"resultat:{resultat.pk}:{membre.user_id}"
-                    )
-            envoyes += len(membres)
+            pris = _prendre(bloc, now)
+            for resultat in bloc:
+                if resultat.pk in pris:
+                    envoyes += _annoncer(resultat, edition)
     return envoyes
+
+
+def _prendre(resultats, now):
+    """Claim those of ``resultats`` not announced yet, ``now`` as this run's token; their ids.
+    Another run's claim of one of them waits for this transaction's commit, then finds it taken."""
+    ids = [resultat.pk for resultat in resultats]
+    Resultat.objects.filter(pk__in=ids, annonce_at__isnull=True).update(annonce_at=now)
+    return set(Resultat.objects.filter(pk__in=ids, annonce_at=now).values_list("pk", flat=True))
+
+
+def _annoncer(resultat, edition):
+    """Owe the e-mails of a claimed result; their number."""
+    resultat.candidature.edition = edition
+    membres = resultat.candidature.collectivite.membres_actifs
+    if membres:
+        kwargs = message(resultat)
+        for membre in membres:
+            envois.courriel(membre.user.email, **kwargs, key=f"resultat:{resultat.pk}:{membre.user_id}")
+    return len(membres)

@@ -19,8 +19,10 @@ import datetime
 import functools
 import logging
 import operator
+from contextlib import contextmanager, suppress
 
 from django.core.files.base import ContentFile
+from django.db import DatabaseError, connection
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -37,6 +39,11 @@ RENDUS = {
     Document.Kind.PALMARES_JSON: "label.palmares.palmares_json",
     Document.Kind.PALMARES_PDF: "label.palmares.palmares_pdf",
 }
+# Kinds whose documents share work within a lot: ``(documents) -> None``, called once per lot
+# before its first claim with the rows of that kind, leaves on each row what its renderer
+# reuses (the certificates' pages, laid out together). A failure there costs only the sharing:
+# each row is then rendered alone, and fails alone.
+PREPARATIONS = {Document.Kind.CERTIFICAT: "label.certificats.preparer_lot"}
 
 # A claim older than its kind's lease was interrupted (its worker died mid-render) and is taken
 # again. About ten times the longest render measured on a busy machine (bench/README.md): a
@@ -128,17 +135,51 @@ def lecture():
 def generer_lot(document_ids, now=None):
     """Render and store documents, each claimed just before its render; the number this call did.
 
-    The waiting rows are read together first, then each is claimed if it is still as read: a
-    correction made before the claim set the row back « en attente » at its own moment, and the
-    run it queued takes the row with what it reads. The claim's moment is the run's token: a
-    correction made after it sets the row back « en attente » (and a new run claims it at its
-    own moment), so this run's final conditional UPDATE, which names its moment, gives up."""
+    The waiting rows are read together first (and what they share prepared, ``PREPARATIONS``),
+    then each is claimed if it is still as read: a correction made before the claim set the
+    row back « en attente » at its own moment, and the run it queued takes the row with what it
+    reads. The claim's moment is the run's token: a correction made after it sets the row back
+    « en attente » (and a new run claims it at its own moment), so this run's final conditional
+    UPDATE, which names its moment, gives up."""
     lus = lecture().filter(state__in=EN_ATTENTE).in_bulk(document_ids)
+    _preparer(lus.values())
     fait = 0
-    for pk in document_ids:
-        if pk in lus and _prendre(lus[pk], now or timezone.now()):
-            fait += _generer(lus[pk])
+    with _sans_attendre_le_journal():
+        for pk in document_ids:
+            if pk in lus and _prendre(lus[pk], now or timezone.now()):
+                fait += _generer(lus[pk])
     return fait
+
+
+@contextmanager
+def _sans_attendre_le_journal():
+    """On PostgreSQL, the lot's claims and final UPDATEs do not wait for the write-ahead log to
+    reach the disk (``synchronous_commit``), two waits less per document. A crash of the
+    database server may lose the last of them: the row is then back « en attente » or « en
+    cours », never « prêt » without its file (a file is flushed before its row points to it),
+    and a later run renders it again, as after a worker killed."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _preparer(documents):
+    par_kind = {}
+    for document in documents:
+        par_kind.setdefault(document.kind, []).append(document)
+    for kind, lot in par_kind.items():
+        if kind in PREPARATIONS and len(lot) > 1:
+            try:
+                import_string(PREPARATIONS[kind])(lot)
+            except Exception:  # each row is then rendered alone, and fails alone
+                logger.exception("Échec de la préparation d'un lot de documents (%s)", kind)
 
 
 def _prendre(document, now):

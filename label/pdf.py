@@ -18,6 +18,7 @@ than 3 (which only adds embedded files of any kind) or 4 (PDF 2.0, which pairs w
 less supported by readers): PDF/A-2 and PDF/UA-1 are both on PDF 1.7, the pair veraPDF checks.
 """
 
+import copy
 from xml.etree import ElementTree
 
 from django.conf import settings
@@ -56,16 +57,37 @@ SCHEMA_PDFUA = f"""<rdf:Description rdf:about="" xmlns:rdf="{RDF}"
 
 def rendre(html, *, archive=False, stylesheets=None, font_config=None):
     """The PDF of an HTML page, as bytes: tagged PDF/UA-1, with ``archive`` also PDF/A-2u."""
+    document = mettre_en_page(html, archive=archive, stylesheets=stylesheets, font_config=font_config)
+    return ecrire(document, archive=archive)
+
+
+def mettre_en_page(html, *, archive=False, stylesheets=None, font_config=None):
+    """The WeasyPrint document of an HTML page, laid out: its pages, ready to be written."""
     from weasyprint import HTML  # imported on use: it takes most of a second
 
     options = ARCHIVE if archive else ACCESSIBLE
-    document = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).render(
         font_config=font_config, stylesheets=stylesheets, **options
     )
+
+
+def ecrire(document, *, archive=False):
+    """The PDF of a laid-out document (``mettre_en_page``), as bytes."""
+    options = ARCHIVE if archive else ACCESSIBLE
     metadata = document.metadata
     metadata.title = " ".join((metadata.title or "").split()) or None
     metadata.lang = metadata.lang or settings.LANGUAGE_CODE
     return document.write_pdf(finisher=declarer_pdfua if archive else None, **options)
+
+
+def page_seule(document, numero, titre):
+    """Page ``numero`` of a laid-out document as a document of its own, under ``titre``: pages
+    laid out together, each written to its own PDF (``ecrire``), make the same bytes as each
+    page laid out alone, when the style gives each its own page."""
+    seule = document.copy([document.pages[numero]])
+    seule.metadata = copy.copy(document.metadata)  # the copy would share the title
+    seule.metadata.title = titre
+    return seule
 
 
 def declarer_pdfua(document, pdf):

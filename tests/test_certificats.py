@@ -20,7 +20,7 @@ from PIL import Image
 
 from atlaas.storage import AtomicFileSystemStorage
 from jury.context_processors import cle_jure
-from label import certificats, documents, publication, tasks
+from label import certificats, documents, pdf, publication, tasks
 from label.certificats import badge_svg, code_integration, url_verification
 from label.models import Document, Edition, Labellisation, Mention, Resultat
 from tests.factories import (
@@ -235,6 +235,58 @@ def test_a_lot_reads_its_rows_together(edition, laureat, publier):
     assert len(neuf) - len(trois) == 2 * 3
     assert documents.generer_lot(ids) == 0  # all done: a lot run again does nothing
     assert len(fichiers_certificats()) == 9
+
+
+def _attendre(edition, laureats):
+    """``laureats`` more laureates, the edition published with no worker: the rows wait; their ids."""
+    ajouter_laureats(edition, laureats)
+    Edition.objects.filter(pk=edition.pk).update(resultats_clos_at=timezone.now())
+    publication.publier(edition)
+    return list(Document.objects.filter(kind=CERTIFICAT).order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_lot_lays_out_its_certificates_together_into_the_pdfs_each_makes_alone(
+    edition, laureat, monkeypatch
+):
+    ids = _attendre(edition, 3)
+    mises_en_page = []
+    mettre_en_page = pdf.mettre_en_page
+    monkeypatch.setattr(
+        pdf, "mettre_en_page", lambda html, **o: mises_en_page.append(html) or mettre_en_page(html, **o)
+    )
+
+    assert documents.generer_lot(ids) == 4
+    assert len(mises_en_page) == 1  # one layout for the lot
+    for document in documents.lecture().filter(pk__in=ids):
+        assert document.fichier.read() == certificats.certificat_pdf(document)[1]  # its page alone
+    assert len(mises_en_page) == 1 + 4
+
+
+def test_a_lot_without_a_result_lays_out_the_others_and_fails_that_row_alone(edition, laureat):
+    ids = _attendre(edition, 2)
+    sans_resultat = certificat_de(laureat)
+    laureat.delete()
+
+    assert documents.generer_lot(ids) == 2
+    sans_resultat.refresh_from_db()
+    assert sans_resultat.state == Document.State.ECHEC
+    assert sans_resultat.erreur == "DoesNotExist : la candidature n’a pas (ou plus) de résultat"
+    assert len(fichiers_certificats()) == 2
+
+
+def test_a_lot_whose_layout_fails_renders_each_certificate_alone(edition, laureat, monkeypatch, caplog):
+    ids = _attendre(edition, 2)
+    certificats_html = certificats.certificats_html
+
+    def html(lot):
+        assert len(lot) == 1, "la mise en page d'un lot échoue"
+        return certificats_html(lot)
+
+    monkeypatch.setattr(certificats, "certificats_html", html)
+
+    assert documents.generer_lot(ids) == 3
+    assert "Échec de la préparation d'un lot de documents (certificat)" in caplog.text
+    assert len(fichiers_certificats()) == 3
 
 
 def _lot_corrige_pendant(edition, laureat, monkeypatch, relance, pendant="autre"):
