@@ -53,7 +53,7 @@ def test_observatoire_reflows_on_a_phone(page, live_server, fiches, publiee):  #
     page.set_viewport_size({"width": 320, "height": 800})
     page.goto(live_server.url + reverse("observatoire:observatoire") + "?debut=2019&fin=2027&comparer=region")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
-    boite = page.locator(".table-scroll:visible").first
+    boite = page.locator(".table-defilante:visible").first
     boite.focus()
     expect(boite).to_be_focused()
     assert_accessible(page)
