@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from mesures import percentile
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "villes_internet.settings")
 
@@ -55,11 +57,6 @@ CONDITIONS = {
     "chaud": "chaud (même requête, cache gardé)",
     "naif": "naïf icontains (ORM, sans page)",
 }
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def libelle(params):

@@ -33,13 +33,14 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from mesures import arreter, attendre
 
 RACINE = Path(__file__).resolve().parent.parent
 PY = str(RACINE / ".venv" / "bin" / "python")
@@ -101,19 +102,7 @@ def demarrer(env, classe, threads, workers, journal):
     if classe == "gthread":
         commande += ["--worker-class", "gthread", "--threads", str(threads)]
     serveur = subprocess.Popen(commande, cwd=RACINE, env=env, stdout=journal, stderr=journal)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", PORT)).close()
-            return serveur
-        except OSError:
-            time.sleep(0.1)
-    serveur.kill()
-    sys.exit("gunicorn ne démarre pas : voir son journal")
-
-
-def arreter(serveur):
-    serveur.terminate()
-    serveur.wait(timeout=30)
+    return attendre(serveur, PORT, secondes=20)
 
 
 def obtenir(chemin):

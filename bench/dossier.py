@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from mesures import percentile
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "villes_internet.settings")
 
@@ -30,11 +32,6 @@ from atlaas.models import Membership  # noqa: E402
 from label.forms import field_name  # noqa: E402
 from label.models import Candidature, Edition, Question  # noqa: E402
 from label.selectors import questions_for  # noqa: E402
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def measure(label, call, runs):

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from mesures import percentile
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "villes_internet.settings")
 
@@ -42,11 +44,6 @@ CHOIX = [
     {"niveau": "5"},
     {"debut": "2024", "fin": "2026", "type": "ville", "comparer": "region"},
 ]
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def libelle(params):

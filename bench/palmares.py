@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mesures import arreter, attendre
+
 RACINE = Path(__file__).resolve().parent.parent
 PY = str(RACINE / ".venv" / "bin" / "python")
 GUNICORN = str(RACINE / ".venv" / "bin" / "gunicorn")
@@ -246,19 +248,7 @@ def demarrer(env, workers, journal):
         stdout=journal,
         stderr=journal,
     )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", PORT)).close()
-            return serveur
-        except OSError:
-            time.sleep(0.1)
-    serveur.kill()
-    sys.exit("gunicorn ne démarre pas : voir son journal")
-
-
-def arreter(serveur):
-    serveur.terminate()
-    serveur.wait(timeout=20)
+    return attendre(serveur, PORT, secondes=10)
 
 
 def main():
