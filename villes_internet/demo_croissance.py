@@ -17,7 +17,6 @@ what they are for.
 
 import time
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -107,7 +106,7 @@ def grandir(fiches, stdout=None, chrono=None):
                 cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{nom}" {definition}')
         # The full export is owed (Celery beat writes it); the cached searches are forgotten.
         ExportCatalogue.objects.filter(pk=ExportCatalogue.UNIQUE).update(changements=F("changements") + 1)
-        transaction.on_commit(lambda: cache.set(catalogue.VERSION, time.time_ns(), None))
+        transaction.on_commit(catalogue.index.nouvelle_version)  # as a publication renews it
     if stdout:
         stdout.write(f"Atlaas agrandi de {copies} fiches publiées en {time.monotonic() - debut:.1f} s.")
     return copies

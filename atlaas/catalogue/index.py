@@ -78,13 +78,13 @@ def invalider(referentiel=False):
     if referentiel:
         indexer_taxonomie()
         cache.delete(LIBELLES)
-    _nouvelle_version()
+    nouvelle_version()
     if connection.in_atomic_block:
-        transaction.on_commit(_apres_taxonomie if referentiel else _nouvelle_version)
+        transaction.on_commit(_apres_taxonomie if referentiel else nouvelle_version)
     export.demander()
 
 
-def _nouvelle_version():
+def nouvelle_version():
     """The version is a time, so that it never comes back to a value used before even if the
     cache lost it. The public pages kept for anonymous visitors follow it (at once in this
     process, within a second in the others). With a replica, the primary's position is noted
@@ -96,7 +96,7 @@ def _nouvelle_version():
 
 def _apres_taxonomie():
     cache.delete(LIBELLES)
-    _nouvelle_version()
+    nouvelle_version()
 
 
 def indexer_taxonomie():

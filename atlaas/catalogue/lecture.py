@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 PRIMAIRE = DEFAULT_DB_ALIAS
 # The primary's position in its write-ahead log when the catalogue's version was last renewed.
-# Written before the version (``index._nouvelle_version``) and read after it (``base``, once the
+# Written before the version (``index.nouvelle_version``) and read after it (``base``, once the
 # search's key holds the version): a search never reads a position older than its version's.
 POSITION = "atlaas:version:position"
 PAUSE = 30  # seconds a process reads the primary after its replica did not answer
