@@ -30,7 +30,6 @@ machine is shared: figures are only comparable within a run). The database is dr
 
 import argparse
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -40,7 +39,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mesures import arreter, attendre
+from mesures import arreter, attendre, production
 
 RACINE = Path(__file__).resolve().parent.parent
 PY = str(RACINE / ".venv" / "bin" / "python")
@@ -172,17 +171,7 @@ def main():
         STATIC_ROOT=str(tmp / "static"),
         MEDIA_ROOT=str(tmp / "media"),
     )
-    serveur_env = dict(
-        env,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        DEBUG="false",
-        SECRET_KEY="bench-" + "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=60)),
-        ALLOWED_HOSTS="localhost",
-        SITE_URL="https://localhost",
-        EMAIL_HOST="localhost",
-        EDITEUR="Banc d'essai",
-        HEBERGEUR="Banc d'essai",
-    )
+    serveur_env = dict(env, CELERY_TASK_ALWAYS_EAGER="false", **production())
     journal = open(tmp / "gunicorn.log", "w")  # noqa: SIM115 - closed at the end
     serveur = None
     try:

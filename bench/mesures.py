@@ -2,6 +2,7 @@
 they started (gunicorn) to answer, then stopping it. Imported by the scripts run as
 ``python bench/<script>.py`` (their folder is then on the import path)."""
 
+import random
 import socket
 import sys
 import time
@@ -29,3 +30,17 @@ def attendre(serveur, port, secondes=10):
 def arreter(serveur, secondes=30):
     serveur.terminate()
     serveur.wait(timeout=secondes)
+
+
+def production():
+    """The environment of production's settings for a server a bench starts (``DEBUG=false``,
+    a secret of its own, the names production requires)."""
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=60)),
+        "ALLOWED_HOSTS": "localhost",
+        "SITE_URL": "https://localhost",
+        "EMAIL_HOST": "localhost",
+        "EDITEUR": "Banc d'essai",
+        "HEBERGEUR": "Banc d'essai",
+    }

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mesures import arreter, attendre
+from mesures import arreter, attendre, production
 
 RACINE = Path(__file__).resolve().parent.parent
 PY = str(RACINE / ".venv" / "bin" / "python")
@@ -277,13 +277,7 @@ def main():
     serveur_env = dict(env)
     if redis and postgres:  # production settings need both
         serveur_env.update(
-            DEBUG="false",
-            SECRET_KEY="bench-" + "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=60)),
-            ALLOWED_HOSTS="localhost",
-            SITE_URL="https://localhost",
-            EMAIL_HOST="localhost",
-            EDITEUR="Banc d'essai",
-            HEBERGEUR="Banc d'essai",
+            **production(),
             REDIS_URL="redis://127.0.0.1:6379/14",
             CACHE_KEY_PREFIX=PREFIXE,
         )
