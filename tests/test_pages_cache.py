@@ -4,9 +4,12 @@ visit reads no session and makes no query; a publication or a change shows at on
 visitors, other languages, query strings and HTMX get their own page."""
 
 import datetime
+import gzip
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.core.handlers.base import BaseHandler
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -137,3 +140,57 @@ def test_a_cache_emptied_drops_the_pages_of_every_process(client, fiche):
     cache.clear()
     pages.oublier()  # the second this process trusts its copy of the versions has passed
     assert "Son action numérique publiée" not in client.get(url).content.decode()
+
+
+# --- Served again whole, before Django's views (PagesGardees) ----------------------------------------
+
+
+def test_a_kept_page_is_served_again_before_any_url_is_resolved(fiche):
+    url = reverse("atlaas:fiche_publique", args=[fiche.pk])
+    premiere = Client().get(url)
+    with mock.patch.object(BaseHandler, "resolve_request", side_effect=AssertionError("résolue")):
+        seconde = Client().get(url)
+    assert seconde.content == premiere.content
+    # Every middleware's headers, as the page was first sent.
+    for entete in ("Content-Security-Policy", "X-Frame-Options", "Content-Language", "Vary"):
+        assert seconde[entete] == premiere[entete], entete
+
+
+def test_a_kept_page_is_sent_compressed_as_it_was_first_compressed(fiche):
+    url = reverse("atlaas:collectivite", args=[fiche.collectivite.code])
+    gzip_ = {"Accept-Encoding": "gzip, deflate, br"}
+    premiere = Client().get(url, headers=gzip_)
+    seconde = Client().get(url, headers=gzip_)
+    assert seconde["Content-Encoding"] == "gzip"
+    # Django's gzip writes each stream differently (BREACH): the same bytes are the kept ones.
+    assert seconde.content == premiere.content
+    brute = Client().get(url)  # a client without gzip gets the page uncompressed
+    assert "Content-Encoding" not in brute
+    assert gzip.decompress(seconde.content) == brute.content
+
+
+def test_a_conditional_or_head_request_goes_the_whole_way(fiche):
+    url = reverse("home")
+    Client().get(url)
+    resolues = []
+    resoudre = BaseHandler.resolve_request
+
+    def compter(handler, request):
+        resolues.append(request.method)
+        return resoudre(handler, request)
+
+    with mock.patch.object(BaseHandler, "resolve_request", compter):
+        assert Client().head(url).status_code == 200
+        Client().get(url, headers={"If-Modified-Since": "Sun, 06 Dec 2026 08:00:00 GMT"})
+        Client().get(url, headers={"HX-Request": "true"})
+    assert resolues == ["HEAD", "GET", "GET"]
+
+
+def test_a_kept_page_is_not_served_once_the_cache_stops_answering(fiche, settings):
+    """Without the versions nothing is kept in memory: a page of before could be served forever."""
+    url = reverse("home")
+    Client().get(url)
+    with mock.patch.object(pages, "versions", return_value=[None]):
+        pages.MEMOIRE.clear()
+        assert Client().get(url).status_code == 200
+        assert not pages.MEMOIRE.pages

@@ -8,9 +8,12 @@ import gzip
 import io
 import json
 import re
+from unittest import mock
 
 import pytest
+from django.core.handlers.base import BaseHandler
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -537,6 +540,14 @@ def test_palmares_page_is_served_from_the_cache(client, publiee):
     assert "Nérac</a> (47)" in response.content.decode()
 
 
+def test_palmares_page_is_served_again_whole_before_its_view(client, publiee):
+    premiere = client.get(url(), headers={"Accept-Encoding": "gzip"})
+    with mock.patch.object(BaseHandler, "resolve_request", side_effect=AssertionError("résolue")):
+        seconde = Client().get(url(), headers={"Accept-Encoding": "gzip"})
+    assert seconde.content == premiere.content  # compressed once (gzip writes each stream anew)
+    assert seconde["ETag"] == premiere["ETag"] and "no-cache" in seconde["Cache-Control"]
+
+
 def test_palmares_cache_is_cleared_after_a_staff_correction(
     client, publiee, staff, django_capture_on_commit_callbacks
 ):
@@ -558,6 +569,8 @@ def test_palmares_cache_is_cleared_after_a_staff_correction(
     assert "31555;Toulouse;ville;31;Occitanie;500000;4;5;-1" in csv_doc.fichier.read().decode("utf-8-sig")
     apres = client.get(url(), HTTP_IF_NONE_MATCH=etag)
     assert apres.status_code == 200 and apres["ETag"] != etag
+    # The page this process kept whole is not served again either.
+    assert client.get(url())["ETag"] == apres["ETag"]
     assert [x.nom for x in apres.context["metropole"][0].laureats] == ["Nérac"]
     assert [x.nom for x in apres.context["metropole"][1].laureats] == ["Agen", "Toulouse"]
 

@@ -14,10 +14,14 @@ collectivité's page.
   moves; the label history's). A page built on an old version is never read again.
 - **How long**: at most the view's ``duree`` (what no version follows: an edition opening, a
   correction the version missed, a contact erased).
-- **Where**: in the cache (Redis), and in each web process' memory (``MEMOIRE``, the last pages it
-  served, with their expiry): a hit then costs no round trip to Redis, which was half of its
-  cost. A process trusts its copy of the versions for ``VERSIONS_SECONDES``: a publication shows
-  at once in the process that made it (``oublier``), within that second in the others.
+- **Where**: in the cache (Redis), shared by the web processes; and, whole as it was sent
+  (every middleware's headers, compressed for a client that accepts gzip), in each web process'
+  memory (``MEMOIRE``), served by ``PagesGardees`` just after WhiteNoise: a hit there costs what
+  a static file costs, no session, no URL resolution, no round trip to Redis. A page in memory
+  carries the token it was built under (here the versions, for the palmarès its year's state,
+  ``garder``) and is served only while the token is the same: a process trusts its copy of the
+  versions for ``VERSIONS_SECONDES``, so a publication shows at once in the process that made it
+  (``oublier``), within that second in the others.
 
 A cached page holds no CSRF token, which would be its first visitor's: the forms of these pages
 are GET forms, except the language switch and a fiche's « afficher l'adresse », whose views check
@@ -26,6 +30,7 @@ the request's origin instead (``meme_site``, with ``csrf_exempt``).
 
 import functools
 import hashlib
+import re
 import threading
 import time
 from urllib.parse import urlsplit
@@ -44,8 +49,8 @@ _copie = (0.0, [])  # this process' copy of the versions: (valid until, monotoni
 
 
 class _Memoire:
-    """The pages last served by this process: {key: (expiry, body, headers)}, the oldest dropped
-    past ``taille``."""
+    """The pages last served whole by this process: {key: (expiry, token, body, headers)}, the
+    oldest dropped past ``taille``."""
 
     def __init__(self, taille):
         self.taille, self.pages, self.verrou = taille, {}, threading.Lock()
@@ -56,9 +61,10 @@ class _Memoire:
             return page[1:]
         return None
 
-    def set(self, cle, expiration, contenu, entetes):
+    def set(self, cle, expiration, jeton, contenu, entetes):
         with self.verrou:
-            self.pages[cle] = (time.monotonic() + expiration, contenu, entetes)
+            self.pages.pop(cle, None)  # the newest last
+            self.pages[cle] = (time.monotonic() + expiration, jeton, contenu, entetes)
             while len(self.pages) > self.taille:
                 del self.pages[next(iter(self.pages))]
 
@@ -67,7 +73,7 @@ class _Memoire:
             self.pages.clear()
 
 
-MEMOIRE = _Memoire(64)
+MEMOIRE = _Memoire(64)  # 64 pages of at most ~100 kB: a few MB per process
 
 
 def oublier(**kwargs):
@@ -130,29 +136,72 @@ def en_cache(duree):
             if not _en_cache(request):
                 return vue(request, *args, **kwargs)
             cle_ = cle(request)
-            # Without the versions (the cache does not answer) a page is kept nowhere.
-            memoire = None not in versions()
-            gardee = MEMOIRE.get(cle_) if memoire else None
-            if gardee is None:
-                gardee = cache.get(cle_)  # (expiry, body, headers)
-                if gardee is not None:
-                    if memoire:
-                        MEMOIRE.set(cle_, gardee[0] - time.time(), *gardee[1:])
-                    gardee = gardee[1:]
+            gardee = cache.get(cle_)  # (expiry, body, headers)
             if gardee is not None:
-                contenu, entetes = gardee
-                return HttpResponse(contenu, headers=entetes)
+                expiration, contenu, entetes = gardee
+                response = HttpResponse(contenu, headers=entetes)
+                return garder(response, expiration - time.time(), versions)
             response = vue(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming and not response.cookies:
-                gardee = (time.time() + duree, response.content, dict(response.headers))
-                cache.set(cle_, gardee, duree)
-                if memoire:
-                    MEMOIRE.set(cle_, duree, *gardee[1:])
+                cache.set(cle_, (time.time() + duree, response.content, dict(response.headers)), duree)
+                garder(response, duree, versions)
             return response
 
         return enveloppe
 
     return decorateur
+
+
+def garder(response, duree, jeton):
+    """Mark ``response`` to be kept whole in this process' memory for ``duree`` seconds at most
+    (by ``PagesGardees``), and served again while ``jeton()`` (which reads only this process'
+    copies) gives the same value. A token that is or holds None (the cache does not answer) keeps
+    nothing."""
+    response.gardee = (duree, jeton)
+    return response
+
+
+_GZIP = re.compile(r"\bgzip\b")  # as GZipMiddleware reads Accept-Encoding
+
+
+class PagesGardees:
+    """Middleware just after WhiteNoise: the pages marked by ``garder`` served again from this
+    process' memory, whole as they were sent, to the anonymous visitors' plain GET requests.
+    Before anything else of Django's: no session read, no URL resolved, no view called. The key
+    is the path with its query string, the language the visitor would get and whether the
+    client accepts gzip (the body is kept compressed for those who do); a conditional request
+    (its ETag's 304) or an HTMX one goes the whole way."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method != "GET"
+            or not anonyme(request)
+            or "HX-Request" in request.headers
+            or "If-None-Match" in request.headers
+            or "If-Modified-Since" in request.headers
+        ):
+            return self.get_response(request)
+        cle_ = (
+            request.get_full_path(),
+            translation.get_language_from_request(request),
+            bool(_GZIP.search(request.headers.get("Accept-Encoding", ""))),
+        )
+        page = MEMOIRE.get(cle_)
+        if page is not None:
+            (jeton, valeur), contenu, entetes = page
+            if jeton() == valeur:
+                return HttpResponse(contenu, headers=entetes)
+        response = self.get_response(request)
+        gardee = getattr(response, "gardee", None)
+        if gardee and response.status_code == 200 and not response.streaming and not response.cookies:
+            duree, jeton = gardee
+            valeur = jeton()
+            if valeur is not None and None not in valeur:
+                MEMOIRE.set(cle_, duree, (jeton, valeur), response.content, dict(response.headers))
+        return response
 
 
 def meme_site(request):

@@ -111,6 +111,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, already compressed: answered above gzip
+    # The public pages kept for anonymous visitors, served again whole (compressed already).
+    "villes_internet.pages.PagesGardees",
     # Pages compressed here, before any middleware that reads or writes the body (Django's docs).
     # BREACH: the CSRF token is masked anew in every response and Django adds 0 to 99 random
     # bytes to each gzip stream (docs/deployment.md, « Compression »).

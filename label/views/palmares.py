@@ -1,11 +1,10 @@
 """The public palmarès: the list of years, a year's page (cached, revalidated with ETag and
 Last-Modified) and its files. Nothing of an edition is shown before its publication."""
 
+import functools
 import hashlib
-import threading
 
 from django.conf import settings
-from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
@@ -18,6 +17,7 @@ from django.views.decorators.http import condition, require_safe
 from label import palmares as domaine
 from label.forms import FiltresForm
 from label.models import Document
+from villes_internet import pages
 
 PAGE_TTL = 24 * 3600
 RETRY_AFTER = 30  # seconds before asking again for a file being generated
@@ -32,27 +32,6 @@ TYPES = {
 def index(request):
     """The public years, latest first; a page saying so when none is published yet."""
     return render(request, "label/palmares/index.html", {"annees": list(domaine.annees())})
-
-
-class _Memoire:
-    """The pages last served by this process, for anonymous visitors: a ceremony-day crowd reads
-    the same few pages. Keys carry the year's version and the token of the list of years, so an
-    entry is never stale and lives at most a minute (ANNEES_TTL)."""
-
-    def __init__(self, taille):
-        self.taille, self.pages, self.verrou = taille, {}, threading.Lock()
-
-    def get(self, cle):
-        return self.pages.get(cle)
-
-    def set(self, cle, html):
-        with self.verrou:
-            self.pages[cle] = html
-            while len(self.pages) > self.taille:
-                del self.pages[next(iter(self.pages))]
-
-
-MEMOIRE = _Memoire(16)
 
 
 class _Page:
@@ -141,27 +120,22 @@ def _voisines(annee, annees):
     }
 
 
-def _anonyme(request):
-    """No session and no pending message: the page is the same for every such visitor."""
-    return (
-        settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and CookieStorage.cookie_name not in request.COOKIES
-    )
-
-
 def _page_anonyme(request, annee, page):
-    """The whole page for anonymous visitors, as UTF-8: from this process' memory, else the
-    cache, else rendered."""
+    """The whole page for anonymous visitors, as UTF-8: from the cache, else rendered."""
     cle = f"{page.cle}:anonyme"  # equivalent query strings share it (and their language form's return)
-    html = MEMOIRE.get(f"{cle}:{page.etat.jeton}")
+    html = cache.get(cle)
     if html is None:
-        html = cache.get(cle)
-        if html is None:
-            contexte = {"annee": annee, "contenu": _contenu(request, annee, page)}
-            html = render_to_string("label/palmares/palmares.html", contexte, request=request).encode()
-            cache.set(cle, html, PAGE_TTL)
-        MEMOIRE.set(f"{cle}:{page.etat.jeton}", html)
+        contexte = {"annee": annee, "contenu": _contenu(request, annee, page)}
+        html = render_to_string("label/palmares/palmares.html", contexte, request=request).encode()
+        cache.set(cle, html, PAGE_TTL)
     return html
+
+
+def _jeton(annee):
+    """What a year's page kept whole in a process' memory depends on (``pages.garder``): the
+    year's state, as this process' copy of it has it (a second at most)."""
+    etat = domaine.etat(annee)
+    return None if etat is None else (etat.cle, etat.jeton)
 
 
 @require_safe
@@ -170,8 +144,10 @@ def palmares(request, annee):
     page = _page(request, annee)
     if page.etat is None:
         raise Http404
-    if page.en_cache and _anonyme(request):
+    if page.en_cache and pages.anonyme(request):
         response = HttpResponse(_page_anonyme(request, annee, page))
+        # Served again by this process just after WhiteNoise while the year's state is the same.
+        pages.garder(response, PAGE_TTL, functools.partial(_jeton, annee))
     else:
         contenu = _contenu(request, annee, page)
         response = render(request, "label/palmares/palmares.html", {"annee": annee, "contenu": contenu})
