@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atlaas import catalogue
-from atlaas.catalogue import lecture
+from atlaas.catalogue import facettes, lecture
 from atlaas.models import FicheAction
 from atlaas.workflow import set_fiche_state
 from tests.factories import FicheFactory, ServiceFactory
@@ -155,3 +155,42 @@ def test_a_replica_that_does_not_answer_leaves_the_search_to_the_primary(client,
     assert avertissement.levelno == logging.WARNING
     assert "« replica » ne répond pas" in avertissement.getMessage()
     assert "Connection refused" in avertissement.getMessage()
+
+
+def couper_la_replique():
+    """The replica's connection cut by its server (a standby stopped or restarted), from the
+    primary: the next query on it fails as it would in production."""
+    pid = connections["replica"].connection.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_a_replica_that_fails_during_a_search_leaves_it_to_the_primary(client, monkeypatch, caplog):
+    publiee("Médiation numérique pour les seniors")
+    comptes = facettes._comptes
+
+    def coupee(qs, *args, **kwargs):
+        if qs.db == "replica":
+            couper_la_replique()
+        return comptes(qs, *args, **kwargs)
+
+    monkeypatch.setattr(facettes, "_comptes", coupee)
+    with caplog.at_level(logging.WARNING, logger="atlaas.catalogue.lecture"):
+        titres, primaire, replique = visite(client, q="médiation")
+    assert titres == ["Médiation numérique pour les seniors"]  # a page, not an error
+    assert recherche(primaire)  # the search done again on the primary
+    [avertissement] = [r for r in caplog.records if r.name == "atlaas.catalogue.lecture"]
+    assert "« replica » ne répond pas" in avertissement.getMessage()
+    # Left alone for a while: the next search reads the primary only, without asking it.
+    titres, primaire, replique = visite(client, q="seniors")
+    assert titres == ["Médiation numérique pour les seniors"] and replique == []
+
+
+def test_similar_fiches_survive_a_replica_that_fails(client):
+    services = [ServiceFactory()]
+    fiche = publiee("Médiation numérique", services=services)
+    publiee("Médiation à la médiathèque", services=services)
+    lecture.base()  # the replica's connection open, as a process' that searched before
+    couper_la_replique()
+    response = client.get(reverse("atlaas:fiche_publique", args=[fiche.pk]))
+    assert [f.titre for f in response.context["similaires"]] == ["Médiation à la médiathèque"]

@@ -14,7 +14,9 @@ search computed on a replica that has not replayed that commit yet would keep th
 of the results for that hour. So the version's renewal notes the primary's position in its
 write-ahead log (``noter_position``), and ``base()`` asks the replica how far it has replayed
 (one query): the replica if it has replayed that position, else the primary. A replica that does
-not answer is left to the primary, with a warning, for ``PAUSE`` seconds.
+not answer is left to the primary, with a warning, for ``PAUSE`` seconds; one that fails while it
+reads (stopped, its connection cut, a query cancelled by a conflict with its replay) too, and the
+work is done again on the primary (``lire``): the visitor gets the page, not an error.
 """
 
 import logging
@@ -22,7 +24,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,19 @@ def base():
         attendue = position_primaire()
         cache.add(POSITION, attendue, None)
     return alias if rejouee >= attendue else PRIMAIRE
+
+
+def lire(fonction, alias=None):
+    """``(alias, fonction(alias))`` on ``alias``, by default the database ``base()`` gives; on the
+    primary if the replica fails meanwhile, then left alone for ``PAUSE`` seconds."""
+    alias = alias or base()
+    if alias == PRIMAIRE:
+        return PRIMAIRE, fonction(PRIMAIRE)
+    try:
+        return alias, fonction(alias)
+    except (OperationalError, InterfaceError) as exc:
+        _absente(alias, exc)
+        return PRIMAIRE, fonction(PRIMAIRE)
 
 
 def noter_position():

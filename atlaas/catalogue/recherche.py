@@ -206,18 +206,13 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     """One page of results with the facets. A search's counts and first ids stay in the cache
     until the next publication (``indexer`` changes the version), so browsing its pages, or
     coming back to it, costs two small queries, on the primary. A search computed reads the
-    database ``lecture.base()`` gives, its page's fiches too."""
+    database ``lecture.base()`` gives, its page's fiches too (``lecture.lire``: the primary if
+    the replica fails meanwhile)."""
     cle = _cle(filtres)
     trouve = cache.get(cle)
     using = None
     if trouve is None:
-        using = lecture.base()
-        qs = filtrer(filtres, using)
-        comptes = facettes._comptes(qs, filtres, limite=EN_CACHE)
-        ids = comptes.pop("ids", None)  # PostgreSQL's, read with the counts
-        if ids is None:
-            ids = ids_ordonnes(_plafonner(qs, _total(comptes)), filtres, limite=EN_CACHE)
-        trouve = (comptes, ids)
+        using, trouve = lecture.lire(functools.partial(_calculer, filtres))
         cache.set(cle, trouve, 3600)
     comptes, ids = trouve
     total = _total(comptes)
@@ -225,10 +220,24 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):  # beyond the ids kept: the search again
-        using = using or lecture.base()
-        ids = ids_ordonnes(_plafonner(filtrer(filtres, using), total), filtres, limite=debut + par_page)
-    page_fiches = fiches(ids[debut : debut + par_page], using=using or lecture.PRIMAIRE)
+
+        def plus_loin(alias):
+            return ids_ordonnes(_plafonner(filtrer(filtres, alias), total), filtres, limite=debut + par_page)
+
+        using, ids = lecture.lire(plus_loin, using)
+    page_ids = ids[debut : debut + par_page]
+    using, page_fiches = lecture.lire(lambda alias: fiches(page_ids, using=alias), using or lecture.PRIMAIRE)
     return Resultats(total, comptes, page_fiches, page, pages, cle)
+
+
+def _calculer(filtres, using):
+    """(counts, first ids) of a search, on the database ``using``."""
+    qs = filtrer(filtres, using)
+    comptes = facettes._comptes(qs, filtres, limite=EN_CACHE)
+    ids = comptes.pop("ids", None)  # PostgreSQL's, read with the counts
+    if ids is None:
+        ids = ids_ordonnes(_plafonner(qs, _total(comptes)), filtres, limite=EN_CACHE)
+    return comptes, ids
 
 
 def _total(comptes):

@@ -10,7 +10,7 @@ those candidates; a recent fiche is always fully counted.
 
 Chosen over similar fiches computed in the background and stored: nothing to keep up to date
 (a new fiche is a candidate at once, an unpublished one is gone at once), no column, no task
-and no job to fill the fiches never computed. Read on the database ``lecture.base()`` gives: the
+and no job to fill the fiches never computed. Read on the database ``lecture.lire`` gives: the
 fiche's page is kept in the cache under the catalogue's version, as a search is.
 """
 
@@ -50,7 +50,10 @@ def similaires(fiche, services_ids, nombre=4):
     reading at most ``CANDIDATS`` links per service and ``LUS`` fiches."""
     if not services_ids:
         return []
-    using = lecture.base()
+    return lecture.lire(lambda using: _similaires(fiche, services_ids, nombre, using))[1]
+
+
+def _similaires(fiche, services_ids, nombre, using):
     communs = _candidats(services_ids, using)
     communs.pop(fiche.pk, None)
     if not communs:

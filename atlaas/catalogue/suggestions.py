@@ -1,6 +1,6 @@
 """Spelling suggestions of the catalogue (« Vouliez-vous dire … »): the words of the published
 fiches and of the services (``vocabulaire``, kept in the cache, read on the database
-``lecture.base()`` gives), and the closest known words to a query's (``suggestion``).
+``lecture.lire`` gives), and the closest known words to a query's (``suggestion``).
 """
 
 import difflib
@@ -34,12 +34,14 @@ def vocabulaire(reconstruire=False):
     vocab = None if reconstruire else cache.get(VOCABULAIRE)
     if vocab is not None:
         return vocab
+    _alias, (mots, services) = lecture.lire(
+        lambda using: (_mots_publies(using), list(Service.objects.using(using).values_list("nom", flat=True)))
+    )
     formes = defaultdict(Counter)
-    using = lecture.base()
-    for mot, nombre in _mots_publies(using):
+    for mot, nombre in mots:
         if len(mot) >= 3 and not mot.isdigit() and francais.WORD.fullmatch(mot):
             formes[francais.sans_accents(mot)][mot] += nombre
-    for nom in Service.objects.using(using).values_list("nom", flat=True):
+    for nom in services:
         for mot in francais.WORD.findall(nom.lower()):
             if len(mot) >= 3:
                 formes[francais.sans_accents(mot)][mot] += 1
