@@ -110,6 +110,17 @@ def test_a_publication_notes_the_primarys_position_after_its_commit():
     assert avant < apres <= lecture.position_primaire()
 
 
+def test_two_publications_noting_their_positions_in_either_order_leave_the_later(monkeypatch):
+    """Each publication notes the primary's position after its commit: the one that committed
+    first may note it last; the later position stays."""
+    positions = iter([7_000_200, 7_000_100])
+    monkeypatch.setattr(lecture, "position_primaire", lambda: next(positions))
+    cache.delete(lecture.POSITION)
+    lecture.noter_position()
+    lecture.noter_position()
+    assert cache.get(lecture.POSITION) == 7_000_200
+
+
 def test_a_replica_behind_the_last_publication_leaves_the_search_to_the_primary(client, monkeypatch):
     publiee("Médiation numérique pour les seniors")
     assert visite(client, q="numérique")[0] == ["Médiation numérique pour les seniors"]

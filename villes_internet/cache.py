@@ -16,11 +16,12 @@ lets nobody be locked out.
 import logging
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis import cache as django_redis
 from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,31 @@ def compter(cle, duree):
     except ValueError:  # expired (or Redis lost between add() and incr()): a new count
         cache.set(cle, 1, duree)
         return 1
+
+
+# Redis: the key set to the number unless it holds a greater one, in one step. An integer is
+# stored as its digits (django-redis does not pickle integers), so the cache reads it back as one.
+_PLUS_GRAND = """
+local actuel = tonumber(redis.call('GET', KEYS[1]))
+if not actuel or actuel < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+"""
+
+
+def garder_le_plus_grand(cle, nombre):
+    """Set ``cle`` (no expiry) to ``nombre`` unless it already holds a greater one: two processes
+    noting increasing positions in either order leave the greater. One step on Redis; get then
+    set on another cache (one process' memory). Redis not answering notes nothing."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        try:
+            redis = backend.client.get_client(write=True)
+            redis.eval(_PLUS_GRAND, 1, backend.make_and_validate_key(cle), nombre)
+        except RedisError as exc:
+            logger.warning("Redis ne répond pas : « %s » n'est pas noté (%s).", cle, exc)
+        return
+    actuel = cache.get(cle)
+    if actuel is None or actuel < nombre:
+        cache.set(cle, nombre, None)
 
 
 class OncePerPeriod(logging.Filter):

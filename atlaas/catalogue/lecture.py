@@ -26,6 +26,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
+from villes_internet.cache import garder_le_plus_grand
+
 logger = logging.getLogger(__name__)
 
 PRIMAIRE = DEFAULT_DB_ALIAS
@@ -85,7 +87,9 @@ def noter_position():
     and no transaction is open (inside one, the position is not yet that of its commit: the
     version renewed after the commit notes it)."""
     if replique() is not None and not connections[PRIMAIRE].in_atomic_block:
-        cache.set(POSITION, position_primaire(), None)
+        # Two publications a moment apart may note their positions in either order: the later
+        # position stays, or a search of the last version could read a replica behind it.
+        garder_le_plus_grand(POSITION, position_primaire())
 
 
 def position_primaire():
