@@ -172,7 +172,7 @@ def test_fiche_page_shows_the_whole_fiche(client, dossier, django_assert_max_num
     assert "Résultat mesuré de l&#x27;action 04 : 300 personnes formées." in html
     for titre in ("Ce qui a été fait", "Synthèse", "Résultats", "Recommandations", "Outils utilisés"):
         assert titre in html
-    assert "12000 euros" in html and "Seniors et demandeurs d&#x27;emploi" in html
+    assert "12\xa0000&nbsp;€" in html and "Seniors et demandeurs d&#x27;emploi" in html
     assert all(f"{service.nom} <span" in html for service in fiche.services.all())
     assert f'href="{url("evaluer", evaluation)}#dossier-fiches"' in html
     assert "Retour à l'évaluation\u00a0: Agen" in html

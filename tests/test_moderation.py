@@ -326,7 +326,7 @@ def test_moderation_fiche_shows_the_whole_fiche_and_the_decision(client, equipe)
         "Association EPN 47",
         '<a href="https://www.agen.fr/epn"',
         "Seniors",
-        "12000 euros",
+        "12\xa0000\xa0€",
         "depuis le 1er\u00a0mars 2025, en cours",
         "Agen",
         "(47)",
