@@ -10,10 +10,14 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 from django.core.handlers.base import BaseHandler
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.test import Client
+from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import timezone
 
+from atlaas import catalogue
 from atlaas.models import FicheAction
 from atlaas.workflow import revision_for_edit, set_fiche_state
 from tests.factories import CommuneFactory, FicheFactory, StaffFactory, UserFactory
@@ -180,17 +184,63 @@ def test_a_conditional_or_head_request_goes_the_whole_way(fiche):
         return resoudre(handler, request)
 
     with mock.patch.object(BaseHandler, "resolve_request", compter):
+        Client().get(url)  # from memory
+        assert resolues == []
         assert Client().head(url).status_code == 200
-        Client().get(url, headers={"If-Modified-Since": "Sun, 06 Dec 2026 08:00:00 GMT"})
+        for entete in ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since"):
+            Client().get(url, headers={entete: '"x"'})
         Client().get(url, headers={"HX-Request": "true"})
-    assert resolues == ["HEAD", "GET", "GET"]
+    assert resolues == ["HEAD", "GET", "GET", "GET", "GET", "GET"]
 
 
-def test_a_kept_page_is_not_served_once_the_cache_stops_answering(fiche, settings):
-    """Without the versions nothing is kept in memory: a page of before could be served forever."""
+def test_a_kept_page_is_not_sent_for_a_host_the_portal_does_not_serve(fiche):
+    url = reverse("home")
+    assert Client().get(url).status_code == 200
+    assert Client().get(url, headers={"Host": "ailleurs.example"}).status_code == 400
+
+
+def test_a_page_whose_data_changed_while_it_was_built_is_not_kept_as_new(fiche):
+    """The page carries the token of the data it was read from: a publication committed by
+    another process while it was being built does not make it pass for the new version's."""
+    url = reverse("atlaas:fiche_publique", args=[fiche.pk])
+
+    def changer(sender, template, **kwargs):  # while the page is rendered
+        if template.name == "atlaas/publication/fiche.html":
+            template_rendered.disconnect(changer)
+            FicheAction.objects.filter(pk=fiche.pk).update(titre="Wifi public et gratuit")
+            catalogue.invalider()
+
+    template_rendered.connect(changer)
+    assert "<h1>Wifi public</h1>" in Client().get(url).content.decode()
+    assert "<h1>Wifi public et gratuit</h1>" in Client().get(url).content.decode()
+
+
+def test_a_kept_page_is_not_sent_once_the_cache_stops_answering(fiche):
+    """Without the versions no process can tell a page of before: the kept one is not sent, and
+    nothing is kept."""
     url = reverse("home")
     Client().get(url)
-    with mock.patch.object(pages, "versions", return_value=[None]):
-        pages.MEMOIRE.clear()
-        assert Client().get(url).status_code == 200
+    assert pages.MEMOIRE.pages
+    muet = mock.Mock(get_many=mock.Mock(return_value={}), get=mock.Mock(return_value=None))
+    with mock.patch.object(pages, "cache", muet):
+        pages.oublier()  # the second this process trusts its copy of the versions has passed
+        assert Client().get(url).context is not None  # built again
         assert not pages.MEMOIRE.pages
+
+
+def test_the_memory_drops_the_least_recently_served_page():
+    memoire = pages._Memoire(3)
+    for cle in "abc":
+        memoire.set(cle, 60, None, b"", {})
+    assert memoire.get("a") is not None  # a crowd reads it
+    memoire.set("d", 60, None, b"", {})  # a crawler's next page
+    assert list(memoire.pages) == ["c", "a", "d"]
+    memoire.set("e", 60, None, b"", {})
+    assert memoire.get("a") is not None and memoire.get("c") is None
+
+
+def test_an_answer_that_carries_a_csrf_token_is_never_kept(rf):
+    request = rf.get("/")
+    get_token(request)  # a template asked for one: it would be the first visitor's
+    assert not pages._gardable(request, HttpResponse("<form>"))
+    assert pages._gardable(rf.get("/"), HttpResponse("<p>"))

@@ -1,27 +1,28 @@
-"""Whole public pages kept in the cache for anonymous visitors, as the palmarès keeps its own
-(``label.views.palmares``): the home page, the Atlaas' landing page, a fiche's page and a
-collectivité's page.
+"""Whole public pages kept for anonymous visitors: the home page, the Atlaas' landing page, a
+fiche's page and a collectivité's page (``en_cache``), and the palmarès' year pages
+(``label.views.palmares``, which keeps its own in the cache).
 
 - **For whom**: a visitor without a session cookie and without a pending message, the same page
   for all of them (``anonyme``). Signed-in visitors get the live page: it names them and carries
   the CSRF token of their sign-out form. The session is not read to decide it: a cache hit reads
   no session and makes no query.
-- **What**: the body and headers of the view's answer (never a cookie) to a GET or HEAD without a
-  query string and without HTMX, when it answers 200. Any other request gets the live page.
-- **Under which key**: the path, the language and the versions of the public data (``VERSIONS``:
-  the cache keys each app declares in its ``AppConfig.ready``: the catalogue's version, which
-  every publication of a fiche, change of a collectivité, of the taxonomy or of the palmarès
-  moves; the label history's). A page built on an old version is never read again.
-- **How long**: at most the view's ``duree`` (what no version follows: an edition opening, a
+- **In the cache (Redis)**, shared by the web processes (``en_cache``): the body and headers of
+  the view's answer (never a cookie) to a GET or HEAD without a query string and without HTMX,
+  when it answers 200, under the path, the language and the versions of the public data
+  (``VERSIONS``: the cache keys each app declares in its ``AppConfig.ready``: the catalogue's
+  version, which every publication of a fiche, change of a collectivité, of the taxonomy or of
+  the palmarès moves; the label history's). A page built on an old version is never read again.
+  It is kept at most the view's ``duree`` (what no version follows: an edition opening, a
   correction the version missed, a contact erased).
-- **Where**: in the cache (Redis), shared by the web processes; and, whole as it was sent
-  (every middleware's headers, compressed for a client that accepts gzip), in each web process'
-  memory (``MEMOIRE``), served by ``PagesGardees`` just after WhiteNoise: a hit there costs what
-  a static file costs, no session, no URL resolution, no round trip to Redis. A page in memory
-  carries the token it was built under (here the versions, for the palmarès its year's state,
-  ``garder``) and is served only while the token is the same: a process trusts its copy of the
-  versions for ``VERSIONS_SECONDES``, so a publication shows at once in the process that made it
-  (``oublier``), within that second in the others.
+- **In each web process' memory** (``MEMOIRE``, ``PagesGardees`` just after WhiteNoise): the
+  answers the views marked (``garder``), whole as they were sent (every middleware's headers,
+  compressed for a client that accepts gzip), sent again to anonymous GET requests of the same
+  path and query string, language and gzip: a hit costs what a static file costs, no session, no
+  URL resolution, no round trip to Redis. Each carries the token of the data it was built from
+  (the versions; for the palmarès, its year's state) and is sent only while this process' copy
+  of it is the same: a process trusts its copy of the versions for ``VERSIONS_SECONDES``, so a
+  publication shows at once in the process that made it (``oublier``), within that second in the
+  others.
 
 A cached page holds no CSRF token, which would be its first visitor's: the forms of these pages
 are GET forms, except the language switch and a fiche's « afficher l'adresse », whose views check
@@ -33,6 +34,7 @@ import hashlib
 import re
 import threading
 import time
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -49,31 +51,44 @@ _copie = (0.0, [])  # this process' copy of the versions: (valid until, monotoni
 
 
 class _Memoire:
-    """The pages last served whole by this process: {key: (expiry, token, body, headers)}, the
-    oldest dropped past ``taille``."""
+    """The answers this process sends again: {key: (expiry, token, body, headers)}, the least
+    recently served dropped past ``taille`` (a crawler's walk through the fiches does not push
+    out the palmarès a crowd is reading)."""
 
     def __init__(self, taille):
-        self.taille, self.pages, self.verrou = taille, {}, threading.Lock()
+        self.taille, self.pages, self.verrou = taille, OrderedDict(), threading.Lock()
 
     def get(self, cle):
         page = self.pages.get(cle)
-        if page is not None and page[0] > time.monotonic():
-            return page[1:]
-        return None
+        if page is None:
+            return None
+        if page[0] <= time.monotonic():
+            self.retirer(cle)
+            return None
+        with self.verrou:
+            if cle in self.pages:
+                self.pages.move_to_end(cle)
+        return page[1:]
 
     def set(self, cle, expiration, jeton, contenu, entetes):
         with self.verrou:
-            self.pages.pop(cle, None)  # the newest last
             self.pages[cle] = (time.monotonic() + expiration, jeton, contenu, entetes)
+            self.pages.move_to_end(cle)
             while len(self.pages) > self.taille:
-                del self.pages[next(iter(self.pages))]
+                self.pages.popitem(last=False)
+
+    def retirer(self, cle):
+        with self.verrou:
+            self.pages.pop(cle, None)
 
     def clear(self):
         with self.verrou:
             self.pages.clear()
 
 
-MEMOIRE = _Memoire(64)  # 64 pages of at most ~100 kB: a few MB per process
+# 64 answers (a page in two languages, compressed or not, counts up to four) of at most ~100 kB:
+# a few MB per process.
+MEMOIRE = _Memoire(64)
 
 
 def oublier(**kwargs):
@@ -121,9 +136,11 @@ def _en_cache(request):
     )
 
 
-def cle(request):
-    """The key of the page of ``request``: its path, its language and the public versions."""
-    empreinte = hashlib.md5(repr([request.path, versions()]).encode(), usedforsecurity=False).hexdigest()
+def cle(request, valeurs=None):
+    """The key of the page of ``request``: its path, its language and the public versions
+    (``valeurs``, read here when not given)."""
+    valeurs = versions() if valeurs is None else valeurs
+    empreinte = hashlib.md5(repr([request.path, valeurs]).encode(), usedforsecurity=False).hexdigest()
     return f"pages:{translation.get_language()}:{empreinte}"
 
 
@@ -135,16 +152,17 @@ def en_cache(duree):
         def enveloppe(request, *args, **kwargs):
             if not _en_cache(request):
                 return vue(request, *args, **kwargs)
-            cle_ = cle(request)
+            valeurs = versions()  # read once: the key's, and the token of the answer kept in memory
+            cle_ = cle(request, valeurs)
             gardee = cache.get(cle_)  # (expiry, body, headers)
             if gardee is not None:
                 expiration, contenu, entetes = gardee
                 response = HttpResponse(contenu, headers=entetes)
-                return garder(response, expiration - time.time(), versions)
+                return garder(response, expiration - time.time(), versions, valeurs)
             response = vue(request, *args, **kwargs)
-            if response.status_code == 200 and not response.streaming and not response.cookies:
+            if _gardable(request, response):
                 cache.set(cle_, (time.time() + duree, response.content, dict(response.headers)), duree)
-                garder(response, duree, versions)
+                garder(response, duree, versions, valeurs)
             return response
 
         return enveloppe
@@ -152,25 +170,38 @@ def en_cache(duree):
     return decorateur
 
 
-def garder(response, duree, jeton):
+def _gardable(request, response):
+    """An answer the same for every anonymous visitor: a 200, whole, without a cookie and without
+    a CSRF token (a template that asked for one would give its first visitor's to everyone)."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    )
+
+
+def garder(response, duree, jeton, valeur):
     """Mark ``response`` to be kept whole in this process' memory for ``duree`` seconds at most
-    (by ``PagesGardees``), and served again while ``jeton()`` (which reads only this process'
-    copies) gives the same value. A token that is or holds None (the cache does not answer) keeps
-    nothing."""
-    response.gardee = (duree, jeton)
+    (by ``PagesGardees``) and sent again while ``jeton()`` (which reads only this process' copies)
+    gives ``valeur``, the token of the data the page was built from, read when they were. A
+    token that is or holds None (the cache does not answer) keeps nothing."""
+    response.gardee = (duree, jeton, valeur)
     return response
 
 
 _GZIP = re.compile(r"\bgzip\b")  # as GZipMiddleware reads Accept-Encoding
+_CONDITIONNELLES = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 
 
 class PagesGardees:
-    """Middleware just after WhiteNoise: the pages marked by ``garder`` served again from this
+    """Middleware just after WhiteNoise: the answers marked by ``garder`` sent again from this
     process' memory, whole as they were sent, to the anonymous visitors' plain GET requests.
-    Before anything else of Django's: no session read, no URL resolved, no view called. The key
-    is the path with its query string, the language the visitor would get and whether the
-    client accepts gzip (the body is kept compressed for those who do); a conditional request
-    (its ETag's 304) or an HTMX one goes the whole way."""
+    Before anything else of Django's: no session read, no URL resolved, no view called; the host
+    is checked as CommonMiddleware would (``ALLOWED_HOSTS``). The key is the path with its query
+    string, the language the visitor would get and whether the client accepts gzip (the body is
+    kept compressed for those who do); a conditional request (its ETag's 304) or an HTMX one goes
+    the whole way."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -180,8 +211,7 @@ class PagesGardees:
             request.method != "GET"
             or not anonyme(request)
             or "HX-Request" in request.headers
-            or "If-None-Match" in request.headers
-            or "If-Modified-Since" in request.headers
+            or any(entete in request.headers for entete in _CONDITIONNELLES)
         ):
             return self.get_response(request)
         cle_ = (
@@ -193,13 +223,14 @@ class PagesGardees:
         if page is not None:
             (jeton, valeur), contenu, entetes = page
             if jeton() == valeur:
+                request.get_host()  # DisallowedHost (400) for a host the portal does not serve
                 return HttpResponse(contenu, headers=entetes)
+            MEMOIRE.retirer(cle_)  # built from data since changed
         response = self.get_response(request)
         gardee = getattr(response, "gardee", None)
-        if gardee and response.status_code == 200 and not response.streaming and not response.cookies:
-            duree, jeton = gardee
-            valeur = jeton()
-            if valeur is not None and None not in valeur:
+        if gardee and _gardable(request, response):
+            duree, jeton, valeur = gardee
+            if duree > 0 and valeur is not None and None not in valeur:
                 MEMOIRE.set(cle_, duree, (jeton, valeur), response.content, dict(response.headers))
         return response
 

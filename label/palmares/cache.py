@@ -56,8 +56,8 @@ def _annees_en_base():
     )
     publiques = dict.fromkeys(historique)
     publiques.update({annee: pk for annee, (pk, publie_at) in editions.items() if publie_at})
-    # The token changes each time the entry is rebuilt: the web processes' own copies of the
-    # pages (views.palmares) live no longer than it.
+    # The token changes each time the entry is rebuilt: the pages the web processes keep whole
+    # (villes_internet.pages.MEMOIRE, marked by views.palmares) live no longer than it.
     return dict(sorted(publiques.items(), reverse=True)), uuid.uuid4().hex
 
 

@@ -134,7 +134,10 @@ def _page_anonyme(request, annee, page):
 def _jeton(annee):
     """What a year's page kept whole in a process' memory depends on (``pages.garder``): the
     year's state, as this process' copy of it has it (a second at most)."""
-    etat = domaine.etat(annee)
+    return _valeur(domaine.etat(annee))
+
+
+def _valeur(etat):
     return None if etat is None else (etat.cle, etat.jeton)
 
 
@@ -147,7 +150,7 @@ def palmares(request, annee):
     if page.en_cache and pages.anonyme(request):
         response = HttpResponse(_page_anonyme(request, annee, page))
         # Served again by this process just after WhiteNoise while the year's state is the same.
-        pages.garder(response, PAGE_TTL, functools.partial(_jeton, annee))
+        pages.garder(response, PAGE_TTL, functools.partial(_jeton, annee), _valeur(page.etat))
     else:
         contenu = _contenu(request, annee, page)
         response = render(request, "label/palmares/palmares.html", {"annee": annee, "contenu": contenu})
