@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atlaas import catalogue
-from atlaas.catalogue import facettes, lecture
+from atlaas.catalogue import facettes, lecture, similarite, suggestions
 from atlaas.models import FicheAction
 from atlaas.workflow import set_fiche_state
 from tests.factories import FicheFactory, ServiceFactory
@@ -173,7 +173,7 @@ def couper_la_replique():
     primary: the next query on it fails as it would in production."""
     pid = connections["replica"].connection.info.backend_pid
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])  # waits for its end
 
 
 def test_a_replica_that_fails_during_a_search_leaves_it_to_the_primary(client, monkeypatch, caplog):
@@ -191,17 +191,30 @@ def test_a_replica_that_fails_during_a_search_leaves_it_to_the_primary(client, m
     assert titres == ["Médiation numérique pour les seniors"]  # a page, not an error
     assert recherche(primaire)  # the search done again on the primary
     [avertissement] = [r for r in caplog.records if r.name == "atlaas.catalogue.lecture"]
-    assert "« replica » ne répond pas" in avertissement.getMessage()
+    assert "« replica » a échoué pendant une lecture, refaite sur la base" in avertissement.getMessage()
     # Left alone for a while: the next search reads the primary only, without asking it.
     titres, primaire, replique = visite(client, q="seniors")
     assert titres == ["Médiation numérique pour les seniors"] and replique == []
 
 
-def test_similar_fiches_survive_a_replica_that_fails(client):
+def test_similar_fiches_and_spelling_words_survive_a_replica_that_fails(client, monkeypatch):
     services = [ServiceFactory()]
     fiche = publiee("Médiation numérique", services=services)
     publiee("Médiation à la médiathèque", services=services)
-    lecture.base()  # the replica's connection open, as a process' that searched before
-    couper_la_replique()
+    candidats, mots = similarite._candidats, suggestions._mots_publies
+
+    def coupes(lecture_):
+        def lire(*args):
+            if args[-1] == "replica":  # the replica chosen, then cut while it is read
+                couper_la_replique()
+            return lecture_(*args)
+
+        return lire
+
+    monkeypatch.setattr(similarite, "_candidats", coupes(candidats))
     response = client.get(reverse("atlaas:fiche_publique", args=[fiche.pk]))
     assert [f.titre for f in response.context["similaires"]] == ["Médiation à la médiathèque"]
+
+    lecture._absente_jusqu_a = 0.0  # the pause over
+    monkeypatch.setattr(suggestions, "_mots_publies", coupes(mots))
+    assert "mediatheque" in catalogue.vocabulaire(reconstruire=True)

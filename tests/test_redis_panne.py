@@ -27,7 +27,7 @@ from tests.services import RedisServer, free_port
 from tests.test_depot import complete_dossier
 from tests.test_fiche_publique import HTMX, contact_url, publiee
 from tests.test_palmares import edition_close, laureat, publier
-from villes_internet.cache import OncePerPeriod
+from villes_internet.cache import OncePerPeriod, garder_le_plus_grand
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
@@ -257,3 +257,19 @@ def test_cache_moves_are_tried_again_while_the_cache_does_not_answer(
     envoi.refresh_from_db()
     assert envoi.state == Envoi.State.ATTENTE
     assert envoi.error == "CacheIndisponible : Le cache ne répond pas : la tâche sera refaite."
+
+
+def test_the_greater_number_is_kept_in_one_step_on_redis(redis_server, caplog):
+    """``garder_le_plus_grand`` on a real Redis (the replica's position, atlaas.catalogue.lecture):
+    noted in either order, the greater stays, read back as an integer; Redis gone, nothing is
+    noted and nothing fails."""
+    cache.delete("position")
+    for nombre in (7_000_200, 7_000_100):
+        garder_le_plus_grand("position", nombre)
+    assert cache.get("position") == 7_000_200
+    garder_le_plus_grand("position", 7_000_300)
+    assert cache.get("position") == 7_000_300
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING, logger="villes_internet.cache"):
+        garder_le_plus_grand("position", 7_000_400)
+    assert "« position » n'est pas noté" in cache_log(caplog)[-1].getMessage()

@@ -19,12 +19,13 @@ reads (stopped, its connection cut, a query cancelled by a conflict with its rep
 work is done again on the primary (``lire``): the visitor gets the page, not an error.
 """
 
+import contextlib
 import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 
 from villes_internet.cache import garder_le_plus_grand
 
@@ -36,6 +37,9 @@ PRIMAIRE = DEFAULT_DB_ALIAS
 # search's key holds the version): a search never reads a position older than its version's.
 POSITION = "atlaas:version:position"
 PAUSE = 30  # seconds a process reads the primary after its replica did not answer
+# What a replica stopped, cut off or in conflict with its replay raises (psycopg: OperationalError,
+# of which a query cancelled by the replay; InterfaceError on a connection already closed).
+ERREURS = (OperationalError, InterfaceError)
 _absente_jusqu_a = 0.0  # monotonic time until which this process leaves the replica alone
 
 # Positions as numbers of bytes (a pg_lsn minus 0/0), compared in Python.
@@ -57,8 +61,8 @@ def base():
         return PRIMAIRE
     try:
         rejouee = position_rejouee(alias)
-    except OperationalError as exc:
-        _absente(alias, exc)
+    except ERREURS as exc:
+        _absente(alias, exc, "ne répond pas")
         return PRIMAIRE
     if rejouee is None:
         return alias
@@ -77,8 +81,8 @@ def lire(fonction, alias=None):
         return PRIMAIRE, fonction(PRIMAIRE)
     try:
         return alias, fonction(alias)
-    except (OperationalError, InterfaceError) as exc:
-        _absente(alias, exc)
+    except ERREURS as exc:
+        _absente(alias, exc, "a échoué pendant une lecture, refaite sur la base principale")
         return PRIMAIRE, fonction(PRIMAIRE)
 
 
@@ -106,13 +110,17 @@ def position_rejouee(alias):
     return None if position is None else int(position)
 
 
-def _absente(alias, exc):
+def _absente(alias, exc, quoi):
+    """Leave the replica alone for ``PAUSE`` seconds, its connection closed (a command that runs
+    for long would otherwise try the dead one again after the pause), with a warning."""
     global _absente_jusqu_a
     _absente_jusqu_a = time.monotonic() + PAUSE
+    with contextlib.suppress(DatabaseError):
+        connections[alias].close()
     logger.warning(
-        "La réplique « %s » ne répond pas (%s) : les recherches de l'Atlaas lisent la base principale "
-        "pendant %s s.",
+        "La réplique « %s » %s : %s. Les recherches de l'Atlaas lisent la base principale pendant %s s.",
         alias,
+        quoi,
         exc,
         PAUSE,
     )

@@ -10,8 +10,8 @@ those candidates; a recent fiche is always fully counted.
 
 Chosen over similar fiches computed in the background and stored: nothing to keep up to date
 (a new fiche is a candidate at once, an unpublished one is gone at once), no column, no task
-and no job to fill the fiches never computed. Read on the database ``lecture.lire`` gives: the
-fiche's page is kept in the cache under the catalogue's version, as a search is.
+and no job to fill the fiches never computed. Read through ``lecture.lire`` (a replica, else the
+primary): the fiche's page is kept in the cache under the catalogue's version, as a search is.
 """
 
 from collections import Counter

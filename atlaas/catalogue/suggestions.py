@@ -1,6 +1,6 @@
 """Spelling suggestions of the catalogue (« Vouliez-vous dire … »): the words of the published
-fiches and of the services (``vocabulaire``, kept in the cache, read on the database
-``lecture.lire`` gives), and the closest known words to a query's (``suggestion``).
+fiches and of the services (``vocabulaire``, kept in the cache, read through ``lecture.lire``: a
+replica, else the primary), and the closest known words to a query's (``suggestion``).
 """
 
 import difflib
