@@ -59,19 +59,20 @@ def graphiques(obs):
     }
 
 
-def _contenu(form, choix):
-    """The page's own part, the same for everyone: kept in the cache when every choice is valid."""
+def _contenu(form, choix, gabarit="observatoire/_contenu.html", partie="page"):
+    """A page's own part (``gabarit``), the same for everyone: kept in the cache when every
+    choice is valid."""
     version = donnees.version()
-    cle = f"{donnees.cle(choix, version)}:page" if not form.errors else None
+    cle = f"{donnees.cle(choix, version)}:{partie}" if not form.errors else None
     html = cache.get(cle) if cle else None
     if html is None:
         obs = donnees.charger(choix, version)
         html = render_to_string(
-            "observatoire/_contenu.html",
+            gabarit,
             {
                 "obs": obs,
                 "form": form,
-                "graphiques": graphiques(obs),
+                "graphiques": graphiques(obs) if partie == "page" else {},
                 "tableaux": tableaux.tous(obs),
                 "requete": urlencode(choix),
             },
@@ -95,6 +96,17 @@ def observatoire(request):
     form = ObservatoireForm(request.GET)
     choix = form.choix()
     return render(request, "observatoire/observatoire.html", {"contenu": _contenu(form, choix)})
+
+
+@require_safe
+def chiffres(request):
+    """The detailed tables of the same choices (the enjeux' shares of collectivités, the most
+    frequent services'): a page of their own, so that the observatoire stays light for those who
+    read its sentences and charts."""
+    form = ObservatoireForm(request.GET)
+    choix = form.choix()
+    contenu = _contenu(form, choix, "observatoire/_chiffres.html", "chiffres")
+    return render(request, "observatoire/chiffres.html", {"contenu": contenu})
 
 
 def _nom_fichier(choix, extension):

@@ -69,6 +69,7 @@ def test_public_pages_have_no_vnu_error(client, publiee, tmp_path):  # noqa: F81
         "fiche": reverse("atlaas:fiche_publique", args=[fiche.pk]),
         "observatoire": reverse("observatoire:observatoire") + "?debut=2019&fin=2027&comparer=region",
         "observatoire-erreur": reverse("observatoire:observatoire") + "?region=XX&type=ville",
+        "observatoire-chiffres": reverse("observatoire:chiffres") + "?debut=2019&fin=2027",
         "connexion": reverse("account_login"),
         "inscription": reverse("account_signup"),
         "introuvable": "/pas-de-page-ici/",

@@ -175,8 +175,9 @@ def test_page_shows_sentences_charts_and_tables(client, fiches, publiee):  # noq
     assert "Cybersécurité" in html and f"passe de 25{NNBSP}% à 67{NNBSP}%" in html
     # Two SVG charts (the themes' lines, the labels' bars); the heat maps are tables.
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="graphique"') == 2
-    assert html.count("<caption>") >= 6
+    assert html.count("<caption>") == 5  # the detailed ones are on a page of their own
     assert 'class="num chaleur-6"' in html
+    assert 'href="/observatoire/chiffres/?debut=2019&amp;fin=2027&amp;comparer=strate"' in html
     assert "Années reprises de l’historique du label, sans édition publiée dans le portail" in html
     assert 'href="/observatoire/donnees.csv?debut=2019&amp;fin=2027&amp;comparer=strate"' in html
 
@@ -203,11 +204,37 @@ def test_page_is_light_with_the_default_choices_and_with_every_filter(client, fi
 def test_services_tables_show_the_most_frequent_and_the_files_all(client, fiches, services):
     for n in range(12):
         ServiceFactory(enjeu=services["wifi"].enjeu, nom=f"Service {n:02}", slug=f"service-{n}")
-    html = client.get(url(debut=2019, fin=2026)).content.decode()
+    page = client.get(url(debut=2019, fin=2026)).content.decode()
+    assert "les chiffres des 10 services qui ont le plus de fiches sur la période" in page
+    assert "Service 00" not in page  # their tables are on the detailed page
+    html = client.get(url("observatoire:chiffres", debut=2019, fin=2026)).content.decode()
     assert "Les 10 services qui ont le plus de fiches sur la période" in html
     assert "Wifi public" in html and "Service 11" not in html
     lignes = client.get(url("observatoire:csv", debut=2019, fin=2026)).content.decode("utf-8-sig")
     assert ";Service 11;" in lignes
+
+
+def test_detailed_figures_follow_the_choices_and_stay_in_the_cache(client, fiches, services):
+    adresse = url("observatoire:chiffres", debut=2019, fin=2026, type="village")
+    response = client.get(adresse)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Les chiffres détaillés de l’observatoire</h1>" in html
+    assert "Part des fiches des villages et des collectivités, par enjeu et par service" in html
+    for legende in (
+        "Part des collectivités de l’année qui ont une fiche dans l’enjeu",
+        "Part des fiches de l’année, par service",
+        "Part des collectivités de l’année qui ont une fiche du service",
+    ):
+        assert f"<caption>{legende}</caption>" in html
+    choix = "debut=2019&amp;fin=2026&amp;type=village&amp;comparer=strate"
+    assert f'href="/observatoire/?{choix}"' in html  # back, with the same choices
+    assert f'href="/observatoire/donnees.csv?{choix}"' in html
+    with CaptureQueriesContext(connection) as requetes:
+        assert client.get(adresse).content.decode() == html
+    assert len(requetes) == 0
+    # An invalid value is not kept; the valid choices still apply.
+    assert "des fiches des villages" in client.get(adresse + "&region=XX").content.decode()
 
 
 def test_invalid_values_are_said_next_to_their_field_and_the_rest_applies(client, fiches):

@@ -40,6 +40,13 @@ def test_public_reads_the_observatoire(page, live_server, fiches, publiee):  # n
     ).to_be_visible()
     assert_accessible(page)
 
+    page.get_by_role("link", name="Les chiffres détaillés").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Les chiffres détaillés de l’observatoire")
+    expect(page.get_by_role("table", name="Part des fiches de l’année, par service")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Revenir à l’observatoire").click()
+    assert "type=village" in page.url and "comparer=region" in page.url  # the same choices
+
     page.goto(live_server.url + reverse("observatoire:observatoire") + "?region=XX&type=village")
     expect(page.get_by_role("combobox", name="Région")).to_have_value("")
     expect(page.locator(".errorlist")).to_contain_text("Sélectionnez un choix valide")
