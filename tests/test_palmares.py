@@ -330,8 +330,21 @@ LOT = ["Nérac", "Agen", "Agglomération d'Agen", "Saint-Étienne-de-Fougères"]
     ],
 )
 def test_palmares_filters(client, publiee, query, attendus):
-    response = client.get(url(**query))
+    response = client.get(url(**query), follow=True)  # a département's name: to its number
     assert noms(response) == attendus
+
+
+def test_palmares_departement_typed_by_its_name_goes_to_its_number_and_is_kept(client, publiee):
+    """The address the map links to, with the other filters: the page of the number, cached."""
+    response = client.get(url(niveau="5", departement="Haute-Garonne", par="region"))
+    assert response.status_code == 302
+    assert response["Location"] == url(niveau="5", departement="31", par="region")
+    for saisie in ("haute garonne", "Haute-Garonne (31)", "31 ", "la réunion"):
+        assert client.get(url(departement=saisie)).status_code == 302, saisie
+    numero = url(niveau="5", departement="31", par="region")
+    assert noms(client.get(numero)) == ["Toulouse"]
+    gardee = client.get(numero)
+    assert gardee.status_code == 200 and gardee.context is None  # kept: nothing rendered again
 
 
 def test_palmares_unknown_departement_is_said_next_to_the_field_and_kept(client, publiee):

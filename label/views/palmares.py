@@ -3,17 +3,19 @@ Last-Modified) and its files. Nothing of an edition is shown before its publicat
 
 import functools
 import hashlib
+import re
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition, require_safe
 
+from atlaas.champs import departement_saisi
 from label import palmares as domaine
 from label.forms import FiltresForm
 from label.models import Document
@@ -142,8 +144,32 @@ def _valeur(etat):
 
 
 @require_safe
-@condition(etag_func=_etag, last_modified_func=_last_modified)
 def palmares(request, annee):
+    """A year's page. A département typed by its name (« gironde ») sends to the address with its
+    number, the one its map links to: the same page, kept in the cache like theirs."""
+    query = _departement_en_numero(request.GET)
+    if query is not None:
+        return redirect(f"{request.path}?{query}")
+    return _palmares(request, annee)
+
+
+def _departement_en_numero(get):
+    """The query string with the département typed by its name written as its number, or None
+    when it is a number already, is empty or names no département (the form then says so)."""
+    valeur = get.get("departement", "")
+    saisie = " ".join(valeur.split())
+    if not saisie or re.fullmatch(domaine.FORMES["departement"], valeur):
+        return None
+    code = departement_saisi(saisie)
+    if code is None:
+        return None
+    query = get.copy()
+    query["departement"] = code
+    return query.urlencode()
+
+
+@condition(etag_func=_etag, last_modified_func=_last_modified)
+def _palmares(request, annee):
     page = _page(request, annee)
     if page.etat is None:
         raise Http404
