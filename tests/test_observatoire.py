@@ -220,7 +220,7 @@ def test_detailed_figures_follow_the_choices_and_stay_in_the_cache(client, fiche
     html = response.content.decode()
     assert response.status_code == 200
     assert "<h1>Les chiffres détaillés de l’observatoire</h1>" in html
-    assert "Part des fiches des villages et des collectivités, par enjeu et par service" in html
+    assert "Part des fiches des villages, et part des collectivités qui en ont une, par enjeu" in html
     for legende in (
         "Part des collectivités de l’année qui ont une fiche dans l’enjeu",
         "Part des fiches de l’année, par service",

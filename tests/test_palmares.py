@@ -341,6 +341,8 @@ def test_palmares_departement_typed_by_its_name_goes_to_its_number_and_is_kept(c
     assert response["Location"] == url(niveau="5", departement="31", par="region")
     for saisie in ("haute garonne", "Haute-Garonne (31)", "31 ", "la réunion"):
         assert client.get(url(departement=saisie)).status_code == 302, saisie
+    assert client.head(url(departement="haute garonne")).status_code == 302
+    assert client.get(url(annee=1999, departement="haute garonne")).status_code == 404  # no such year
     numero = url(niveau="5", departement="31", par="region")
     assert noms(client.get(numero)) == ["Toulouse"]
     gardee = client.get(numero)

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
@@ -148,8 +149,8 @@ def palmares(request, annee):
     """A year's page. A département typed by its name (« gironde ») sends to the address with its
     number, the one its map links to: the same page, kept in the cache like theirs."""
     query = _departement_en_numero(request.GET)
-    if query is not None:
-        return redirect(f"{request.path}?{query}")
+    if query is not None and domaine.etat(annee) is not None:
+        return redirect(f"{reverse('label:palmares', args=[annee])}?{query}")
     return _palmares(request, annee)
 
 
@@ -161,8 +162,8 @@ def _departement_en_numero(get):
     if not saisie or re.fullmatch(domaine.FORMES["departement"], valeur):
         return None
     code = departement_saisi(saisie)
-    if code is None:
-        return None
+    if code is None or not re.fullmatch(domaine.FORMES["departement"], code):
+        return None  # unknown (the form says so), or a code the address could not keep
     query = get.copy()
     query["departement"] = code
     return query.urlencode()
