@@ -9,12 +9,10 @@ names (SQLite by default, PostgreSQL with DATABASE_URL), on the demo's first ré
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-from mesures import percentile
+from mesures import mesurer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "villes_internet.settings")
@@ -25,29 +23,13 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from atlaas.models import Membership  # noqa: E402
 from label.forms import field_name  # noqa: E402
 from label.models import Candidature, Edition, Question  # noqa: E402
 from label.selectors import questions_for  # noqa: E402
-
-
-def measure(label, call, runs):
-    times, queries = [], set()
-    call()  # warm-up
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
-            response = call()
-            times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (label, response.status_code)
-        queries.add(len(captured))
-    print(
-        f"{label:<34} p50 {statistics.median(times):6.1f} ms   p95 {percentile(times, 95):6.1f} ms   "
-        f"requêtes {'/'.join(map(str, sorted(queries)))}"
-    )
 
 
 def main():
@@ -73,7 +55,7 @@ def main():
     print(f"{connection.vendor} — {nom}, {selected}/{total} fiches retenues ; {runs} mesures")
     for name in ["candidature", "questionnaire", "fiches_candidature", "mosaique"]:
         url = reverse(f"label:{name}", args=[candidature.pk])
-        measure(f"GET {name}", lambda url=url: client.get(url), runs)
+        mesurer(f"GET {name}", lambda url=url: client.get(url), runs)
 
     question = questions_for(candidature).filter(kind=Question.Kind.LONG_TEXT).first()
     autosave = reverse("label:autosave", args=[candidature.pk])
@@ -84,7 +66,7 @@ def main():
         data = {"version": candidature.version, field_name(question): f"Texte enregistré n° {next(counter)}"}
         return client.post(autosave, data, HTTP_HX_REQUEST="true")
 
-    measure("POST autosave (one answer changed)", save, runs)
+    mesurer("POST autosave (one answer changed)", save, runs)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""What the benches of this folder share: a percentile of their measures, and waiting for a server
-they started (gunicorn) to answer, then stopping it. Imported by the scripts run as
+"""What the benches of this folder share: a percentile of their measures, the time and queries of a
+request measured in-process (``mesurer``), and waiting for a server they started (gunicorn) to
+answer, then stopping it. Imported by the scripts run as
 ``python bench/<script>.py`` (their folder is then on the import path)."""
 
 import random
 import socket
+import statistics
 import sys
 import time
 
@@ -12,6 +14,27 @@ def percentile(values, p):
     """The ``p``-th percentile of ``values``, the nearest measure (no interpolation)."""
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def mesurer(libelle, appel, runs, largeur=34):
+    """Prints p50, p95 and the queries of ``appel()`` (a test client's request, which must answer
+    200), measured ``runs`` times after a first call that fills its caches. Django must be set up."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    temps, requetes = [], set()
+    appel()
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captees:
+            debut = time.perf_counter()
+            response = appel()
+            temps.append((time.perf_counter() - debut) * 1000)
+        assert response.status_code == 200, (libelle, response.status_code)
+        requetes.add(len(captees))
+    print(
+        f"{libelle:<{largeur}} p50 {statistics.median(temps):7.1f} ms   "
+        f"p95 {percentile(temps, 95):7.1f} ms   requêtes {'/'.join(map(str, sorted(requetes)))}"
+    )
 
 
 def attendre(serveur, port, secondes=10):

@@ -15,12 +15,10 @@ kept in the cache, ``villes_internet.pages``). Each line: p50, p95 and the queri
 import argparse
 import importlib
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-from mesures import percentile
+from mesures import mesurer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "villes_internet.settings")
@@ -35,7 +33,6 @@ def main():
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from atlaas.models import FicheAction
@@ -57,19 +54,7 @@ def main():
     print(f"{connection.vendor} — {publiees} fiches publiées ; {runs} mesures par page")
     for nom, url in pages.items():
         for qui, client in (("en direct", membre), ("anonyme", anonyme)):
-            client.get(url, secure=True)  # its caches filled
-            temps, requetes = [], set()
-            for _ in range(runs):
-                with CaptureQueriesContext(connection) as captured:
-                    debut = time.perf_counter()
-                    response = client.get(url, secure=True)
-                    temps.append((time.perf_counter() - debut) * 1000)
-                assert response.status_code == 200, (nom, response.status_code)
-                requetes.add(len(captured))
-            print(
-                f"{nom + ', ' + qui:<26} p50 {statistics.median(temps):7.1f} ms   "
-                f"p95 {percentile(temps, 95):7.1f} ms   requêtes {'/'.join(map(str, sorted(requetes)))}"
-            )
+            mesurer(f"{nom}, {qui}", lambda url=url, client=client: client.get(url, secure=True), runs, 26)
     print("Charge de la machine (1, 5, 15 min) : " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
