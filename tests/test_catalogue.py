@@ -247,6 +247,9 @@ def test_type_and_stratum_filters_as_a_list_or_a_join_find_the_same(client, atla
     assert titres(client, q="seniors", type="ville") == titres(client, q="seniors", strate="plus-100000")
     assert titres(client, strate="plus-100000") == titres(client, type="ville") != []
     assert titres(client, type="territoire", region="76") == []
+    # Both bound the population: a ville under 3,000 inhabitants, or a village of 3,000 and more, is none.
+    assert titres(client, type="ville", strate="moins-3000") == []
+    assert titres(client, type="village", strate="3000-20000") == []
 
 
 def test_a_territoire_is_its_own_type(client, atlaas):

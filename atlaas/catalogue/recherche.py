@@ -65,8 +65,9 @@ def _taxonomie(qs, facette, valeur):
 LISTE_MAX = 2_000
 
 
-def _collectivites(using, limite=None, **conditions):
-    """The ids of the collectivités that meet ``conditions`` and have a published fiche; None if
+def _collectivites(using, limite=None, nombreuses=(), **conditions):
+    """The ids of the collectivités that meet ``conditions`` and each of ``nombreuses`` (the
+    type's and the stratum's conditions, each its own) and have a published fiche; None if
     there are more than ``limite``. Given to the fiches' query as a list, they let the database
     count each one's fiches from its statistics and read them through the index of the fiches'
     collectivité, combined with the words' index, instead of reading every fiche of the words to
@@ -76,6 +77,8 @@ def _collectivites(using, limite=None, **conditions):
     right: past ``limite`` the list is not used (its query stops there)."""
     publiees = _publiees(using).filter(collectivite=OuterRef("pk"))
     collectivites = Collectivite.objects.using(using).filter(Exists(publiees), **conditions).order_by("pk")
+    for condition in nombreuses:
+        collectivites = collectivites.filter(**condition)
     ids = collectivites.values_list("pk", flat=True)
     if limite is None:
         return list(ids)
@@ -100,23 +103,24 @@ def filtrer(filtres, using=lecture.PRIMAIRE):
         if facette in filtres:
             qs = _taxonomie(qs, facette, filtres[facette])
     conditions = {nom: filtres[nom] for nom in ("region", "departement", "niveau") if nom in filtres}
-    nombreuses = {}  # the type's and the stratum's conditions, which may name most collectivités
+    # The type's and the stratum's conditions, which may name most collectivités: each its own,
+    # since both may bound the population (a ville and the stratum under 3,000: none).
+    nombreuses = []
     if "type" in filtres:
-        nombreuses.update(condition_type(filtres["type"]))
+        nombreuses.append(condition_type(filtres["type"]))
     if "strate" in filtres:
         _label, bas, haut = facettes.STRATES[filtres["strate"]]
-        nombreuses["population__gte"] = bas
-        if haut is not None:
-            nombreuses["population__lt"] = haut
+        nombreuses.append({"population__gte": bas} | ({} if haut is None else {"population__lt": haut}))
     # Villages are most communes: their list would only be longer to read than the join.
     villages = filtres.get("type") == "village" or filtres.get("strate") == "moins-3000"
     ids = None
     if nombreuses and not villages:
-        ids = _collectivites(using, LISTE_MAX, **conditions, **nombreuses)
+        ids = _collectivites(using, LISTE_MAX, nombreuses, **conditions)
     if ids is not None:
         qs = qs.filter(collectivite__in=ids)
     else:
-        qs = qs.filter(**{f"collectivite__{cle}": valeur for cle, valeur in nombreuses.items()})
+        for condition in nombreuses:  # one join to the collectivité, whatever the number of filters
+            qs = qs.filter(**{f"collectivite__{cle}": valeur for cle, valeur in condition.items()})
         if conditions:
             qs = qs.filter(collectivite__in=_collectivites(using, **conditions))
     if "annee" in filtres:
