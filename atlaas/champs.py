@@ -8,6 +8,7 @@ than the rest of those pages (docs/palmares.md); their maps and tables link to e
 import re
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,11 +19,20 @@ from .models import Departement
 _NUMERO = re.compile(r"\b(97[0-9]|2[AaBb]|[0-9]{2})\b")
 
 
+DEPARTEMENTS = "atlaas:departements"
+
+
+def _departements():
+    """{code: nom} of the départements, kept an hour in the cache (the referential changes once a
+    year): a filter typed on a page already in the cache costs no query."""
+    return cache.get_or_set(DEPARTEMENTS, lambda: dict(Departement.objects.values_list("code", "nom")), 3600)
+
+
 def departement_saisi(saisie):
     """The code of the département typed, or None: its number (« 33 », « 2a », « 971 »), its
     name (« cotes d'armor »: accents, case, hyphens and apostrophes aside), or both as the pages
     write them (« Gironde (33) », « 33 — Gironde »)."""
-    codes = dict(Departement.objects.values_list("code", "nom"))
+    codes = _departements()
     numero = _NUMERO.search(saisie)
     if numero and numero.group(1).upper() in codes:
         return numero.group(1).upper()

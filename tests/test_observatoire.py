@@ -312,6 +312,10 @@ def test_queries_do_not_grow_with_the_span(client, fiches, publiee, comparer):  
     with CaptureQueriesContext(connection) as requetes:
         client.get(url(debut=2018, fin=2027, comparer=comparer))
     assert len(requetes) == 0  # kept in the cache
+    client.get(url(departement="lot et garonne"))
+    with CaptureQueriesContext(connection) as requetes:  # a département typed: no query either
+        client.get(url(departement="lot et garonne"))
+    assert len(requetes) == 0
 
 
 def test_a_publication_builds_the_default_page_before_its_first_visitor(
