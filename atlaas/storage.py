@@ -29,6 +29,16 @@ SUFFIXE_PARTIEL = ".part"
 _saved_in_block = contextvars.ContextVar("saved_in_block", default=None)
 
 
+def _synchroniser(dossier):
+    """The folder's entries on disk, as the file's contents already are: a row that names the
+    file once its transaction commits never points to a name a power cut took back."""
+    descripteur = os.open(dossier, os.O_RDONLY)
+    try:
+        os.fsync(descripteur)
+    finally:
+        os.close(descripteur)
+
+
 class AtomicFileSystemStorage(FileSystemStorage):
     """FileSystemStorage whose files appear whole or not at all."""
 
@@ -53,6 +63,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
         finally:
             with suppress(FileNotFoundError):
                 os.remove(temporary)
+        _synchroniser(directory)
         full_path = self.path(name)
         self._ensure_location_group_id(full_path)
         name = os.path.relpath(full_path, self.location).replace("\\", "/")
