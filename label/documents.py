@@ -19,10 +19,11 @@ import datetime
 import functools
 import logging
 import operator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
+from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, connection
+from django.db import connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -61,6 +62,7 @@ BLOQUE_APRES = max(BAIL.values())  # a document « en cours » longer than this 
 # queues it again (a lot run twice only does what is left). A row queued more recently keeps
 # its message: the queue of a long generation is not doubled every minute.
 RENVOI_APRES = datetime.timedelta(seconds=45)
+BAIL_MISE_EN_PAGE = 600  # seconds a row stays marked by a lot's layout a process did not finish
 ESSAIS = 3  # attempts of a document before it waits for staff (« relancer » in the admin)
 EN_ATTENTE = [Document.State.ATTENTE, Document.State.ECHEC]
 TACHE = "label.tasks.generer_documents"  # the generation, owed through the outbox by its name
@@ -144,42 +146,51 @@ def generer_lot(document_ids, now=None):
     lus = lecture().filter(state__in=EN_ATTENTE).in_bulk(document_ids)
     _preparer(lus.values())
     fait = 0
-    with _sans_attendre_le_journal():
-        for pk in document_ids:
-            if pk in lus and _prendre(lus[pk], now or timezone.now()):
+    for pk in document_ids:
+        if pk in lus:
+            with _sans_attendre_le_journal():
+                pris = _prendre(lus[pk], now or timezone.now())
+            if pris:
                 fait += _generer(lus[pk])
     return fait
 
 
 @contextmanager
 def _sans_attendre_le_journal():
-    """On PostgreSQL, the lot's claims and final UPDATEs do not wait for the write-ahead log to
-    reach the disk (``synchronous_commit``), two waits less per document. A crash of the
+    """On PostgreSQL, a transaction whose commit does not wait for the write-ahead log to reach
+    the disk (``SET LOCAL synchronous_commit``: for this transaction only, whatever connection a
+    pooler in transaction mode gives it): a document's claim, and its final UPDATE. A crash of the
     database server may lose the last of them: the row is then back « en attente » or « en
-    cours », never « prêt » without its file (a file is flushed before its row points to it),
-    and a later run renders it again, as after a worker killed."""
+    cours », never « prêt » without its file (a file and its name are on disk before its row
+    points to it), and a later run renders it again, as after a worker killed."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
-    try:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO off")
         yield
-    finally:
-        with suppress(DatabaseError), connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+
+
+MISE_EN_PAGE = "documents:mise-en-page:{}"  # a row being laid out with its lot (cache key)
 
 
 def _preparer(documents):
+    """Lay out together what the rows of each kind share. Each row is marked in the cache while
+    its lot is laid out: a process that dies there (out of memory, the text engine) has claimed
+    nothing, so its lot would come back as it was, forever; a row found still marked is left out
+    of any lot and rendered alone, where its claim counts the attempt (``ESSAIS``)."""
     par_kind = {}
     for document in documents:
-        par_kind.setdefault(document.kind, []).append(document)
+        if cache.add(MISE_EN_PAGE.format(document.pk), True, BAIL_MISE_EN_PAGE) is True:
+            par_kind.setdefault(document.kind, []).append(document)
     for kind, lot in par_kind.items():
         if kind in PREPARATIONS and len(lot) > 1:
             try:
                 import_string(PREPARATIONS[kind])(lot)
             except Exception:  # each row is then rendered alone, and fails alone
                 logger.exception("Échec de la préparation d'un lot de documents (%s)", kind)
+    cache.delete_many([MISE_EN_PAGE.format(d.pk) for lot in par_kind.values() for d in lot])
 
 
 def _prendre(document, now):
@@ -214,15 +225,18 @@ def _generer(document):
         document.fichier.save(nom, ContentFile(contenu), save=False)
     except Exception as exc:  # any failure is shown to staff with its reason, and retried
         logger.exception("Échec de la génération du document %s", document.pk)
-        a_moi.update(
-            state=Document.State.ECHEC,
-            erreur=f"{type(exc).__name__} : {exc}"[:2000],
-            updated_at=timezone.now(),
-        )
+        with _sans_attendre_le_journal():
+            a_moi.update(
+                state=Document.State.ECHEC,
+                erreur=f"{type(exc).__name__} : {exc}"[:2000],
+                updated_at=timezone.now(),
+            )
         return False
-    if not a_moi.update(
-        fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()
-    ):
+    with _sans_attendre_le_journal():
+        a_moi_encore = a_moi.update(
+            fichier=document.fichier.name, state=Document.State.PRET, erreur="", updated_at=timezone.now()
+        )
+    if not a_moi_encore:
         storage.delete(document.fichier.name)  # this run's own file only
         return False
     # The row is this run's: the previous version, or what an interrupted run left under the

@@ -289,6 +289,34 @@ def test_a_lot_whose_layout_fails_renders_each_certificate_alone(edition, laurea
     assert len(fichiers_certificats()) == 3
 
 
+def test_a_lot_whose_layout_killed_its_process_is_rendered_row_by_row_next_time(
+    edition, laureat, monkeypatch
+):
+    """A crash inside the layout (out of memory, the text engine) claims nothing: the lot comes
+    back as it was. Laid out together again it would crash again, forever; its rows, still marked,
+    are rendered one by one, each claim counting an attempt (``ESSAIS`` then stops a bad row)."""
+    ids = _attendre(edition, 2)
+
+    def tuee(lot):
+        raise SystemExit("processus tué pendant la mise en page")
+
+    monkeypatch.setattr(certificats, "certificats_html", tuee)
+    with pytest.raises(SystemExit):
+        documents.generer_lot(ids)
+    lignes = Document.objects.filter(pk__in=ids)
+    assert {(d.state, d.tentatives) for d in lignes} == {(Document.State.ATTENTE, 0)}
+
+    monkeypatch.undo()
+    mises_en_page = []
+    mettre_en_page = pdf.mettre_en_page
+    monkeypatch.setattr(
+        pdf, "mettre_en_page", lambda html, **o: mises_en_page.append(html) or mettre_en_page(html, **o)
+    )
+    assert documents.generer_lot(ids) == 3
+    assert len(mises_en_page) == 3  # each alone
+    assert {(d.state, d.tentatives) for d in lignes.all()} == {(Document.State.PRET, 1)}
+
+
 def _lot_corrige_pendant(edition, laureat, monkeypatch, relance, pendant="autre"):
     """A lot of two certificates, the laureat's second: while the ``pendant`` one renders (the
     other, before the lot claims the laureat's; the laureat's own, after its claim), its result
