@@ -180,9 +180,12 @@ def _preparer(documents):
     its lot is laid out: a process that dies there (out of memory, the text engine) has claimed
     nothing, so its lot would come back as it was, forever; a row found still marked is left out
     of any lot and rendered alone, where its claim counts the attempt (``ESSAIS``)."""
+    marques = {MISE_EN_PAGE.format(document.pk): document for document in documents}
+    deja = cache.get_many(marques)  # two round trips a lot, not one a row
+    cache.set_many(dict.fromkeys(marques.keys() - deja.keys(), True), BAIL_MISE_EN_PAGE)
     par_kind = {}
-    for document in documents:
-        if cache.add(MISE_EN_PAGE.format(document.pk), True, BAIL_MISE_EN_PAGE) is True:
+    for cle, document in marques.items():
+        if cle not in deja:
             par_kind.setdefault(document.kind, []).append(document)
     for kind, lot in par_kind.items():
         if kind in PREPARATIONS and len(lot) > 1:
