@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from label.palmares import niveau_lu
+from villes_internet.livraison import livraison
 
 from . import donnees, fichiers, svg, tableaux
 from .forms import ObservatoireForm
@@ -63,7 +64,7 @@ def _contenu(form, choix, gabarit="observatoire/_contenu.html", partie="page"):
     """A page's own part (``gabarit``), the same for everyone: kept in the cache when every
     choice is valid."""
     version = donnees.version()
-    cle = f"{donnees.cle(choix, version)}:{partie}" if not form.errors else None
+    cle = f"{donnees.cle(choix, version)}:{livraison()}:{partie}" if not form.errors else None
     html = cache.get(cle) if cle else None
     if html is None:
         obs = donnees.charger(choix, version)

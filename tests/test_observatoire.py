@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -329,3 +330,14 @@ def test_a_publication_builds_the_default_page_before_its_first_visitor(
     with CaptureQueriesContext(connection) as requetes:
         assert client.get(url()).status_code == 200
     assert len(requetes) == 0  # built by the task
+
+
+def test_a_page_kept_by_the_previous_release_is_rendered_again(client, fiches, settings):
+    settings.RELEASE = "ancienne"
+    client.get(url())
+    with mock.patch("observatoire.views.render_to_string", wraps=render_to_string) as rendus:
+        client.get(url())
+        assert not rendus.called  # kept
+        settings.RELEASE = "nouvelle"  # a deploy
+        client.get(url())
+        assert rendus.called

@@ -244,3 +244,14 @@ def test_an_answer_that_carries_a_csrf_token_is_never_kept(rf):
     get_token(request)  # a template asked for one: it would be the first visitor's
     assert not pages._gardable(request, HttpResponse("<form>"))
     assert pages._gardable(rf.get("/"), HttpResponse("<p>"))
+
+
+@pytest.mark.parametrize("page", range(4))
+def test_a_page_kept_by_the_previous_release_is_built_again(fiche, page, settings):
+    """A deploy's pages name its own static files: none kept by the release before is served."""
+    url = adresses(fiche)[page]
+    settings.RELEASE = "ancienne"
+    Client().get(url)
+    assert Client().get(url).context is None  # kept
+    settings.RELEASE = "nouvelle"  # a deploy: a new process, which keeps nothing in memory yet
+    assert Client().get(url).context is not None

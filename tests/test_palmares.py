@@ -689,3 +689,19 @@ def test_palmares_headline_figures_for_the_home_page(publiee, django_assert_max_
     assert palmares.a_la_une() == {"annee": 2027, "laureats": 6, "communes": 7, "habitants": 699_901}
     with django_assert_max_num_queries(0):
         palmares.a_la_une()
+
+
+def test_palmares_pages_kept_by_the_previous_release_are_built_again(publiee, settings):
+    """A deploy's pages name its own static files: none kept by the release before is served."""
+    departements = reverse("label:palmares_departements", args=[ANNEE])
+
+    def rendus(adresse):
+        return {gabarit.name for gabarit in Client().get(adresse).templates}
+
+    settings.RELEASE = "ancienne"
+    rendus(url()), rendus(departements)
+    assert not rendus(url())  # kept whole
+    assert "label/palmares/_departements.html" not in rendus(departements)  # its table kept
+    settings.RELEASE = "nouvelle"  # a deploy: a new process, which keeps nothing in memory yet
+    assert "label/palmares/_contenu.html" in rendus(url())
+    assert "label/palmares/_departements.html" in rendus(departements)

@@ -45,6 +45,8 @@ from django.http import HttpResponse
 from django.utils import translation
 from django.utils.http import is_same_domain
 
+from .livraison import livraison
+
 VERSIONS = []  # cache keys of the public data's versions; each app adds its own (AppConfig.ready)
 VERSIONS_SECONDES = 1.0  # how long a web process trusts its own copy of the versions
 _copie = (0.0, [])  # this process' copy of the versions: (valid until, monotonic time; values)
@@ -137,10 +139,12 @@ def _en_cache(request):
 
 
 def cle(request, valeurs=None):
-    """The key of the page of ``request``: its path, its language and the public versions
-    (``valeurs``, read here when not given)."""
+    """The key of the page of ``request``: its path, its language, the public versions
+    (``valeurs``, read here when not given) and the release that built it."""
     valeurs = versions() if valeurs is None else valeurs
-    empreinte = hashlib.md5(repr([request.path, valeurs]).encode(), usedforsecurity=False).hexdigest()
+    empreinte = hashlib.md5(
+        repr([request.path, valeurs, livraison()]).encode(), usedforsecurity=False
+    ).hexdigest()
     return f"pages:{translation.get_language()}:{empreinte}"
 
 

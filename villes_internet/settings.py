@@ -79,6 +79,10 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS est obligatoire quand DEBUG=false.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# The release running (e.g. the image's commit): named in the keys of the pages kept in the cache,
+# so a deploy serves none built by the previous one; empty, a digest of the code is used
+# (villes_internet/livraison.py).
+RELEASE = env("RELEASE", "")
 SITE_URL = env("SITE_URL", None if PRODUCTION else "http://127.0.0.1:8000", required=PRODUCTION).rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} : une adresse http(s):// est attendue.")

@@ -21,6 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from atlaas.models import Collectivite, FicheAction, FicheRecherche, Service
+from villes_internet.livraison import livraison
 
 # The facets' module, not its names: ``facettes.PLAFOND`` is read when a search runs, one value
 # for the counts and the pages (a test may lower it).
@@ -258,12 +259,12 @@ def _plafonner(qs, total):
 
 def _cle(filtres):
     """The cache key of a search: the index version, the village threshold (the ``type``
-    facet's) and the filters, page apart."""
+    facet's), the filters, page apart, and the release (the page's facets are kept under it)."""
     valeurs = sorted(
         (name, str(getattr(value, "pk", value))) for name, value in filtres.items() if name != "page"
     )
     empreinte = hashlib.sha256(repr(valeurs).encode()).hexdigest()[:32]
-    return f"atlaas:recherche:{version()}:{settings.SEUIL_VILLAGE}:{empreinte}"
+    return f"atlaas:recherche:{version()}:{settings.SEUIL_VILLAGE}:{livraison()}:{empreinte}"
 
 
 def version():

@@ -21,6 +21,7 @@ from label import palmares as domaine
 from label.forms import FiltresForm
 from label.models import Document
 from villes_internet import pages
+from villes_internet.livraison import livraison
 
 PAGE_TTL = 24 * 3600
 RETRY_AFTER = 30  # seconds before asking again for a file being generated
@@ -49,6 +50,7 @@ class _Page:
         self.cle = ":".join(
             [
                 "palmares:page",
+                livraison(),
                 str(annee),
                 self.etat.cle,
                 _empreinte(self.etat.annees),
@@ -192,7 +194,7 @@ def departements(request, annee):
     etat = domaine.etat(annee)
     if etat is None:
         raise Http404
-    cle = f"palmares:departements:{annee}:{etat.cle}:{translation.get_language()}"
+    cle = f"palmares:departements:{livraison()}:{annee}:{etat.cle}:{translation.get_language()}"
     html = cache.get(cle)
     if html is None:
         palmares = domaine.charger(annee, etat.edition_id, etat.cle)
