@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy
 from .francais import normaliser_nom
 from .models import Departement
 
-_NUMERO = re.compile(r"\b(97[0-9]|2[AaBb]|[0-9]{2})\b")
+# The shape of a département's code: its number, Corsica's 2A and 2B, overseas' three digits.
+CODE_DEPARTEMENT = "97[0-9]|2[AB]|[0-9]{2}"
+_NUMERO = re.compile(rf"\b({CODE_DEPARTEMENT})\b", re.IGNORECASE)
 
 
 DEPARTEMENTS = "atlaas:departements"

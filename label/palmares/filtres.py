@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from atlaas import catalogue
+from atlaas.champs import CODE_DEPARTEMENT
 from atlaas.francais import normaliser_nom, sans_accents
 
 from ..models import TypeCandidature
@@ -27,7 +28,7 @@ def niveau_lu(niveau):
 FORMES = {
     "niveau": "[1-5]",
     "region": "[0-9A-Z]{2,3}",
-    "departement": "[0-9][0-9AB][0-9]?",
+    "departement": CODE_DEPARTEMENT,
     "type": "|".join(TypeCandidature.values),
     "strate": "|".join(catalogue.STRATES),
     "par": "|".join(PAR),

@@ -164,8 +164,8 @@ def _departement_en_numero(get):
     if not saisie or re.fullmatch(domaine.FORMES["departement"], valeur):
         return None
     code = departement_saisi(saisie)
-    if code is None or not re.fullmatch(domaine.FORMES["departement"], code):
-        return None  # unknown (the form says so), or a code the address could not keep
+    if code is None:
+        return None  # unknown: the form says so
     query = get.copy()
     query["departement"] = code
     return query.urlencode()
