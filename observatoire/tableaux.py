@@ -3,6 +3,7 @@ tables (the enjeux year by year, the comparison) are the charts themselves: each
 its degree of heat (``svg.degre``, a CSS class). The services' tables show the ``SERVICES`` most
 frequent of the span; the CSV and JSON files hold them all."""
 
+import functools
 from dataclasses import dataclass
 
 from django.utils.formats import number_format
@@ -103,15 +104,41 @@ def comparaison(obs):
     return tableau
 
 
-def tous(obs):
-    mouvements = [service for _phrase, service in obs.hausses + obs.baisses]
-    return {
-        "totaux": totaux(obs),
-        "tendances": themes(obs, mouvements),
-        "enjeux_fiches": enjeux(obs),
-        "enjeux_collectivites": themes(obs, obs.themes.enjeux, "collectivites"),
-        "services_fiches": themes(obs, services_frequents(obs)),
-        "services_collectivites": themes(obs, services_frequents(obs), "collectivites"),
-        "labels": labels(obs),
-        "comparaison": comparaison(obs),
-    }
+class Tableaux:
+    """The page's tables, each built when its template first reads it: the observatoire's page
+    and its detailed figures' page each show a part of them."""
+
+    def __init__(self, obs):
+        self.obs = obs
+
+    @functools.cached_property
+    def totaux(self):
+        return totaux(self.obs)
+
+    @functools.cached_property
+    def tendances(self):
+        return themes(self.obs, [service for _phrase, service in self.obs.hausses + self.obs.baisses])
+
+    @functools.cached_property
+    def enjeux_fiches(self):
+        return enjeux(self.obs)
+
+    @functools.cached_property
+    def enjeux_collectivites(self):
+        return themes(self.obs, self.obs.themes.enjeux, "collectivites")
+
+    @functools.cached_property
+    def services_fiches(self):
+        return themes(self.obs, services_frequents(self.obs))
+
+    @functools.cached_property
+    def services_collectivites(self):
+        return themes(self.obs, services_frequents(self.obs), "collectivites")
+
+    @functools.cached_property
+    def labels(self):
+        return labels(self.obs)
+
+    @functools.cached_property
+    def comparaison(self):
+        return comparaison(self.obs)

@@ -74,7 +74,7 @@ def _contenu(form, choix, gabarit="observatoire/_contenu.html", partie="page"):
                 "obs": obs,
                 "form": form,
                 "graphiques": graphiques(obs) if partie == "page" else {},
-                "tableaux": tableaux.tous(obs),
+                "tableaux": tableaux.Tableaux(obs),
                 "requete": urlencode(choix),
             },
         )

@@ -22,7 +22,7 @@ from atlaas import catalogue
 from atlaas.models import FicheAction
 from label import palmares
 from label.models import Labellisation
-from observatoire import phrases
+from observatoire import phrases, tableaux
 from observatoire.donnees import construire
 from observatoire.forms import ObservatoireForm
 from outbox.models import Envoi
@@ -213,6 +213,14 @@ def test_services_tables_show_the_most_frequent_and_the_files_all(client, fiches
     assert "Wifi public" in html and "Service 11" not in html
     lignes = client.get(url("observatoire:csv", debut=2019, fin=2026)).content.decode("utf-8-sig")
     assert ";Service 11;" in lignes
+
+
+def test_each_page_builds_only_the_tables_it_shows(client, fiches, services):
+    with mock.patch("observatoire.tableaux.comparaison", wraps=tableaux.comparaison) as comparaison:
+        client.get(url("observatoire:chiffres", debut=2019, fin=2026))
+        assert not comparaison.called
+        client.get(url(debut=2019, fin=2026))
+        assert comparaison.called
 
 
 def test_detailed_figures_follow_the_choices_and_stay_in_the_cache(client, fiches, services):
