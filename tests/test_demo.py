@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atlaas import catalogue
-from atlaas.models import FicheAction, FicheRecherche, Membership
+from atlaas.models import Collectivite, FicheAction, FicheRecherche, Membership
 from jury import deliberation
 from jury.models import Evaluation, Jure, Jury
 from label import publication
@@ -306,11 +306,20 @@ def test_demo_grows_a_large_atlaas_by_copies_the_search_finds(referential, monke
     copie = FicheAction.objects.filter(pk__gt=dernier).order_by("pk").first()
     titre, suite = copie.titre.rsplit(" — ", 1)
     assert suite in demo_croissance.SUITES
-    source = FicheAction.objects.published().get(
-        pk__lte=dernier, titre=titre, collectivite=copie.collectivite, description=copie.description
-    )
+    source = FicheAction.objects.published().get(pk__lte=dernier, titre=titre, description=copie.description)
     assert copie.date_debut <= source.date_debut and copie.published_at <= source.published_at
     assert set(copie.services.all()) == set(source.services.all())
+    # Spread over every collectivité of the referential, each found by its name.
+    copies_ = FicheAction.objects.filter(pk__gt=dernier)
+    assert copies_.values("collectivite").distinct().count() == Collectivite.objects.actives().count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM atlaas_ficheaction AS f JOIN atlaas_collectivite AS c
+            ON c.id = f.collectivite_id WHERE f.id > %s
+            AND NOT f.search_vector @@ plainto_tsquery('french_unaccent', c.nom)""",
+            [dernier],
+        )
+        assert cursor.fetchone()[0] == 0
     with connection.cursor() as cursor:  # the secondary indexes are back
         cursor.execute(
             "SELECT count(*) FROM pg_indexes WHERE indexname = ANY(%s)",

@@ -2,17 +2,19 @@
 
 ``manage.py demo --fiches N`` above ``BASE`` (15,000) builds the usual demo of ``BASE`` fiches in
 Python, then ``grandir`` copies its published fiches in a few SQL statements until the Atlaas has
-as many published fiches as a demo of N would (the share of the
-``BASE`` fiches published, about 17 in 20): each copy keeps its collectivité, texts
-and services, its title gets one of ``SUITES`` (« … — deuxième phase »), its dates go back by 0
-to 364 days (a different number per fiche and copy). The copies are written in the order of their
-publication, their search vector is the source's with the new title's words (no text is parsed
-again but the title), and the trigger of migration 0005 writes the catalogue's copy
-(``FicheRecherche``). The secondary indexes of the fiches and of that copy, and the foreign keys
-of the fiches and of their services, are dropped during the load and built again after it, which
-is faster than keeping them up to date and checking them row by row (the demo command's ANALYZE
-follows). The copies have no contacts, history or dossiers: the catalogue's search and pages are
-what they are for.
+as many published fiches as a demo of N would (the share of the ``BASE`` fiches published, about 17
+in 20): each copy keeps its texts and services, its title gets one of ``SUITES`` (« … — deuxième
+phase »), its dates go back by 0 to 364 days (a different number per fiche and copy), and it goes
+to one of the referential's active collectivités, spread evenly over all of them: the Atlaas of
+every commune describing its actions (about 40 fiches each at 1.5 million), not the demo's few
+hundred collectivités with thousands of fiches each. The copies are written in the order of their
+publication, their search vector is the source's with the words of the new title, subtitle and
+collectivité (no long text is parsed again), and the trigger of migration 0005 writes the
+catalogue's copy (``FicheRecherche``). The secondary indexes of the fiches and of that copy, and
+the foreign keys of the fiches and of their services, are dropped during the load and built again
+after it, which is faster than keeping them up to date and checking them row by row (the demo
+command's ANALYZE follows). The copies have no contacts, history or dossiers: the catalogue's
+search and pages are what they are for.
 """
 
 import time
@@ -43,17 +45,19 @@ CREATE TEMPORARY TABLE croissance_plan ON COMMIT DROP AS
 WITH sources AS (
     SELECT id, published_at, row_number() OVER (ORDER BY id) - 1 AS rn
     FROM atlaas_ficheaction WHERE state = 'publiee' AND revision_of_id IS NULL
+), cibles AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn FROM atlaas_collectivite WHERE active
 ), copies AS (
     SELECT s.id AS source, r / n.p + 1 AS k, ((s.id * 37 + (r / n.p) * 101) %% 365)::int AS recul,
-        s.published_at
+        s.published_at, r %% n.c AS cible
     FROM generate_series(0, %s - 1) AS r
-    CROSS JOIN (SELECT count(*) AS p FROM sources) AS n
+    CROSS JOIN (SELECT (SELECT count(*) FROM sources) AS p, (SELECT count(*) FROM cibles) AS c) AS n
     JOIN sources AS s ON s.rn = r %% n.p
 )
-SELECT source, k, recul, published_at - make_interval(days => recul) AS publiee,
+SELECT source, k, recul, published_at - make_interval(days => recul) AS publiee, c.id AS collectivite,
     (SELECT COALESCE(max(id), 0) FROM atlaas_ficheaction)
         + row_number() OVER (ORDER BY published_at - make_interval(days => recul), source, k) AS id
-FROM copies
+FROM copies JOIN cibles AS c ON c.rn = copies.cible
 """
 _TITRE = "left(f.titre || ' — ' || (%s::text[])[1 + (p.k - 1) %% {n}], 200)"
 
@@ -146,11 +150,14 @@ def _copier(cursor):
         "titre": titre,
         "date_debut": "f.date_debut - p.recul",
         "date_fin": "f.date_fin - p.recul",
+        "collectivite_id": "p.collectivite",
         "published_at": "p.publiee",
         "created_at": "p.publiee",
         "updated_at": "p.publiee",
+        # As catalogue.index writes it, the source's long texts (weights C and D) kept as they are.
         "search_vector": f"setweight(to_tsvector('french_unaccent', {titre}), 'A') "
-        "|| ts_filter(f.search_vector, '{b,c,d}')",
+        "|| setweight(to_tsvector('french_unaccent', concat_ws(' ', f.sous_titre, c.nom)), 'B') "
+        "|| ts_filter(f.search_vector, '{c,d}')",
     }
     select = ", ".join(valeurs.get(colonne, f"f.{colonne}") for colonne in colonnes)
     cursor.execute("SET LOCAL enable_hashjoin = off")
@@ -160,6 +167,7 @@ def _copier(cursor):
         f"""INSERT INTO atlaas_ficheaction (id, {", ".join(colonnes)}, {catalogue.TAXONOMIE})
         SELECT p.id, {select}, f.{catalogue.TAXONOMIE}
         FROM croissance_plan AS p JOIN atlaas_ficheaction AS f ON f.id = p.source
+        JOIN atlaas_collectivite AS c ON c.id = p.collectivite
         ORDER BY p.id""",
         [SUITES, SUITES],
     )
