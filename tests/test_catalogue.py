@@ -237,10 +237,24 @@ def test_facets_combine(client, atlaas):
 
 
 @pytest.mark.parametrize("liste_max", [catalogue.recherche.LISTE_MAX, 0])
-def test_type_and_stratum_filters_as_a_list_or_a_join_find_the_same(client, atlaas, monkeypatch, liste_max):
-    """A type or a stratum naming few collectivités is read as their list; naming more than
-    ``LISTE_MAX``, or villages, through the join: the same fiches either way, other filters kept."""
+def test_collectivite_filters_as_a_list_or_a_join_find_the_same(client, atlaas, monkeypatch, liste_max):
+    """A type or a stratum naming few collectivités is read as their list, with the région's,
+    département's or level's conditions; naming more than ``LISTE_MAX``, or villages, through the
+    join, and the région, département or level as a list of their own: the same fiches either
+    way, other filters kept."""
     monkeypatch.setattr(catalogue.recherche, "LISTE_MAX", liste_max)
+    seniors = ["Médiation numérique pour les seniors"]
+    assert (
+        titres(client, region="76", enjeu="mediation")
+        == titres(client, departement="34", niveau="4")
+        == seniors
+    )
+    assert (
+        titres(client, region="76", type="village")
+        == titres(client, region="76", strate="moins-3000")
+        == seniors
+    )
+    assert titres(client, region="76", type="ville") == titres(client, departement="34", niveau="3") == []
     assert titres(client, type="village", strate="moins-3000", niveau="4", service="inclusion") == [
         "Médiation numérique pour les seniors"
     ]
