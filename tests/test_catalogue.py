@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlaas import catalogue, francais
-from atlaas.models import FicheAction
+from atlaas.models import Collectivite, FicheAction
 from atlaas.workflow import revision_for_edit, set_fiche_state
 from tests.factories import (
     CategorieFactory,
@@ -884,14 +884,18 @@ def test_the_index_holds_exactly_the_published_fiches(atlaas):
 
 
 def copie_de_recherche():
-    """The rows of the copy the search reads, and the same columns of the published fiches."""
+    """The rows of the copy the search reads, and the same columns of the published fiches and
+    of their collectivités."""
     colonnes = f"id, collectivite_id, published_at, date_debut, search_vector::text, {catalogue.TAXONOMIE}"
+    fiche = ", ".join(f"f.{colonne}" for colonne in colonnes.split(", "))
+    collectivite = "nature, population, niveau, departement_id, region_id"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {colonnes} FROM atlaas_ficherecherche ORDER BY id")
+        cursor.execute(f"SELECT {colonnes}, {collectivite} FROM atlaas_ficherecherche ORDER BY id")
         copie = cursor.fetchall()
         cursor.execute(
-            f"SELECT {colonnes} FROM atlaas_ficheaction "
-            "WHERE state = 'publiee' AND revision_of_id IS NULL ORDER BY id"
+            f"SELECT {fiche}, {', '.join(f'c.{colonne}' for colonne in collectivite.split(', '))} "
+            "FROM atlaas_ficheaction AS f JOIN atlaas_collectivite AS c ON c.id = f.collectivite_id "
+            "WHERE f.state = 'publiee' AND f.revision_of_id IS NULL ORDER BY f.id"
         )
         return copie, cursor.fetchall()
 
@@ -935,6 +939,19 @@ def test_the_copy_the_search_reads_follows_every_write_of_the_fiches(client, atl
     assert conforme() == ids_de(
         atlaas["seniors_titre"], atlaas["budget"], atlaas["budget_separe"], atlaas["fibre"]
     )
+    # Its collectivité's level, population and département changed by a bulk update (a palmarès'
+    # publication, the yearly referential): its fiches' rows follow, and so do the counts.
+    village = atlaas["seniors_titre"].collectivite
+    avant = comptes(client)
+    autre = DepartementFactory(code="2A", nom="Corse-du-Sud", region=village.region)
+    Collectivite.objects.filter(pk=village.pk).update(niveau=5, population=3_100, departement=autre)
+    conforme()
+    catalogue.invalider(referentiel=True)  # a new département's name
+    apres = comptes(client)
+    assert apres["niveau"]["5"] == 2 and "4" not in apres["niveau"]
+    assert apres["departement"]["2A"] == 2
+    assert apres["type"].get("village", 0) == avant["type"]["village"] - 2
+    assert apres["type"].get("ville", 0) == avant["type"].get("ville", 0) + 2
     # A save that changes none of the copied columns leaves its row as it was (a rewritten row
     # would have a new place, ctid, even within this test's transaction).
     with connection.cursor() as cursor:

@@ -79,32 +79,41 @@ class Valeur:
 
 
 # The matching fiches are read once (m). Their collectivités' facets are counted over one row per
-# collectivité (c), not one per fiche; the years over one row per date. The taxonomy's, on
-# PostgreSQL, from each fiche's array of codes (``TAXONOMIE``): the fiches are grouped by their
-# array first (about a thousand distinct ones, whatever the number of fiches: t), which is then
-# unnested, and a code counts a fiche once with COUNT(*) or SUM since each array holds distinct
-# codes. No table is joined. On SQLite, over one row per fiche and service (t), with
-# COUNT(DISTINCT) for the enjeux and catégories.
+# combination of type, stratum, level, département and région (c), not one per fiche: on
+# PostgreSQL from the collectivité's columns copied into each fiche's row of the catalogue
+# (``FicheRecherche``), on SQLite from the collectivités, looked up once each. The years over one
+# row per date. The taxonomy's, on PostgreSQL, from each fiche's array of codes (``TAXONOMIE``):
+# the fiches are grouped by their array first (about a thousand distinct ones, whatever the number
+# of fiches: t), which is then unnested, and a code counts a fiche once with COUNT(*) or SUM since
+# each array holds distinct codes. No table is joined but the départements' and régions' codes.
+# On SQLite, over one row per fiche and service (t), with COUNT(DISTINCT) for the enjeux and
+# catégories.
 _FACETTES_SQL = """
-WITH m (id, debut, collectivite, publiee, rang{taxonomie_m}) AS MATERIALIZED ({fiches}),
-c (n, nature, population, niveau, dep, reg) AS MATERIALIZED (
-    SELECT g.n, c.nature, c.population, c.niveau, d.code, r.code
-    FROM (SELECT collectivite, COUNT(*) AS n FROM m GROUP BY collectivite) g
-    JOIN {collectivites} c ON c.id = g.collectivite
-    LEFT JOIN {departements} d ON d.id = c.departement_id
-    LEFT JOIN {regions} r ON r.id = c.region_id
+WITH m (id, debut, collectivite, publiee, rang{colonnes_m}) AS MATERIALIZED ({fiches}),
+c (n, type, strate, niveau, dep, reg) AS MATERIALIZED (
+    SELECT SUM(g.n), CASE WHEN g.nature = %s THEN 'territoire' WHEN g.population < %s THEN 'village'
+        ELSE 'ville' END AS type, CASE {strates} END AS strate, g.niveau, d.code, r.code
+    FROM ({groupes}) AS g
+    LEFT JOIN {departements} d ON d.id = g.departement_id
+    LEFT JOIN {regions} r ON r.id = g.region_id
+    GROUP BY 2, 3, 4, 5, 6
 ),
 {t}
 SELECT 'annee', CAST({annee} AS TEXT) AS k, CAST(SUM(n) AS BIGINT)
     FROM (SELECT debut, COUNT(*) AS n FROM m GROUP BY debut) AS j GROUP BY k
-UNION ALL SELECT 'type', CASE WHEN nature = %s THEN 'territoire' WHEN population < %s THEN 'village'
-    ELSE 'ville' END AS k, CAST(SUM(n) AS BIGINT) FROM c GROUP BY k
-UNION ALL SELECT 'strate', CASE {strates} END AS k, CAST(SUM(n) AS BIGINT) FROM c GROUP BY k
+UNION ALL SELECT 'type', type, CAST(SUM(n) AS BIGINT) FROM c GROUP BY type
+UNION ALL SELECT 'strate', strate, CAST(SUM(n) AS BIGINT) FROM c GROUP BY strate
 UNION ALL SELECT 'niveau', CAST(niveau AS TEXT), CAST(SUM(n) AS BIGINT) FROM c
     WHERE niveau IS NOT NULL GROUP BY niveau
 UNION ALL SELECT 'departement', dep, CAST(SUM(n) AS BIGINT) FROM c GROUP BY dep
 UNION ALL SELECT 'region', reg, CAST(SUM(n) AS BIGINT) FROM c GROUP BY reg
 {taxonomie}{ids}"""
+# The collectivités' columns, with the number of fiches of each combination (g).
+_COLLECTIVITE = "nature, population, niveau, departement_id, region_id"
+_GROUPES_PG = f"SELECT {_COLLECTIVITE}, COUNT(*) AS n FROM m GROUP BY {_COLLECTIVITE}"
+_GROUPES_SQLITE = """SELECT c.nature, c.population, c.niveau, c.departement_id, c.region_id, g.n
+    FROM (SELECT collectivite, COUNT(*) AS n FROM m GROUP BY collectivite) AS g
+    JOIN {collectivites} AS c ON c.id = g.collectivite"""
 _T_PG = "t (taxonomie, n) AS MATERIALIZED (SELECT taxonomie, COUNT(*) FROM m GROUP BY taxonomie)"
 _TAXONOMIE_PG = """UNION ALL SELECT
         CASE mod(k, 4) WHEN 1 THEN 'service' WHEN 2 THEN 'enjeu' ELSE 'categorie' END,
@@ -150,24 +159,25 @@ def _comptes(qs, filtres=None, limite=0):
         qs = qs.annotate(rank=Value(0.0, output_field=FloatField()))
     colonnes = ["pk", "date_debut", "collectivite", "published_at", "rank"]
     fiches = qs
-    if postgresql:  # the column of migration 0004, outside the model
-        colonnes.append(TAXONOMIE)
+    if postgresql:  # the column of migration 0004, outside the model, and the collectivité's
+        colonnes += [TAXONOMIE, "nature", "population", "niveau", "departement", "region"]
         fiches = qs.annotate(**{TAXONOMIE: RawSQL(f'"{qs.model._meta.db_table}"."{TAXONOMIE}"', ())})
     fiches = fiches.values(*colonnes).order_by("-published_at", "-pk")[:PLAFOND]
     try:
         sql_fiches, params = fiches.query.get_compiler(qs.db).as_sql()
     except EmptyResultSet:  # a filter that nothing can meet (no collectivité of that kind)
         return {name: {} for name in FACETTES} | ({"ids": []} if avec_ids else {})
-    # The years from the dates grouped first: a few thousand of them, not a year per fiche.
-    annee, params_annee = connection.ops.date_extract_sql("year", "debut", ())
     strates = []
-    params = [*params, *params_annee, Collectivite.Nature.EPCI, settings.SEUIL_VILLAGE]
+    params = [*params, Collectivite.Nature.EPCI, settings.SEUIL_VILLAGE]
     for key, (_label, _bas, haut) in STRATES.items():
         if haut is None:
             strates.append(f"ELSE '{key}'")
         else:
-            strates.append(f"WHEN population < %s THEN '{key}'")
+            strates.append(f"WHEN g.population < %s THEN '{key}'")
             params.append(haut)
+    # The years from the dates grouped first: a few thousand of them, not a year per fiche.
+    annee, params_annee = connection.ops.date_extract_sql("year", "debut", ())
+    params += params_annee
     ids = ""
     if avec_ids and not _restreint(filtres):
         recents, params_recents = (
@@ -183,11 +193,12 @@ def _comptes(qs, filtres=None, limite=0):
         services=Service._meta.db_table,
         enjeux=Enjeu._meta.db_table,
     )
+    groupes = _GROUPES_SQLITE.format(collectivites=Collectivite._meta.db_table)
     sql = _FACETTES_SQL.format(
         fiches=sql_fiches,
         annee=annee,
-        taxonomie_m=", taxonomie" if postgresql else "",
-        collectivites=Collectivite._meta.db_table,
+        colonnes_m=f", taxonomie, {_COLLECTIVITE}" if postgresql else "",
+        groupes=_GROUPES_PG if postgresql else groupes,
         departements=Departement._meta.db_table,
         regions=Region._meta.db_table,
         t=_T_PG if postgresql else jointure,
