@@ -91,8 +91,7 @@ class Valeur:
 _FACETTES_SQL = """
 WITH m (id, debut, collectivite, publiee, rang{colonnes_m}) AS MATERIALIZED ({fiches}),
 c (n, type, strate, niveau, dep, reg) AS MATERIALIZED (
-    SELECT SUM(g.n), CASE WHEN g.nature = %s THEN 'territoire' WHEN g.population < %s THEN 'village'
-        ELSE 'ville' END AS type, CASE {strates} END AS strate, g.niveau, d.code, r.code
+    SELECT SUM(g.n), g.type, g.strate, g.niveau, d.code, r.code
     FROM ({groupes}) AS g
     LEFT JOIN {departements} d ON d.id = g.departement_id
     LEFT JOIN {regions} r ON r.id = g.region_id
@@ -108,12 +107,15 @@ UNION ALL SELECT 'niveau', CAST(niveau AS TEXT), CAST(SUM(n) AS BIGINT) FROM c
 UNION ALL SELECT 'departement', dep, CAST(SUM(n) AS BIGINT) FROM c GROUP BY dep
 UNION ALL SELECT 'region', reg, CAST(SUM(n) AS BIGINT) FROM c GROUP BY reg
 {taxonomie}{ids}"""
-# The collectivités' columns, with the number of fiches of each combination (g).
+# The collectivités' facets, with the number of fiches of each combination (g): on PostgreSQL
+# from the fiches' rows (a few hundred combinations), on SQLite from each collectivité.
 _COLLECTIVITE = "nature, population, niveau, departement_id, region_id"
-_GROUPES_PG = f"SELECT {_COLLECTIVITE}, COUNT(*) AS n FROM m GROUP BY {_COLLECTIVITE}"
-_GROUPES_SQLITE = """SELECT c.nature, c.population, c.niveau, c.departement_id, c.region_id, g.n
+_CLES = """CASE WHEN nature = %s THEN 'territoire' WHEN population < %s THEN 'village' ELSE 'ville' END
+    AS type, CASE {strates} END AS strate, niveau, departement_id, region_id"""
+_GROUPES_PG = f"SELECT {_CLES}, COUNT(*) AS n FROM m GROUP BY 1, 2, 3, 4, 5"
+_GROUPES_SQLITE = f"""SELECT {_CLES}, g.n
     FROM (SELECT collectivite, COUNT(*) AS n FROM m GROUP BY collectivite) AS g
-    JOIN {collectivites} AS c ON c.id = g.collectivite"""
+    JOIN {{collectivites}} AS c ON c.id = g.collectivite"""
 _T_PG = "t (taxonomie, n) AS MATERIALIZED (SELECT taxonomie, COUNT(*) FROM m GROUP BY taxonomie)"
 _TAXONOMIE_PG = """UNION ALL SELECT
         CASE mod(k, 4) WHEN 1 THEN 'service' WHEN 2 THEN 'enjeu' ELSE 'categorie' END,
@@ -173,7 +175,7 @@ def _comptes(qs, filtres=None, limite=0):
         if haut is None:
             strates.append(f"ELSE '{key}'")
         else:
-            strates.append(f"WHEN g.population < %s THEN '{key}'")
+            strates.append(f"WHEN population < %s THEN '{key}'")
             params.append(haut)
     # The years from the dates grouped first: a few thousand of them, not a year per fiche.
     annee, params_annee = connection.ops.date_extract_sql("year", "debut", ())
@@ -193,16 +195,17 @@ def _comptes(qs, filtres=None, limite=0):
         services=Service._meta.db_table,
         enjeux=Enjeu._meta.db_table,
     )
-    groupes = _GROUPES_SQLITE.format(collectivites=Collectivite._meta.db_table)
+    groupes = (_GROUPES_PG if postgresql else _GROUPES_SQLITE).format(
+        strates=" ".join(strates), collectivites=Collectivite._meta.db_table
+    )
     sql = _FACETTES_SQL.format(
         fiches=sql_fiches,
         annee=annee,
         colonnes_m=f", taxonomie, {_COLLECTIVITE}" if postgresql else "",
-        groupes=_GROUPES_PG if postgresql else groupes,
+        groupes=groupes,
         departements=Departement._meta.db_table,
         regions=Region._meta.db_table,
         t=_T_PG if postgresql else jointure,
-        strates=" ".join(strates),
         taxonomie=_TAXONOMIE_PG if postgresql else _TAXONOMIE_SQLITE,
         ids=ids,
     )
