@@ -5,10 +5,12 @@ full mode, SQLite FTS5 with the same Snowball stemmer in embedded mode.
 """
 
 import datetime
+import threading
 
+import psycopg
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlaas import catalogue, francais
-from atlaas.models import Collectivite, FicheAction
+from atlaas.models import Collectivite, FicheAction, FicheRecherche
 from atlaas.workflow import revision_for_edit, set_fiche_state
 from tests.factories import (
     CategorieFactory,
@@ -978,6 +980,52 @@ def test_the_index_command_repairs_the_copy_the_search_reads(atlaas):
     call_command("index_atlaas", stdout=open("/dev/null", "w"))  # noqa: SIM115
     copie, publiees = copie_de_recherche()
     assert copie == publiees and len(copie) == 7
+
+
+@POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_fiches_written_while_their_collectivite_changes_get_its_new_columns(atlaas):
+    """A fiche written (or published) while its collectivité's change is not committed yet waits
+    for it, then copies the new columns: not the old ones over the change's, not a row it missed."""
+    fiche = atlaas["budget"]
+    collectivite = fiche.collectivite
+    parametres = {
+        cle: valeur
+        for cle, valeur in {
+            "dbname": connection.settings_dict["NAME"],
+            "host": connection.settings_dict["HOST"] or "127.0.0.1",
+            "port": connection.settings_dict["PORT"] or 5432,
+            "user": connection.settings_dict["USER"],
+            "password": connection.settings_dict["PASSWORD"],
+        }.items()
+        if valeur
+    }
+
+    def ecrire():
+        try:
+            FicheAction.objects.filter(pk=fiche.pk).update(date_debut=datetime.date(2023, 1, 1))
+            publiee("Nouvelle action", collectivite=collectivite)
+        finally:
+            connections.close_all()
+
+    with psycopg.connect(**parametres) as changement:
+        changement.execute(
+            "UPDATE atlaas_collectivite SET population = 123456 WHERE id = %s", [collectivite.pk]
+        )
+        ecrivain = threading.Thread(target=ecrire)
+        ecrivain.start()
+        ecrivain.join(timeout=1)
+        assert ecrivain.is_alive()  # waits for the collectivité's change
+        changement.commit()
+    ecrivain.join(timeout=10)
+    assert not ecrivain.is_alive()
+    copie, publiees = copie_de_recherche()
+    assert copie == publiees
+    populations = FicheRecherche.objects.filter(collectivite=collectivite).values_list(
+        "population", flat=True
+    )
+    assert set(populations) == {123456}
+    assert len(populations) == FicheAction.objects.published().filter(collectivite=collectivite).count() > 1
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's settings")

@@ -37,7 +37,11 @@ POSTGRESQL = [
             DELETE FROM atlaas_ficherecherche WHERE id = NEW.id;
             RETURN NULL;
         END IF;
-        SELECT {DE_LA_COLLECTIVITE} INTO c FROM atlaas_collectivite WHERE id = NEW.collectivite_id;
+        -- Locked until the commit: a change of the collectivité made meanwhile waits for it, then
+        -- its trigger writes this row again (without the lock, a row written from the columns
+        -- read before that change, or a new row that change could not see, would keep them).
+        SELECT {DE_LA_COLLECTIVITE} INTO c FROM atlaas_collectivite WHERE id = NEW.collectivite_id
+        FOR SHARE;
         IF NEW.search_vector IS NULL THEN
             -- Not indexed yet (its publication indexes it in the same transaction): no new row,
             -- and a fiche already in the copy keeps its row.
@@ -62,14 +66,20 @@ POSTGRESQL = [
     WHEN (({", ".join(f"OLD.{c}" for c in DE_LA_COLLECTIVITE.split(", "))})
         IS DISTINCT FROM ({", ".join(f"NEW.{c}" for c in DE_LA_COLLECTIVITE.split(", "))}))
     EXECUTE FUNCTION atlaas_collectivite_recherche()""",
+    # A collectivité written after its fiches in one transaction (checks deferred to the commit).
+    "CREATE TRIGGER atlaas_collectivite_recherche_creee AFTER INSERT ON atlaas_collectivite "
+    "FOR EACH ROW EXECUTE FUNCTION atlaas_collectivite_recherche()",
+    # The index of the newest fiches dropped before the rows are written: not kept up to date row
+    # by row, built once after.
+    "DROP INDEX fiche_recherche_recentes",
     f"""UPDATE atlaas_ficherecherche AS r SET ({DE_LA_COLLECTIVITE}) = ({LUES})
     FROM atlaas_collectivite AS c WHERE c.id = r.collectivite_id""",
-    "DROP INDEX fiche_recherche_recentes",
     RECENTES.format(f", {DE_LA_COLLECTIVITE}"),
 ]
 POSTGRESQL_REVERSE = [
     "DROP INDEX fiche_recherche_recentes",
     RECENTES.format(""),
+    "DROP TRIGGER atlaas_collectivite_recherche_creee ON atlaas_collectivite",
     "DROP TRIGGER atlaas_collectivite_recherche ON atlaas_collectivite",
     "DROP FUNCTION atlaas_collectivite_recherche()",
     AVANT.POSTGRESQL[1].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1),
