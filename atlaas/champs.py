@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy
 from .francais import normaliser_nom
 from .models import Departement
 
-# The shape of a département's code: its number, Corsica's 2A and 2B, overseas' three digits.
-CODE_DEPARTEMENT = "97[0-9]|2[AB]|[0-9]{2}"
+# The shape of a département's code: its number, Corsica's 2A and 2B, overseas' three digits
+# (971 to 989: the départements and collectivités d'outre-mer of the referential).
+CODE_DEPARTEMENT = "9[78][0-9]|2[AB]|[0-9]{2}"
 _NUMERO = re.compile(rf"\b({CODE_DEPARTEMENT})\b", re.IGNORECASE)
 
 

@@ -11,6 +11,7 @@ import re
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.core.handlers.base import BaseHandler
 from django.db import connection
 from django.test import Client
@@ -18,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from atlaas.champs import DEPARTEMENTS
 from atlaas.models import Collectivite, Zone
 from label import documents, historique, palmares, publication, workflow
 from label.models import Document, Edition, HistoriqueComplet, Labellisation, Mention, Resultat
@@ -347,6 +349,14 @@ def test_palmares_departement_typed_by_its_name_goes_to_its_number_and_is_kept(c
     assert noms(client.get(numero)) == ["Toulouse"]
     gardee = client.get(numero)
     assert gardee.status_code == 200 and gardee.context is None  # kept: nothing rendered again
+
+
+def test_palmares_departement_of_a_collectivite_d_outre_mer_is_read_and_kept(client, publiee):
+    DepartementFactory(code="987", nom="Polynésie française", region=RegionFactory(code="COM"))
+    cache.delete(DEPARTEMENTS)  # the referential's names, kept an hour
+    assert client.get(url(departement="polynesie francaise"))["Location"] == url(departement="987")
+    assert "Aucun département" not in client.get(url(departement="987")).content.decode()
+    assert client.get(url(departement="987")).context is None  # kept
 
 
 def test_palmares_unknown_departement_is_said_next_to_the_field_and_kept(client, publiee):
