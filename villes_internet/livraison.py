@@ -6,7 +6,8 @@ cache), and shows its old templates: the pages of ``villes_internet.pages``, the
 the observatoire's and the catalogue's facets carry ``livraison()`` in their keys, so a deploy
 starts them afresh. It is ``settings.RELEASE`` (the ``RELEASE`` variable, e.g. the image's
 commit) or, without it, a digest of what the pages are made of: the project's code, templates,
-translations and static files, read once per process (a few hundred files, milliseconds).
+translations, static files and pinned requirements, read once per process (a few hundred files,
+milliseconds).
 """
 
 import functools
@@ -26,7 +27,7 @@ def livraison():
 @functools.cache
 def _empreinte():
     racine = Path(settings.BASE_DIR)
-    dossiers = [racine / "templates", racine / "locale", racine / "static"]
+    dossiers = [racine / "templates", racine / "locale", racine / "static", racine / "requirements"]
     dossiers += [Path(app.path) for app in apps.get_app_configs() if _du_projet(Path(app.path), racine)]
     fichiers = {f for dossier in dossiers if dossier.is_dir() for f in dossier.rglob("*")}
     empreinte = hashlib.sha256()
