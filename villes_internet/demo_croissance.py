@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from atlaas import catalogue
-from atlaas.models import ExportCatalogue, FicheAction
+from atlaas.models import Collectivite, ExportCatalogue, FicheAction
 
 from . import demo
 
@@ -70,7 +70,7 @@ def grandir(fiches, stdout=None, chrono=None):
     toutes = FicheAction.objects.count()
     publiees = FicheAction.objects.published().count()
     copies = round(fiches * publiees / toutes) - publiees
-    if copies <= 0 or not publiees:
+    if copies <= 0 or not publiees or not Collectivite.objects.actives().exists():
         return 0
     debut = time.monotonic()
     chrono = chrono or demo.Chrono()
