@@ -128,12 +128,17 @@ class Tableaux:
         return themes(self.obs, self.obs.themes.enjeux, "collectivites")
 
     @functools.cached_property
+    def services(self):
+        """The most frequent services, whose tables the detailed page shows."""
+        return services_frequents(self.obs)
+
+    @functools.cached_property
     def services_fiches(self):
-        return themes(self.obs, services_frequents(self.obs))
+        return themes(self.obs, self.services)
 
     @functools.cached_property
     def services_collectivites(self):
-        return themes(self.obs, services_frequents(self.obs), "collectivites")
+        return themes(self.obs, self.services, "collectivites")
 
     @functools.cached_property
     def labels(self):
