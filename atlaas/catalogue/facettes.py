@@ -162,7 +162,7 @@ def _comptes(qs, filtres=None, limite=0):
     colonnes = ["pk", "date_debut", "collectivite", "published_at", "rank"]
     fiches = qs
     if postgresql:  # the column of migration 0004, outside the model, and the collectivité's
-        colonnes += [TAXONOMIE, "nature", "population", "niveau", "departement", "region"]
+        colonnes += [TAXONOMIE, *(colonne.removesuffix("_id") for colonne in _COLLECTIVITE.split(", "))]
         fiches = qs.annotate(**{TAXONOMIE: RawSQL(f'"{qs.model._meta.db_table}"."{TAXONOMIE}"', ())})
     fiches = fiches.values(*colonnes).order_by("-published_at", "-pk")[:PLAFOND]
     try:
