@@ -153,6 +153,55 @@ def test_search_or_accepts_either_word(client, atlaas):
     }
 
 
+def test_search_reads_and_before_or_as_postgresql_does(client, atlaas):
+    """« wifi public OR fibre optique » is (wifi and public) or (fibre and optique), in both
+    modes (PostgreSQL's websearch_to_tsquery; SQLite and the engine read it the same way)."""
+    assert set(titres(client, q="wifi public OR fibre optique")) == {
+        "Fibre optique dans les hameaux",
+        "Wifi public sur la place du marché",
+    }
+    assert titres(client, q="wifi OR fibre -hameaux") == ["Wifi public sur la place du marché"]
+    assert titres(client, q="wifi OR") == []  # « or » last is a word: found nowhere
+
+
+@pytest.mark.parametrize(
+    ("q", "lu"),
+    [
+        ("données ouvertes OR open data", [["donne", "ouvert"], ["open", "dat"]]),
+        ("wifi OR fibre -ville", [["wif"], ["fibr", "-vill"]]),
+        ("budget OR", [["budget", "or"]]),
+        ("OR budget", [["or", "budget"]]),
+        ("budget OR OR cantine", [["budget"], ["or", "cantin"]]),
+        ("le OR budget", [["budget"]]),
+        ("- budget cantine", [["-budget", "cantin"]]),
+        ("-OR budget", [["-or", "budget"]]),
+        ('"école de musique"', [["ecol musiqu"]]),
+    ],
+)
+def test_the_query_is_read_as_websearch_to_tsquery(q, lu):
+    """The reading of ``analyser``, checked against PostgreSQL's in full mode below."""
+    termes = [
+        [("-" if t.exclu else "") + " ".join(t.stems) for t in alternative]
+        for alternative in catalogue.analyser(q)
+    ]
+    assert termes == lu
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT websearch_to_tsquery('french_unaccent', %s)::text", [q])
+            attendu = cursor.fetchone()[0]
+        alternatives = [
+            " & ".join(
+                ("!" if t.exclu else "")
+                + " <-> ".join(f"'{s}'" for s in t.stems).replace(
+                    "'ecol' <-> 'musiqu'", "'ecol' <2> 'musiqu'"
+                )
+                for t in alternative
+            )
+            for alternative in catalogue.analyser(q)
+        ]
+        assert " | ".join(alternatives) == attendu
+
+
 def test_search_finds_the_collectivite_by_name(client, atlaas):
     assert titres(client, q="montreuil") == ["Budget participatif en ligne"]
     assert "Médiation numérique pour les seniors" in titres(client, q="saint jean de vedas")

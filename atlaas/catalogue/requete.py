@@ -12,7 +12,7 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, connections
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 
 from atlaas import francais
@@ -25,6 +25,9 @@ MAX_QUERY_LENGTH = 200
 class Terme:
     stems: tuple  # one stem, or several for a phrase
     exclu: bool = False
+    # Each stem's place among the phrase's words, stop words counted (PostgreSQL's distances
+    # between the words of a phrase, « école de musique »: école <2> musique).
+    positions: tuple = ()
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -32,39 +35,46 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 @functools.lru_cache(maxsize=256)
 def analyser(q):
-    """The ``websearch`` syntax as PostgreSQL reads it: groups that must all match, each a tuple
-    of alternatives (``OR``); a term is a word or a "quoted phrase", ``-`` excludes it. A page
-    asks for it a dozen times (filter, order, excerpts): it is read once."""
-    groupes, ou = [], False
-    for match in _TOKEN.finditer(francais.saints_developpes(q)):
+    """The ``websearch`` syntax as PostgreSQL reads it (``websearch_to_tsquery``): alternatives
+    (``OR``), each a tuple of terms that must all match; a term is a word or a "quoted phrase",
+    ``-`` excludes it. AND binds tighter than OR: « données ouvertes OR open data » is (données
+    and ouvertes) or (open and data). « or » is a word, not the operator, first, last, or right
+    after another « or ». A page asks for it a dozen times (filter, order, excerpts): it is read
+    once."""
+    alternatives, termes = [], []
+    jetons = list(_TOKEN.finditer(francais.saints_developpes(q)))
+    apres_operande = exclure = False  # an operand just read (even a stop word); a lone « - » before
+    for n, match in enumerate(jetons):
         moins, phrase, mot = match.groups()
-        if mot is not None and mot.lower() == "or":
-            ou = bool(groupes)
+        if mot is not None and mot.lower() == "or" and apres_operande and n + 1 < len(jetons):
+            if termes:
+                alternatives.append(tuple(termes))
+            termes, apres_operande = [], False
             continue
         if mot is not None:
             moins, phrase = ("-" if mot.startswith("-") else ""), mot.lstrip("-")
-        stems = tuple(francais.stems(phrase))
-        if not stems:
-            continue
-        terme = Terme(stems, exclu=bool(moins))
-        if ou and not terme.exclu and not groupes[-1][-1].exclu:
-            groupes[-1].append(terme)
-        else:
-            groupes.append([terme])
-        ou = False
-    return tuple(tuple(groupe) for groupe in groupes)
+            if not phrase:  # « - » alone excludes the next term
+                exclure = True
+                continue
+        apres_operande = True
+        mots = [(i, m) for i, m in enumerate(francais.words(phrase)) if m not in francais.STOP_WORDS]
+        exclu, exclure = bool(moins) or exclure, False
+        if mots:
+            stems = tuple(francais.stem(m) for _i, m in mots)
+            termes.append(Terme(stems, exclu=exclu, positions=tuple(i for i, _m in mots)))
+    if termes:
+        alternatives.append(tuple(termes))
+    return tuple(alternatives)
 
 
 def stems_cherches(q):
     """The stems a result should show highlighted."""
-    return {stem for groupe in analyser(q) for terme in groupe if not terme.exclu for stem in terme.stems}
+    return {stem for termes in analyser(q) for terme in termes if not terme.exclu for stem in terme.stems}
 
 
-def _fts5(groupes):
-    def terme(t):
-        return '"' + " ".join(t.stems) + '"'  # stems are \w+ only: nothing to escape
-
-    return " AND ".join("(" + " OR ".join(terme(t) for t in groupe) + ")" for groupe in groupes)
+def _fts5(termes):
+    """FTS5's expression of terms that must all match."""
+    return " AND ".join('"' + " ".join(t.stems) + '"' for t in termes)  # \w+ stems: nothing to escape
 
 
 _FTS_IDS = "SELECT rowid FROM atlaas_fiche_fts WHERE atlaas_fiche_fts MATCH %s"
@@ -80,14 +90,15 @@ def _texte(qs, q):
     """``qs`` restricted to the fiches matching ``q``."""
     if connection.vendor == "postgresql":
         return qs.filter(search_vector=_requete(q))
-    for groupe in analyser(q):
-        positifs = [terme for terme in groupe if not terme.exclu]
-        if positifs:
-            qs = qs.filter(id__in=RawSQL(_FTS_IDS, [_fts5([positifs])]))
-        for terme in groupe:
+    condition = Q()
+    for termes in analyser(q):
+        positifs = [terme for terme in termes if not terme.exclu]
+        alternative = Q(id__in=RawSQL(_FTS_IDS, [_fts5(positifs)])) if positifs else Q()
+        for terme in termes:
             if terme.exclu:
-                qs = qs.exclude(id__in=RawSQL(_FTS_IDS, [_fts5([[terme]])]))
-    return qs
+                alternative &= ~Q(id__in=RawSQL(_FTS_IDS, [_fts5([terme])]))
+        condition |= alternative
+    return qs.filter(condition)
 
 
 def _pertinence(qs, q):
@@ -99,8 +110,8 @@ def _pertinence(qs, q):
 def _ids_par_pertinence(qs, q):
     """SQLite: the ids of ``qs`` best first. FTS5 ranks its matches in one pass; joining it to the
     fiches instead would run the full-text query once per fiche."""
-    positifs = [[t for t in groupe if not t.exclu] for groupe in analyser(q)]
-    expression = _fts5([groupe for groupe in positifs if groupe])
+    positifs = [[t for t in termes if not t.exclu] for termes in analyser(q)]
+    expression = " OR ".join(f"({_fts5(termes)})" for termes in positifs if termes)
     retenus = set(qs.values_list("pk", flat=True))
     if not expression:
         return sorted(retenus, reverse=True)
