@@ -45,8 +45,8 @@ RUN DEBUG=false \
     EDITEUR=build \
     HEBERGEUR=build \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/media /app/var \
-    && chown app:app /app/media /app/var
+    && mkdir -p /app/media /app/var /app/var/moteur \
+    && chown app:app /app/media /app/var /app/var/moteur
 
 USER app
 

@@ -479,6 +479,22 @@ class FicheRecherche(models.Model):
         return str(self.pk)
 
 
+class AIndexer(models.Model):
+    """PostgreSQL: a fiche whose copy in ``FicheRecherche`` was written or removed since the
+    catalogue's search engine last read it (``catalogue.moteur``), with the number of its last
+    change: written by triggers on the copy (migration 0013), one row per fiche at most, removed
+    by the engine once it holds that change."""
+
+    fiche_id = models.BigIntegerField(primary_key=True)
+    changement = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.fiche_id} ({self.changement})"
+
+
 def two_years_before(day):
     try:
         return day.replace(year=day.year - 2)

@@ -38,6 +38,13 @@ def invalider_catalogue():
 
 
 @shared_task
+def suivre_moteur():
+    """After a change of the catalogue (owed through the outbox), and by Celery beat every
+    minute: the search engine, when there is one, reads the fiches that changed."""
+    catalogue.index.suivre_moteur()
+
+
+@shared_task
 def exporter_catalogue():
     """After a change of the catalogue (owed through the outbox, one a minute), and by Celery
     beat every minute: write the full CSV export again if it is out of date."""

@@ -182,3 +182,9 @@ def test_settings_debug_false_is_production():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["False", "True"]
+
+
+def test_settings_the_atlaas_engine_without_postgresql_is_refused():
+    result = run_django(["check"], DATABASE_URL="", ATLAAS_MOTEUR="/tmp/moteur-atlaas")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: ATLAAS_MOTEUR demande DATABASE_URL" in result.stderr

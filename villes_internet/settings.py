@@ -206,6 +206,17 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     ATLAAS_REPLIQUE = "replica"
 
+# The Atlaas' own search engine (atlaas/catalogue/moteur.py), optional: the folder of its index,
+# shared by the web processes (which read it) and the Celery workers (which write it). With it a
+# search reads neither PostgreSQL's words nor its facets, whatever the size of the Atlaas, and
+# counts every match; without it PostgreSQL answers (docs/deployment.md, « Quand l'Atlaas grandit »).
+ATLAAS_MOTEUR = env("ATLAAS_MOTEUR", "")
+if ATLAAS_MOTEUR and not DATABASE_URL:
+    raise ImproperlyConfigured(
+        "ATLAAS_MOTEUR demande DATABASE_URL : le moteur suit la copie des fiches que tient PostgreSQL, "
+        "et le mode embarqué (SQLite) n'en a pas."
+    )
+
 REDIS_URL = env("REDIS_URL", required=PRODUCTION)
 # The cache lives in a Redis database of its own (by default the broker's number + 1), so that
 # clearing it never drops queued tasks; sessions are stored in the database behind the cache.
@@ -335,6 +346,13 @@ CELERY_BEAT_SCHEDULE = {
     # the changes a run after a publication did not see, the first file of a new database.
     "export-atlaas": {
         "task": "atlaas.tasks.exporter_catalogue",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 50},
+    },
+    # The Atlaas' search engine, when there is one, reads the fiches changed that a run after
+    # their change did not (atlaas/catalogue/moteur.py); one query otherwise.
+    "moteur-atlaas": {
+        "task": "atlaas.tasks.suivre_moteur",
         "schedule": crontab(),  # every minute
         "options": {"expires": 50},
     },

@@ -18,15 +18,16 @@ The parts: ``requete`` (the query language), ``recherche`` (filters, order, page
 a search), ``facettes`` (values, names and counts), ``extraits`` (excerpts and highlighting),
 ``similarite`` (similar fiches), ``suggestions`` (spelling), ``index`` (writing and forgetting
 the index), ``lecture`` (the database a search reads: a streaming replica when there is one and
-it has replayed the last publication, else the primary) and ``export`` (the catalogue as CSV;
-the full file, written in the background). The query string's form is
-``atlaas.forms.RechercheForm``. Every name callers use is re-exported here:
-``catalogue.rechercher(...)``, ``catalogue.PLAFOND``, ``catalogue.export``. A test that changes a
-setting patches the module that reads it (``catalogue.facettes.PLAFOND``,
+it has replayed the last publication, else the primary), ``export`` (the catalogue as CSV;
+the full file, written in the background) and ``moteur`` (a search engine of the catalogue's own,
+optional, which answers the searches instead of PostgreSQL when ``ATLAAS_MOTEUR`` names its
+folder). The query string's form is ``atlaas.forms.RechercheForm``. Every name callers use is
+re-exported here: ``catalogue.rechercher(...)``, ``catalogue.PLAFOND``, ``catalogue.export``. A
+test that changes a setting patches the module that reads it (``catalogue.facettes.PLAFOND``,
 ``catalogue.recherche.EN_CACHE``).
 """
 
-from . import export
+from . import export, moteur
 from .extraits import EXTRAIT, extrait, surligner
 from .facettes import PLAFOND, STRATES, TAXONOMIE, TYPES, libelle_niveau
 from .index import indexer, invalider
@@ -68,6 +69,7 @@ __all__ = [
     "indexer",
     "invalider",
     "libelle_niveau",
+    "moteur",
     "par_pertinence",
     "rechercher",
     "similaires",

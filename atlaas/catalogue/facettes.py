@@ -55,8 +55,9 @@ FACETTES = ("categorie", "enjeu", "service", "type", "region", "departement", "s
 # distinct codes 4 × id + 1 for a service, + 2 for an enjeu, + 3 for a catégorie. One array is
 # grouped and unnested faster than three.
 TAXONOMIE = "taxonomie_ids"
-# A search weighs at most this many fiches, the most recently published of those that match:
-# beyond it, a word found in most fiches would make every search grow with the Atlaas. The page
+# A search of PostgreSQL (not the engine's, ``moteur``, which weighs every match) weighs at most
+# this many fiches, the most recently published of those that match: beyond it, a word found in
+# most fiches would make every search grow with the Atlaas. The page
 # then says « au moins » and that its counts are those of these fiches; the CSV export keeps
 # every match. Above the Atlaas' size today (15,000 fiches): its searches are all exact.
 PLAFOND = 20_000

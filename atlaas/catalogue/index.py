@@ -17,7 +17,7 @@ from atlaas.models import FicheAction
 from outbox import envois
 from villes_internet import pages
 
-from . import export, lecture
+from . import export, lecture, moteur
 from .facettes import LIBELLES, TAXONOMIE
 from .recherche import VERSION
 
@@ -82,6 +82,26 @@ def invalider(referentiel=False):
     if connection.in_atomic_block:
         transaction.on_commit(_apres_taxonomie if referentiel else nouvelle_version)
     export.demander()
+    if moteur.actif():  # the engine reads the change after its commit (and every minute)
+        envois.tache(MOTEUR)
+
+
+MOTEUR = "atlaas.tasks.suivre_moteur"
+
+
+def suivre_moteur():
+    """The search engine, when there is one, reads the fiches changed since it last did
+    (``moteur.appliquer``); the searches it answered before are then forgotten. Returns the
+    number of fiches it wrote (0 while another process writes: that one takes them)."""
+    if not moteur.actif():
+        return 0
+    try:
+        fait = moteur.appliquer()
+    except moteur.Indisponible:
+        return 0
+    if fait:
+        nouvelle_version()
+    return fait
 
 
 def nouvelle_version():

@@ -4,13 +4,15 @@
 fiches' ids (``FicheRecherche`` on PostgreSQL); ``ids_ordonnes`` orders them, ``fiches`` reads
 them. ``rechercher`` returns one page of ``Resultats`` with the facets' counts; a search's counts
 and first ids stay in the cache until the index's version (``VERSION``) changes. A search not in
-the cache reads the database ``lecture.base()`` gives (a replica, when there is one and it is up
-to date); the queries made of ``filtrer()``'s result read the same one (``qs.db``).
+the cache is the search engine's when there is one (``moteur``), else reads the database
+``lecture.base()`` gives (a replica, when there is one and it is up to date); the queries made of
+``filtrer()``'s result read the same one (``qs.db``).
 """
 
 import dataclasses
 import functools
 import hashlib
+import logging
 import time
 
 from django.conf import settings
@@ -25,8 +27,10 @@ from villes_internet.livraison import livraison
 
 # The facets' module, not its names: ``facettes.PLAFOND`` is read when a search runs, one value
 # for the counts and the pages (a test may lower it).
-from . import facettes, lecture
+from . import facettes, lecture, moteur
 from .requete import _ids_par_pertinence, _pertinence, _texte, a_du_sens, par_pertinence
+
+logger = logging.getLogger(__name__)
 
 PAR_PAGE = 20
 TRIS = {"pertinence": _("Pertinence"), "date": _("Les plus récentes")}
@@ -186,17 +190,18 @@ def fiches(ids, textes=True, using=lecture.PRIMAIRE):
 
 @dataclasses.dataclass
 class Resultats:
-    total: int  # at most PLAFOND
+    total: int  # at most ``plafond``
     comptes: dict
     fiches: list
     page: int
     pages: int
     cle: str  # the search's cache key: changes with its filters and at each publication
+    plafond: int | None = None  # the fiches a search weighs at most (None: every match, the engine)
 
     @property
     def plafonne(self):
-        """More fiches may match: the total and counts are those of the PLAFOND most recent."""
-        return self.total >= facettes.PLAFOND
+        """More fiches may match: the total and counts are those of the ``plafond`` most recent."""
+        return self.plafond is not None and self.total >= self.plafond
 
     @functools.cached_property
     def facettes(self):
@@ -219,30 +224,48 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     if trouve is None:
         using, trouve = lecture.lire(functools.partial(_calculer, filtres))
         cache.set(cle, trouve, 3600)
-    comptes, ids = trouve
+    comptes, ids, plafond = trouve
     total = _total(comptes)
     pages = max(1, -(-total // par_page))
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):  # beyond the ids kept: the search again
+        ids = _plus_loin(filtres, debut + par_page) if plafond is None else None
+        if ids is None:
 
-        def plus_loin(alias):
-            return ids_ordonnes(_plafonner(filtrer(filtres, alias), total), filtres, limite=debut + par_page)
+            def plus_loin(alias):
+                qs = _plafonner(filtrer(filtres, alias), total)
+                return ids_ordonnes(qs, filtres, limite=debut + par_page)
 
-        using, ids = lecture.lire(plus_loin, using)
+            using, ids = lecture.lire(plus_loin, using)
     page_ids = ids[debut : debut + par_page]
     using, page_fiches = lecture.lire(lambda alias: fiches(page_ids, using=alias), using or lecture.PRIMAIRE)
-    return Resultats(total, comptes, page_fiches, page, pages, cle)
+    return Resultats(total, comptes, page_fiches, page, pages, cle, plafond)
 
 
 def _calculer(filtres, using):
-    """(counts, first ids) of a search, on the database ``using``."""
+    """(counts, first ids, the fiches weighed at most) of a search: the engine's, when there is
+    one and it answers (every match weighed: None), else on the database ``using``."""
+    if moteur.actif():
+        try:
+            return (*moteur.chercher(filtres, EN_CACHE), None)
+        except moteur.Indisponible as exc:
+            logger.warning("Le moteur de l'Atlaas ne répond pas (%s) : PostgreSQL cherche.", exc)
     qs = filtrer(filtres, using)
     comptes = facettes._comptes(qs, filtres, limite=EN_CACHE)
     ids = comptes.pop("ids", None)  # PostgreSQL's, read with the counts
     if ids is None:
         ids = ids_ordonnes(_plafonner(qs, _total(comptes)), filtres, limite=EN_CACHE)
-    return comptes, ids
+    return comptes, ids, facettes.PLAFOND
+
+
+def _plus_loin(filtres, limite):
+    """The engine's first ``limite`` ids of a search it counted; None if it no longer answers."""
+    try:
+        return moteur.ids(filtres, limite)
+    except moteur.Indisponible as exc:
+        logger.warning("Le moteur de l'Atlaas ne répond pas (%s) : PostgreSQL cherche.", exc)
+        return None
 
 
 def _total(comptes):

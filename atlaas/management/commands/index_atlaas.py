@@ -1,6 +1,6 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from atlaas import catalogue
@@ -10,11 +10,31 @@ from atlaas.models import FicheAction
 class Command(BaseCommand):
     help = (
         "Reconstruit l'index de recherche de l'Atlaas (toutes les fiches publiées) : mots, et services, "
-        "enjeux et catégories de chaque fiche pour les facettes."
+        "enjeux et catégories de chaque fiche pour les facettes ; avec --moteur, l'index du moteur de "
+        "recherche (ATLAAS_MOTEUR) depuis la base."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--moteur",
+            action="store_true",
+            help="Réécrire seulement l'index du moteur de recherche (ATLAAS_MOTEUR), depuis la base.",
+        )
+
+    def handle(self, *args, moteur=False, **options):
         started = time.monotonic()
+        if moteur:
+            if not catalogue.moteur.actif():
+                raise CommandError("ATLAAS_MOTEUR ne désigne aucun dossier (le moteur demande PostgreSQL).")
+            count = catalogue.moteur.reconstruire()
+            catalogue.index.nouvelle_version()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Index du moteur de l'Atlaas reconstruit : {count} fiches en "
+                    f"{time.monotonic() - started:.1f} s."
+                )
+            )
+            return
         with transaction.atomic():
             catalogue.indexer()
         if connection.vendor == "postgresql":

@@ -1,0 +1,428 @@
+"""The catalogue's own search engine (tantivy, on disk), for an Atlaas too large for PostgreSQL's
+memory: a search's words and facets read from its posting lists and columns, whatever the
+number of fiches, and every match counted (no ``PLAFOND``).
+
+On when ``settings.ATLAAS_MOTEUR`` names a folder (PostgreSQL only), shared by the web processes,
+which read it, and the Celery workers, which write it. ``chercher`` answers what
+``recherche._calculer`` answers with PostgreSQL: the counts of every facet and the first ids in
+the results' order; a search the engine cannot answer (no index yet, a damaged folder) is made by
+PostgreSQL instead, as without it.
+
+The engine follows the narrow copy of the published fiches (``FicheRecherche``): a trigger
+(migration 0013) notes each fiche whose copy is written or removed in ``AIndexer``, with the
+number of that change; ``appliquer`` (a Celery task after each change of the catalogue, and
+every minute) writes those fiches into the engine, then removes their notes if no later change
+came meanwhile. A worker killed half-way leaves the notes: the next run writes them again.
+``reconstruire`` writes every fiche (``manage.py index_atlaas --moteur``, and by itself when
+the folder holds no index).
+
+The words are those of PostgreSQL's ``french_unaccent`` and of ``atlaas.francais`` (accents
+removed, case folded, French stop words dropped, Snowball's French stemmer), in four fields
+weighted as ``search_vector``'s A, B, C and D; the query is ``requete.analyser``'s reading.
+"""
+
+import datetime
+import functools
+import itertools
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from atlaas import francais
+from atlaas.models import AIndexer, Collectivite
+
+from . import facettes
+from .requete import analyser, par_pertinence
+
+logger = logging.getLogger(__name__)
+
+# The text fields and their weights, those of ts_rank for search_vector's A, B, C and D.
+CHAMPS = {"titre": 1.0, "resume": 0.4, "corps": 0.2, "annexes": 0.1}
+LOT = 5_000  # fiches written per commit
+MEMOIRE = 128 * 1024 * 1024  # the writer's memory, for all its threads
+
+
+class Indisponible(Exception):
+    """The engine cannot answer (no index yet, a damaged folder): PostgreSQL answers instead."""
+
+
+def actif():
+    return bool(settings.ATLAAS_MOTEUR) and connection.vendor == "postgresql"
+
+
+def _analyseur():
+    import tantivy
+
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.custom_stopword(sorted(francais.STOP_WORDS)))
+        .filter(tantivy.Filter.stemmer("french"))
+        .build()
+    )
+
+
+@functools.cache
+def _schema():
+    import tantivy
+
+    schema = tantivy.SchemaBuilder()
+    schema.add_integer_field("id", indexed=True, fast=True)
+    schema.add_integer_field("publiee", fast=True)  # microseconds since the epoch: the date order
+    schema.add_integer_field("annee", indexed=True, fast=True)
+    schema.add_integer_field("collectivite", indexed=True)
+    schema.add_text_field("nature", tokenizer_name="raw", fast=True, index_option="basic")
+    schema.add_integer_field("population", indexed=True, fast=True)
+    schema.add_integer_field("niveau", indexed=True, fast=True)
+    schema.add_text_field("departement", tokenizer_name="raw", fast=True, index_option="basic")
+    schema.add_text_field("region", tokenizer_name="raw", fast=True, index_option="basic")
+    schema.add_integer_field("taxonomie", indexed=True, fast=True)  # one value per code
+    for champ in CHAMPS:
+        schema.add_text_field(champ, tokenizer_name="fr", index_option="position")
+    return schema.build()
+
+
+_ouverts = {}
+
+
+def _index(creer=False):
+    """The engine's index in this process (one per folder and process: a forked worker opens
+    its own). Raises Indisponible if the folder holds no index, or a damaged one; with
+    ``creer``, an index is made there instead (a damaged one's files removed first)."""
+    import tantivy
+
+    dossier = Path(settings.ATLAAS_MOTEUR)
+    cle = (os.getpid(), str(dossier))
+    if cle not in _ouverts:
+        try:
+            if not creer and not tantivy.Index.exists(str(dossier)):
+                raise Indisponible(f"aucun index dans {dossier}")
+            dossier.mkdir(parents=True, exist_ok=True)
+            index = _ouvrir(dossier, creer)
+        except (OSError, ValueError) as exc:
+            raise Indisponible(str(exc)) from exc
+        index.register_tokenizer("fr", _analyseur())
+        _ouverts[cle] = index
+    return _ouverts[cle]
+
+
+def _ouvrir(dossier, creer):
+    import tantivy
+
+    try:
+        return tantivy.Index(_schema(), path=str(dossier), reuse=True)
+    except (OSError, ValueError):
+        if not creer:
+            raise
+    logger.warning("Index du moteur de l'Atlaas illisible dans %s : il est refait.", dossier)
+    for chemin in dossier.iterdir():
+        if chemin.is_dir():
+            shutil.rmtree(chemin)
+        else:
+            chemin.unlink()
+    return tantivy.Index(_schema(), path=str(dossier), reuse=False)
+
+
+def oublier():
+    """Close the indexes this process opened (a test's folder, removed after it)."""
+    _ouverts.clear()
+
+
+# --- Searching -----------------------------------------------------------------------------
+
+
+def _terme(schema, terme):
+    """A word or a phrase, in any of the text fields, weighted by field."""
+    import tantivy
+
+    clauses = []
+    for champ, poids in CHAMPS.items():
+        if len(terme.stems) == 1:
+            requete = tantivy.Query.term_query(schema, champ, terme.stems[0])
+        else:
+            requete = tantivy.Query.phrase_query(
+                schema, champ, list(zip(terme.positions, terme.stems, strict=True))
+            )
+        clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(requete, poids)))
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _texte(schema, q):
+    """The clause of the words typed: one of the alternatives, each of whose terms matches
+    (an excluded one does not)."""
+    import tantivy
+    from tantivy import Occur
+
+    alternatives = []
+    for termes in analyser(q):
+        clauses = [(Occur.MustNot if t.exclu else Occur.Must, _terme(schema, t)) for t in termes]
+        if all(t.exclu for t in termes):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        alternatives.append((tantivy.Occur.Should, tantivy.Query.boolean_query(clauses)))
+    return [(tantivy.Occur.Must, tantivy.Query.boolean_query(alternatives))] if alternatives else []
+
+
+def _filtre(schema, champ, valeur):
+    import tantivy
+
+    return tantivy.Occur.Must, tantivy.Query.term_query(schema, champ, valeur)
+
+
+def _intervalle(schema, champ, bas, haut):
+    """``bas`` <= field < ``haut`` (``haut`` None: no upper bound)."""
+    import tantivy
+
+    requete = tantivy.Query.range_query(
+        schema, champ, tantivy.FieldType.Integer, bas, haut, include_upper=haut is None
+    )
+    return tantivy.Occur.Must, requete
+
+
+def requete(filtres):
+    """The engine's query of ``RechercheForm.filtres()``: the same fiches as ``recherche.filtrer``."""
+    import tantivy
+
+    schema = _schema()
+    clauses = _texte(schema, filtres.get("q", ""))
+    rangs = {"service": 1, "enjeu": 2, "categorie": 3}
+    for facette, rang in rangs.items():
+        if facette in filtres:
+            clauses.append(_filtre(schema, "taxonomie", 4 * filtres[facette].pk + rang))
+    for facette in ("region", "departement"):
+        if facette in filtres:
+            clauses.append(_filtre(schema, facette, filtres[facette].code))
+    if "niveau" in filtres:
+        clauses.append(_filtre(schema, "niveau", int(filtres["niveau"])))
+    if "annee" in filtres:
+        clauses.append(_filtre(schema, "annee", int(filtres["annee"])))
+    if "collectivite" in filtres:
+        clauses.append(_filtre(schema, "collectivite", filtres["collectivite"].pk))
+    type_ = filtres.get("type")
+    if type_ == "territoire":
+        clauses.append(_filtre(schema, "nature", Collectivite.Nature.EPCI))
+    elif type_:
+        clauses.append(_filtre(schema, "nature", Collectivite.Nature.COMMUNE))
+        bornes = (0, settings.SEUIL_VILLAGE) if type_ == "village" else (settings.SEUIL_VILLAGE, None)
+        clauses.append(_intervalle(schema, "population", *bornes))
+    if "strate" in filtres:
+        _libelle, bas, haut = facettes.STRATES[filtres["strate"]]
+        clauses.append(_intervalle(schema, "population", bas, haut))
+    if not any(occur == tantivy.Occur.Must for occur, _r in clauses):
+        clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _agregations():
+    """Tantivy's aggregations for the counts of every facet. The type and the stratum from the
+    nature and the population's ranges, bounded by the strata and the village threshold."""
+    bornes = sorted({settings.SEUIL_VILLAGE, *(haut for _l, _b, haut in facettes.STRATES.values() if haut)})
+    intervalles = [{"to": bornes[0]}, *({"from": a, "to": b} for a, b in itertools.pairwise(bornes))]
+    intervalles.append({"from": bornes[-1]})
+    grand = {"size": 100_000}
+    return {
+        "annee": {"terms": {"field": "annee", **grand}},
+        "niveau": {"terms": {"field": "niveau", **grand}},
+        "departement": {"terms": {"field": "departement", **grand}},
+        "region": {"terms": {"field": "region", **grand}},
+        "taxonomie": {"terms": {"field": "taxonomie", **grand}},
+        "nature": {
+            "terms": {"field": "nature", **grand},
+            "aggs": {"population": {"range": {"field": "population", "ranges": intervalles}}},
+        },
+    }
+
+
+def _strate(population):
+    for cle, (_libelle, bas, haut) in facettes.STRATES.items():
+        if population >= bas and (haut is None or population < haut):
+            return cle
+    return None
+
+
+def _comptes(resultat):
+    """{facet: {key: count}} from the aggregations, keyed as ``facettes._comptes`` keys them."""
+    comptes = {nom: {} for nom in facettes.FACETTES}
+
+    def seaux(nom):
+        return resultat.get(nom, {}).get("buckets", [])
+
+    for nom in ("annee", "niveau"):
+        for seau in seaux(nom):
+            comptes[nom][str(int(seau["key"]))] = seau["doc_count"]
+    for nom in ("departement", "region"):
+        for seau in seaux(nom):
+            comptes[nom][seau["key"]] = seau["doc_count"]
+    noms = {1: "service", 2: "enjeu", 3: "categorie"}
+    for seau in seaux("taxonomie"):
+        code = int(seau["key"])
+        comptes[noms[code % 4]][str(code // 4)] = seau["doc_count"]
+    for seau in seaux("nature"):
+        for intervalle in seau["population"]["buckets"]:
+            if not intervalle["doc_count"]:
+                continue
+            bas = int(intervalle.get("from", 0))
+            if seau["key"] == Collectivite.Nature.EPCI:
+                type_ = "territoire"
+            else:
+                type_ = "village" if bas < settings.SEUIL_VILLAGE else "ville"
+            for nom, cle in (("type", type_), ("strate", _strate(bas))):
+                comptes[nom][cle] = comptes[nom].get(cle, 0) + intervalle["doc_count"]
+    return comptes
+
+
+def _searcher():
+    index = _index()
+    try:
+        index.reload()
+        return index.searcher()
+    except ValueError as exc:
+        raise Indisponible(str(exc)) from exc
+
+
+def chercher(filtres, limite):
+    """(counts, first ``limite`` ids in the results' order) of a search, every match counted."""
+    searcher = _searcher()
+    requete_ = requete(filtres)
+    try:
+        comptes = _comptes(searcher.aggregate(requete_, _agregations()))
+    except ValueError as exc:
+        raise Indisponible(str(exc)) from exc
+    return comptes, ids(filtres, limite, searcher, requete_)
+
+
+def ids(filtres, limite, searcher=None, requete_=None):
+    """The first ``limite`` ids of a search, in the results' order: by relevance, then date;
+    or by date, then id, as PostgreSQL orders them."""
+    searcher = searcher or _searcher()
+    requete_ = requete_ or requete(filtres)
+    if not limite:
+        return []
+    if par_pertinence(filtres):
+        hits = searcher.search(requete_, limit=limite, count=False).hits
+        adresses = [adresse for _score, adresse in hits]
+        return searcher.fast_field_values("id", adresses)
+    hits = searcher.search(requete_, limit=limite, count=False, order_by_field="publiee").hits
+    adresses = [adresse for _date, adresse in hits]
+    valeurs = zip((date for date, _a in hits), searcher.fast_field_values("id", adresses), strict=True)
+    return [pk for _date, pk in sorted(valeurs, reverse=True)]  # equal dates: the highest id first
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+_LIRE = """
+SELECT r.id, r.published_at, r.date_debut, r.collectivite_id, r.nature, r.population, r.niveau,
+    d.code, g.code, r.taxonomie_ids, f.titre, concat_ws(' ', f.sous_titre, c.nom),
+    concat_ws(' ', f.description, f.synthese, f.resultats),
+    concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)
+FROM atlaas_ficherecherche AS r
+JOIN atlaas_ficheaction AS f ON f.id = r.id
+JOIN atlaas_collectivite AS c ON c.id = r.collectivite_id
+LEFT JOIN atlaas_departement AS d ON d.id = r.departement_id
+LEFT JOIN atlaas_region AS g ON g.id = r.region_id
+"""
+EPOQUE = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+MICROSECONDE = datetime.timedelta(microseconds=1)
+
+
+def _document(ligne):
+    import tantivy
+
+    pk, publiee, debut, collectivite, nature, population, niveau, departement, region, codes, *textes = ligne
+    document = tantivy.Document()
+    document.add_integer("id", pk)
+    document.add_integer("publiee", (publiee - EPOQUE) // MICROSECONDE if publiee else 0)
+    document.add_integer("annee", debut.year)
+    document.add_integer("collectivite", collectivite)
+    document.add_text("nature", nature or "")
+    document.add_integer("population", population or 0)
+    if niveau is not None:
+        document.add_integer("niveau", niveau)
+    if departement:
+        document.add_text("departement", departement)
+    if region:
+        document.add_text("region", region)
+    for code in codes or ():
+        document.add_integer("taxonomie", code)
+    for champ, texte in zip(CHAMPS, textes, strict=True):
+        document.add_text(champ, texte or "")
+    return document
+
+
+def _writer(index):
+    try:
+        return index.writer(MEMOIRE, 1)
+    except ValueError as exc:  # another process writes: its run takes these changes too
+        raise Indisponible(str(exc)) from exc
+
+
+def appliquer(lot=LOT):
+    """Write into the engine the fiches whose copy changed (``AIndexer``), a lot per commit;
+    the number of fiches written. Without an index yet, build it whole."""
+    try:
+        index = _index()
+    except Indisponible:
+        return reconstruire()
+    writer = _writer(index)
+    fait = 0
+    try:
+        notees = AIndexer.objects.order_by("changement").values_list("fiche_id", "changement")
+        while notes := list(notees[:lot]):
+            _ecrire(writer, [pk for pk, _c in notes])
+            writer.commit()
+            fait += len(notes)
+            with connection.cursor() as cursor:  # a change noted since stays, for the next run
+                cursor.execute(_OUBLIER, [[pk for pk, _c in notes], [c for _pk, c in notes]])
+            if len(notes) < lot:
+                break
+    except BaseException:
+        writer.rollback()  # what was not committed: its notes stay
+        raise
+    writer.wait_merging_threads()  # and the writer's lock is released
+    return fait
+
+
+_OUBLIER = """DELETE FROM atlaas_aindexer AS a USING unnest(%s::bigint[], %s::bigint[]) AS n (id, changement)
+WHERE a.fiche_id = n.id AND a.changement = n.changement"""
+
+
+def _ecrire(writer, ids):
+    """Replace the fiches ``ids`` in the writer: removed, and added again if still published."""
+    for pk in ids:
+        writer.delete_documents_by_term("id", pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_LIRE + " WHERE r.id = ANY(%s)", [ids])
+        for ligne in cursor.fetchall():
+            writer.add_document(_document(ligne))
+
+
+def reconstruire():
+    """Write every published fiche into the engine (the folder made if needed); the number.
+    The changes noted before it began are then forgotten, each if it is still the last one of
+    its fiche."""
+    index = _index(creer=True)
+    notes = list(AIndexer.objects.values_list("fiche_id", "changement"))
+    writer = _writer(index)
+    fait = 0
+    try:
+        writer.delete_all_documents()
+        with transaction.atomic(), connection.chunked_cursor() as cursor:
+            cursor.execute(_LIRE)
+            while lignes := cursor.fetchmany(2_000):
+                for ligne in lignes:
+                    writer.add_document(_document(ligne))
+                fait += len(lignes)
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    writer.wait_merging_threads()
+    with connection.cursor() as cursor:
+        for debut in range(0, len(notes), 10_000):
+            morceau = notes[debut : debut + 10_000]
+            cursor.execute(_OUBLIER, [[pk for pk, _c in morceau], [c for _pk, c in morceau]])
+    return fait
