@@ -79,12 +79,13 @@ def comparer(*fichiers):
     petit = tailles[0]
     entete = "".join(f"{t['fiches']:>11} p50 {'p95':>7}" for t in tailles)
     print(f"\n{'fiches publiées':<38}{entete}")
-    for cle, nom in CONDITIONS.items():
+    conditions = {cle: nom for cle, nom in CONDITIONS.items() if all(cle in t for t in tailles)}
+    for cle, nom in conditions.items():
         valeurs = "".join(f"{t[cle]['p50']:12.1f} ms {t[cle]['p95']:5.1f} ms" for t in tailles)
         print(f"  {nom:<36}{valeurs}")
     for t in tailles[1:]:
         print(f"Rapport {t['fiches']} / {petit['fiches']} fiches publiées     p50      p95")
-        for cle, nom in CONDITIONS.items():
+        for cle, nom in conditions.items():
             ratios = [t[cle][p] / petit[cle][p] for p in ("p50", "p95")]
             print(f"  {nom:<38} {ratios[0]:5.1f} ×  {ratios[1]:5.1f} ×")
     if "charge" in petit:
@@ -101,14 +102,36 @@ def main():
     parser.add_argument(
         "--compare", nargs="+", metavar="TAILLE.json", help="fichiers de --json, du plus petit au plus grand"
     )
+    parser.add_argument(
+        "--moteur",
+        metavar="DOSSIER",
+        help="le moteur de recherche de l'Atlaas (ATLAAS_MOTEUR), son index d'abord construit là",
+    )
+    parser.add_argument("--sans-naif", action="store_true", help="sans le parcours naïf (icontains)")
     args = parser.parse_args()
     if args.compare:
         comparer(*args.compare)
     else:
-        mesurer(args.runs, args.json)
+        mesurer(args.runs, args.json, args.moteur, not args.sans_naif)
 
 
-def mesurer(runs, fichier):
+def construire_moteur(dossier):
+    """Point the catalogue at the engine in ``dossier`` and build its index there, timed."""
+    from django.conf import settings
+
+    from atlaas import catalogue
+
+    settings.ATLAAS_MOTEUR = dossier
+    start = time.perf_counter()
+    nombre = catalogue.moteur.reconstruire()
+    taille = sum(f.stat().st_size for f in Path(dossier).rglob("*") if f.is_file())
+    print(
+        f"moteur : index de {nombre} fiches construit en {time.perf_counter() - start:.1f} s, "
+        f"{taille / 1e6:.0f} Mo dans {dossier}"
+    )
+
+
+def mesurer(runs, fichier, moteur=None, naif_aussi=True):
     import importlib
 
     # Set up as a web worker is (gunicorn loads this module), its garbage collector's settings included.
@@ -174,6 +197,8 @@ def mesurer(runs, fichier):
             elapsed = (time.perf_counter() - start) * 1000
         return elapsed, len(captured), total, len(lignes)
 
+    if moteur:
+        construire_moteur(moteur)
     # A publication owes a new full CSV export, which a Celery worker writes in production. With
     # the bench's eager tasks it would run here, between two measures: at 1.3 million fiches,
     # 13 minutes each time. The searches' cache is forgotten all the same.
@@ -195,7 +220,7 @@ def mesurer(runs, fichier):
                 requetes[condition].append(count)
     naif_totaux = {}
     # The naive scan reads every fiche: seconds a search at a million, measured once there.
-    for _ in range(runs if nombre <= NAIF_MAX else 1):
+    for _ in range((runs if nombre <= NAIF_MAX else 1) if naif_aussi else 0):
         for i, params in enumerate(RECHERCHES):
             cache.clear()  # nothing of it is cached: for symmetry only
             elapsed, count, total, _lignes = naif(params.get("q", ""))
@@ -217,21 +242,24 @@ def mesurer(runs, fichier):
         m = mesures[i]
         print(
             f"{libelle(params)[:58]:<58} {total:>9} {statistics.median(m['froid']):7.1f} ms "
-            f"{statistics.median(m['chaud']):7.1f} ms {statistics.median(m['naif']):6.1f} ms"
-            f"  (naïf : {naif_totaux[i]})"
+            f"{statistics.median(m['chaud']):7.1f} ms "
+            + (f"{statistics.median(m['naif']):6.1f} ms  (naïf : {naif_totaux[i]})" if naif_aussi else "")
         )
 
     figures = {"fiches": nombre, "charge": round(os.getloadavg()[0], 2)}
     print(f"\n{'page /atlaas/, 20 recherches':<38} {'p50':>9} {'p95':>10}   requêtes SQL")
     for condition, nom in CONDITIONS.items():
         toutes = [t for i in mesures for t in mesures[i][condition]]
+        if not toutes:
+            continue
         figures[condition] = chiffres(toutes)
         print(
             f"{nom:<38} {figures[condition]['p50']:6.1f} ms {figures[condition]['p95']:7.1f} ms   "
             f"{plage(requetes[condition])}"
         )
-    ratios = [figures["naif"][p] / figures["froid"][p] for p in ("p50", "p95")]
-    print(f"{'naïf / froid':<38} {ratios[0]:6.1f} ×  {ratios[1]:7.1f} ×")
+    if naif_aussi:
+        ratios = [figures["naif"][p] / figures["froid"][p] for p in ("p50", "p95")]
+        print(f"{'naïf / froid':<38} {ratios[0]:6.1f} ×  {ratios[1]:7.1f} ×")
     print("Charge de la machine (1, 5, 15 min) : " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     if fichier:
         Path(fichier).write_text(json.dumps(figures))

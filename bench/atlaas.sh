@@ -4,7 +4,11 @@
 # size to the smallest. PostgreSQL at 127.0.0.1:5432 (user postgres); the cache is Redis (its
 # database 15) when it answers on 127.0.0.1:6379, the in-process cache otherwise.
 #
-#     bash bench/atlaas.sh [--fiches N]... [--runs R] [--keep]
+#     bash bench/atlaas.sh [--fiches N]... [--runs R] [--keep] [--moteur] [--sans-naif]
+#
+# --moteur: the searches answered by the Atlaas' search engine (ATLAAS_MOTEUR), its index built
+# for each size in a temporary folder (the time and size printed); --sans-naif: without the naive
+# scan (icontains), which takes minutes at a million fiches.
 #
 # Default: --fiches 15000 --fiches 150000 --runs 10. Above 15,000 fiches the demo builds 15,000 in
 # Python and copies their published fiches in SQL (villes_internet/demo_croissance.py): 1.5 million
@@ -16,12 +20,16 @@ DB=vi_bench_atlaas
 SIZES=()
 RUNS=10
 KEEP=
+MOTEUR=
+OPTIONS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --fiches) SIZES+=("$2"); shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        *) echo "usage: bash bench/atlaas.sh [--fiches N]... [--runs R] [--keep]" >&2; exit 2 ;;
+        --moteur) MOTEUR=1; shift ;;
+        --sans-naif) OPTIONS+=(--sans-naif); shift ;;
+        *) echo "usage: bash bench/atlaas.sh [--fiches N]... [--runs R] [--keep] [--moteur] [--sans-naif]" >&2; exit 2 ;;
     esac
 done
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(15000 150000)
@@ -31,7 +39,9 @@ source bench/demo_postgresql.sh
 
 for n in "${SIZES[@]}"; do
     demo_de "$n"
-    "${PROD[@]}" $PY bench/atlaas.py --runs "$RUNS" --json "$tmp/$n.json"
+    moteur=()
+    [ -z "$MOTEUR" ] || moteur=(--moteur "$tmp/moteur-$n")
+    "${PROD[@]}" $PY bench/atlaas.py --runs "$RUNS" --json "$tmp/$n.json" "${OPTIONS[@]}" "${moteur[@]}"
     echo
 done
 if [ ${#SIZES[@]} -gt 1 ]; then
