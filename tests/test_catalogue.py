@@ -162,6 +162,10 @@ def test_search_reads_and_before_or_as_postgresql_does(client, atlaas):
     }
     assert titres(client, q="wifi OR fibre -hameaux") == ["Wifi public sur la place du marché"]
     assert titres(client, q="wifi OR") == []  # « or » last is a word: found nowhere
+    assert titres(client, q="wifi --public") == ["Wifi public sur la place du marché"]  # not not
+    # Kept by the alternative of an excluded word only: listed too, after those ranked.
+    resultats = client.get(URL, {"q": "budget OR -wifi"}).context["resultats"]
+    assert len(resultats.fiches) == resultats.total == 6
 
 
 @pytest.mark.parametrize(

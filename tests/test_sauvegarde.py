@@ -203,6 +203,27 @@ def test_restaurer_with_ecraser_replaces_the_live_database_and_files(donnees, tm
     ]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the Atlaas' engine follows PostgreSQL")
+def test_restaurer_rebuilds_the_atlaas_engine_from_the_data_restored(donnees, tmp_path, settings):
+    """The engine's folder is not in the backup: after a restore it says what the data says."""
+    from atlaas import catalogue
+    from atlaas.models import FicheAction
+
+    settings.ATLAAS_MOTEUR = str(tmp_path / "moteur")
+    dossier, _manifeste, _sortie = sauvegarder(tmp_path / "sauvegardes")
+    apres = FicheFactory(
+        titre="Télémédecine au village", state=FicheAction.State.PUBLIEE, published_at=timezone.now()
+    )
+    catalogue.index.suivre_moteur()
+    assert catalogue.moteur.chercher({"q": "télémédecine"}, 10)[1] == [apres.pk]
+
+    sortie = restaurer(dossier, ecraser=True)
+
+    assert "Moteur de l'Atlaas reconstruit" in sortie
+    assert catalogue.moteur.chercher({"q": "télémédecine"}, 10)[1] == []
+    catalogue.moteur.oublier()
+
+
 def test_restaurer_refuses_a_database_that_is_not_empty_without_ecraser(donnees, tmp_path):
     dossier, _manifeste, _sortie = sauvegarder(tmp_path / "sauvegardes")
     Labellisation.objects.all().delete()

@@ -18,7 +18,10 @@ the folder holds no index).
 
 The words are those of PostgreSQL's ``french_unaccent`` and of ``atlaas.francais`` (accents
 removed, case folded, French stop words dropped, Snowball's French stemmer), in four fields
-weighted as ``search_vector``'s A, B, C and D; the query is ``requete.analyser``'s reading.
+weighted as ``search_vector``'s A, B, C and D; the query is ``requete.analyser``'s reading. Where
+they differ: PostgreSQL keeps an address (``www.ville.fr``, ``contact@ville.fr``, a URL) or a
+decimal (``3.5``) as one word, which the engine splits into its words; and PostgreSQL's stemmer
+differs from Snowball's on rare words (« malais »).
 """
 
 import datetime
@@ -112,13 +115,16 @@ def _index(creer=False):
 
 
 def _ouvrir(dossier, creer):
+    """The index in ``dossier``: read as it is; or with ``creer``, made if there is none, made
+    again if it is unreadable (another schema, damaged files)."""
     import tantivy
 
+    if not creer:  # a reader never makes an index, even if the folder empties meanwhile
+        return tantivy.Index.open(str(dossier))
     try:
         return tantivy.Index(_schema(), path=str(dossier), reuse=True)
     except (OSError, ValueError):
-        if not creer:
-            raise
+        pass
     logger.warning("Index du moteur de l'Atlaas illisible dans %s : il est refait.", dossier)
     for chemin in dossier.iterdir():
         if chemin.is_dir():
@@ -296,20 +302,41 @@ def chercher(filtres, limite):
 
 
 def ids(filtres, limite, searcher=None, requete_=None):
-    """The first ``limite`` ids of a search, in the results' order: by relevance, then date;
-    or by date, then id, as PostgreSQL orders them."""
-    searcher = searcher or _searcher()
-    requete_ = requete_ or requete(filtres)
+    """The first ``limite`` ids of a search, in the results' order: by relevance (the engine's,
+    equal scores in its own stable order); or by date then id, as PostgreSQL orders them (also
+    when no word is looked for but excluded ones, where PostgreSQL's ranks are all equal)."""
     if not limite:
         return []
-    if par_pertinence(filtres):
-        hits = searcher.search(requete_, limit=limite, count=False).hits
-        adresses = [adresse for _score, adresse in hits]
-        return searcher.fast_field_values("id", adresses)
+    searcher = searcher or _searcher()
+    requete_ = requete_ or requete(filtres)
+    try:
+        if par_pertinence(filtres) and any(not t.exclu for termes in analyser(filtres["q"]) for t in termes):
+            hits = searcher.search(requete_, limit=limite, count=False).hits
+            return searcher.fast_field_values("id", [adresse for _score, adresse in hits])
+        return _par_date(searcher, requete_, limite)
+    except ValueError as exc:
+        raise Indisponible(str(exc)) from exc
+
+
+def _par_date(searcher, requete_, limite):
+    """The first ``limite`` ids by date, then id, both descending. The engine orders by date
+    alone: the fiches of the last date kept are all read, then cut by their ids, so that a longer
+    list always extends a shorter one (a demo publishes many fiches in the same second)."""
+    import tantivy
+
     hits = searcher.search(requete_, limit=limite, count=False, order_by_field="publiee").hits
-    adresses = [adresse for _date, adresse in hits]
-    valeurs = zip((date for date, _a in hits), searcher.fast_field_values("id", adresses), strict=True)
-    return [pk for _date, pk in sorted(valeurs, reverse=True)]  # equal dates: the highest id first
+    if not hits:
+        return []
+    dates = [date for date, _adresse in hits]
+    valeurs = searcher.fast_field_values("id", [adresse for _date, adresse in hits])
+    fin = dates[-1]
+    avant = sorted(((d, pk) for d, pk in zip(dates, valeurs, strict=True) if d > fin), reverse=True)
+    derniere = tantivy.Query.range_query(_schema(), "publiee", tantivy.FieldType.Integer, fin, fin)
+    meme_date = tantivy.Query.boolean_query([(tantivy.Occur.Must, requete_), (tantivy.Occur.Must, derniere)])
+    egales = searcher.search(meme_date, limit=1, count=True).count
+    hits = searcher.search(meme_date, limit=max(egales, 1), count=False).hits
+    egaux = sorted(searcher.fast_field_values("id", [adresse for _score, adresse in hits]), reverse=True)
+    return ([pk for _d, pk in avant] + egaux)[:limite]
 
 
 # --- Writing -------------------------------------------------------------------------------
@@ -381,13 +408,21 @@ def appliquer(lot=LOT):
                 break
     except BaseException:
         writer.rollback()  # what was not committed: its notes stay
+        writer.wait_merging_threads()  # the writer's lock released at once
         raise
-    writer.wait_merging_threads()  # and the writer's lock is released
+    writer.wait_merging_threads()  # and the writer's lock released
     return fait
 
 
-_OUBLIER = """DELETE FROM atlaas_aindexer AS a USING unnest(%s::bigint[], %s::bigint[]) AS n (id, changement)
-WHERE a.fiche_id = n.id AND a.changement = n.changement"""
+# A note is forgotten if it still holds the change written. One that a transaction is changing
+# (locked) is left for the next run: waiting for it could deadlock with that transaction, which
+# may go on to note a fiche of this lot.
+_OUBLIER = """DELETE FROM atlaas_aindexer WHERE fiche_id IN (
+    SELECT a.fiche_id FROM atlaas_aindexer AS a
+    JOIN unnest(%s::bigint[], %s::bigint[]) AS n (id, changement)
+        ON a.fiche_id = n.id AND a.changement = n.changement
+    FOR UPDATE OF a SKIP LOCKED
+)"""
 
 
 def _ecrire(writer, ids):
@@ -419,6 +454,7 @@ def reconstruire():
         writer.commit()
     except BaseException:
         writer.rollback()
+        writer.wait_merging_threads()
         raise
     writer.wait_merging_threads()
     with connection.cursor() as cursor:

@@ -52,13 +52,14 @@ def analyser(q):
             termes, apres_operande = [], False
             continue
         if mot is not None:
-            moins, phrase = ("-" if mot.startswith("-") else ""), mot.lstrip("-")
+            phrase = mot.lstrip("-")
+            moins = mot[: len(mot) - len(phrase)]
             if not phrase:  # « - » alone excludes the next term
-                exclure = True
+                exclure = exclure != (len(moins) % 2 == 1)
                 continue
         apres_operande = True
         mots = [(i, m) for i, m in enumerate(francais.words(phrase)) if m not in francais.STOP_WORDS]
-        exclu, exclure = bool(moins) or exclure, False
+        exclu, exclure = exclure != (len(moins) % 2 == 1), False  # « --mot »: not not
         if mots:
             stems = tuple(francais.stem(m) for _i, m in mots)
             termes.append(Terme(stems, exclu=exclu, positions=tuple(i for i, _m in mots)))
@@ -121,7 +122,9 @@ def _ids_par_pertinence(qs, q):
             f"ORDER BY bm25(atlaas_fiche_fts, {_FTS_WEIGHTS}), rowid DESC",
             [expression],
         )
-        return [pk for (pk,) in cursor.fetchall() if pk in retenus]
+        classes = [pk for (pk,) in cursor.fetchall() if pk in retenus]
+    # Kept by an alternative of excluded words only (« budget OR -wifi »): after, newest first.
+    return classes + sorted(retenus.difference(classes), reverse=True)
 
 
 def a_du_sens(q):

@@ -1,9 +1,10 @@
 """PostgreSQL: the fiches the catalogue's search engine must read again (``catalogue.moteur``),
 noted by triggers on the narrow copy of the published fiches whatever writes it (a publication,
-a withdrawal, a collectivité's or the taxonomy's change, a rebuild): one statement-level trigger
-per event, each reading the rows it changed in bulk (a yearly import rewrites a million rows in
-one statement), an update noted only for the rows that differ. Each note carries the number of
-its change, so that the engine removes a note only if no later change came while it wrote."""
+a withdrawal, a collectivité's or the taxonomy's change, a rebuild), an update only when the row
+differs. Each note carries the number of its change, so that the engine removes a note only if
+no later change came while it wrote. Row-level: the copy is written a row at a time by the
+fiches' own trigger, and a statement-level trigger with transition tables, run once per such
+statement, made a bulk load of 27,000 fiches take minutes instead of 8 s."""
 
 import importlib
 
@@ -11,38 +12,30 @@ from django.db import migrations, models
 
 AVANT = importlib.import_module("atlaas.migrations.0005_fiche_recherche")
 
-NOTER = """INSERT INTO atlaas_aindexer AS a (fiche_id, changement)
-    SELECT id, nextval('atlaas_aindexer_changement') FROM ({}) AS changees
-    ON CONFLICT (fiche_id) DO UPDATE SET changement = EXCLUDED.changement"""
-
 POSTGRESQL = [
     "CREATE SEQUENCE atlaas_aindexer_changement",
-    f"""CREATE FUNCTION atlaas_aindexer_noter() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE FUNCTION atlaas_aindexer_noter() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        fiche bigint;
     BEGIN
-        IF TG_OP = 'INSERT' THEN
-            {NOTER.format("SELECT id FROM nouvelles ORDER BY id")};
-        ELSIF TG_OP = 'DELETE' THEN
-            {NOTER.format("SELECT id FROM anciennes ORDER BY id")};
+        IF TG_OP = 'DELETE' THEN
+            fiche := OLD.id;
         ELSE
-            {NOTER.format(
-                "SELECT n.id FROM nouvelles AS n JOIN anciennes AS o ON o.id = n.id "
-                "WHERE n IS DISTINCT FROM o ORDER BY n.id"
-            )};
+            fiche := NEW.id;
         END IF;
+        INSERT INTO atlaas_aindexer AS a (fiche_id, changement)
+        VALUES (fiche, nextval('atlaas_aindexer_changement'))
+        ON CONFLICT (fiche_id) DO UPDATE SET changement = EXCLUDED.changement;
         RETURN NULL;
     END $$""",
-    "CREATE TRIGGER atlaas_aindexer_insert AFTER INSERT ON atlaas_ficherecherche "
-    "REFERENCING NEW TABLE AS nouvelles FOR EACH STATEMENT EXECUTE FUNCTION atlaas_aindexer_noter()",
+    "CREATE TRIGGER atlaas_aindexer AFTER INSERT OR DELETE ON atlaas_ficherecherche "
+    "FOR EACH ROW EXECUTE FUNCTION atlaas_aindexer_noter()",
     "CREATE TRIGGER atlaas_aindexer_update AFTER UPDATE ON atlaas_ficherecherche "
-    "REFERENCING OLD TABLE AS anciennes NEW TABLE AS nouvelles "
-    "FOR EACH STATEMENT EXECUTE FUNCTION atlaas_aindexer_noter()",
-    "CREATE TRIGGER atlaas_aindexer_delete AFTER DELETE ON atlaas_ficherecherche "
-    "REFERENCING OLD TABLE AS anciennes FOR EACH STATEMENT EXECUTE FUNCTION atlaas_aindexer_noter()",
+    "FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION atlaas_aindexer_noter()",
 ]
 POSTGRESQL_REVERSE = [
-    "DROP TRIGGER atlaas_aindexer_delete ON atlaas_ficherecherche",
     "DROP TRIGGER atlaas_aindexer_update ON atlaas_ficherecherche",
-    "DROP TRIGGER atlaas_aindexer_insert ON atlaas_ficherecherche",
+    "DROP TRIGGER atlaas_aindexer ON atlaas_ficherecherche",
     "DROP FUNCTION atlaas_aindexer_noter()",
     "DROP SEQUENCE atlaas_aindexer_changement",
 ]

@@ -26,7 +26,13 @@ class Command(BaseCommand):
         if moteur:
             if not catalogue.moteur.actif():
                 raise CommandError("ATLAAS_MOTEUR ne désigne aucun dossier (le moteur demande PostgreSQL).")
-            count = catalogue.moteur.reconstruire()
+            try:
+                count = catalogue.moteur.reconstruire()
+            except catalogue.moteur.Indisponible as exc:
+                raise CommandError(
+                    f"Le moteur n'a pas pu être reconstruit ({exc}) : un worker l'écrit peut-être, "
+                    "relancez la commande dans un moment."
+                ) from None
             catalogue.index.nouvelle_version()
             self.stdout.write(
                 self.style.SUCCESS(

@@ -33,6 +33,24 @@ class Command(BaseCommand):
             "--media", type=Path, help="Restaure les fichiers dans ce dossier au lieu de MEDIA_ROOT."
         )
 
+    def _moteur(self):
+        """The Atlaas' search engine, when there is one, rebuilt from the data restored: its folder
+        is not in the backup, and held what the replaced data said."""
+        from atlaas import catalogue
+
+        if not catalogue.moteur.actif():
+            return
+        try:
+            nombre = catalogue.moteur.reconstruire()
+        except catalogue.moteur.Indisponible as exc:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Moteur de l'Atlaas non reconstruit ({exc}) : lancez `manage.py index_atlaas --moteur`."
+                )
+            )
+        else:
+            self.stdout.write(f"Moteur de l'Atlaas reconstruit : {nombre} fiches.")
+
     def handle(self, *args, dossier, ecraser, base, media, **options):
         cible = {**connection.settings_dict, "NAME": base} if base else connection.settings_dict
         media = media or settings.MEDIA_ROOT
@@ -43,6 +61,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if not base:
             cache.clear()  # pages and searches cached from the data replaced
+            self._moteur()
         partie, fichiers, application = manifeste["base"], manifeste["media"], manifeste["application"]
         lignes = [
             f"base ({manifeste['moteur']}) « {cible['NAME']} » : {partie['fichier']}, {mo(partie['taille'])}",
