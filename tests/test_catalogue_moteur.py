@@ -303,3 +303,14 @@ def test_a_note_being_changed_is_left_for_the_next_run(dossier):
     catalogue.index.suivre_moteur()
     assert moteur.chercher({"q": "illimité"}, 10)[1] == [fiche.pk]
     assert not AIndexer.objects.exists()
+
+
+@pytest.mark.parametrize("seuil", [3_000, 3_500, 150_000])
+def test_types_and_strata_are_postgresql_s_whatever_the_village_threshold(plus, dossier, settings, seuil):
+    """At a stratum's bound (the label's 3,000) the engine counts them from each fiche's stratum;
+    between two bounds, from the populations' ranges."""
+    settings.SEUIL_VILLAGE = seuil
+    catalogue.index.suivre_moteur()
+    for filtres in ({}, {"type": "village"}, {"type": "ville"}, {"strate": "3000-20000"}, {"q": "numérique"}):
+        (comptes_pg, _ids), (comptes, _ids) = calculer(filtres, settings, dossier)
+        assert (comptes["type"], comptes["strate"]) == (comptes_pg["type"], comptes_pg["strate"])

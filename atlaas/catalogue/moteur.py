@@ -77,14 +77,17 @@ def _schema():
     schema = tantivy.SchemaBuilder()
     schema.add_integer_field("id", indexed=True, fast=True)
     schema.add_integer_field("publiee", fast=True)  # microseconds since the epoch: the date order
-    schema.add_integer_field("annee", indexed=True, fast=True)
+    # Counted facets as words (raw text): tantivy counts them by their ordinals, ten times faster
+    # than integers (the taxonomy's codes at 1.28 million fiches: 8 ms instead of 80).
+    schema.add_text_field("annee", tokenizer_name="raw", fast=True, index_option="basic")
     schema.add_integer_field("collectivite", indexed=True)
     schema.add_text_field("nature", tokenizer_name="raw", fast=True, index_option="basic")
     schema.add_integer_field("population", indexed=True, fast=True)
-    schema.add_integer_field("niveau", indexed=True, fast=True)
+    schema.add_text_field("groupe", tokenizer_name="raw", fast=True, index_option="basic")  # nature:stratum
+    schema.add_text_field("niveau", tokenizer_name="raw", fast=True, index_option="basic")
     schema.add_text_field("departement", tokenizer_name="raw", fast=True, index_option="basic")
     schema.add_text_field("region", tokenizer_name="raw", fast=True, index_option="basic")
-    schema.add_integer_field("taxonomie", indexed=True, fast=True)  # one value per code
+    schema.add_text_field("taxonomie", tokenizer_name="raw", fast=True, index_option="basic")  # a code each
     for champ in CHAMPS:
         schema.add_text_field(champ, tokenizer_name="fr", index_option="position")
     return schema.build()
@@ -198,14 +201,14 @@ def requete(filtres):
     rangs = {"service": 1, "enjeu": 2, "categorie": 3}
     for facette, rang in rangs.items():
         if facette in filtres:
-            clauses.append(_filtre(schema, "taxonomie", 4 * filtres[facette].pk + rang))
+            clauses.append(_filtre(schema, "taxonomie", str(4 * filtres[facette].pk + rang)))
     for facette in ("region", "departement"):
         if facette in filtres:
             clauses.append(_filtre(schema, facette, filtres[facette].code))
     if "niveau" in filtres:
-        clauses.append(_filtre(schema, "niveau", int(filtres["niveau"])))
+        clauses.append(_filtre(schema, "niveau", str(filtres["niveau"])))
     if "annee" in filtres:
-        clauses.append(_filtre(schema, "annee", int(filtres["annee"])))
+        clauses.append(_filtre(schema, "annee", str(filtres["annee"])))
     if "collectivite" in filtres:
         clauses.append(_filtre(schema, "collectivite", filtres["collectivite"].pk))
     type_ = filtres.get("type")
@@ -224,18 +227,19 @@ def requete(filtres):
 
 
 def _agregations():
-    """Tantivy's aggregations for the counts of every facet. The type and the stratum from the
-    nature and the population's ranges, bounded by the strata and the village threshold."""
+    """Tantivy's aggregations for the counts of every facet. The type and the stratum from each
+    fiche's nature and stratum (``groupe``) when the village threshold is a stratum's bound (the
+    label's, 3,000); else from the nature and the population's ranges, bounded by the strata and
+    the threshold."""
+    grand = {"size": 100_000}
+    noms = ("annee", "niveau", "departement", "region", "taxonomie")
+    communs = {nom: {"terms": {"field": nom, **grand}} for nom in noms}
+    if settings.SEUIL_VILLAGE in {bas for _l, bas, _h in facettes.STRATES.values()}:
+        return communs | {"groupe": {"terms": {"field": "groupe", **grand}}}
     bornes = sorted({settings.SEUIL_VILLAGE, *(haut for _l, _b, haut in facettes.STRATES.values() if haut)})
     intervalles = [{"to": bornes[0]}, *({"from": a, "to": b} for a, b in itertools.pairwise(bornes))]
     intervalles.append({"from": bornes[-1]})
-    grand = {"size": 100_000}
-    return {
-        "annee": {"terms": {"field": "annee", **grand}},
-        "niveau": {"terms": {"field": "niveau", **grand}},
-        "departement": {"terms": {"field": "departement", **grand}},
-        "region": {"terms": {"field": "region", **grand}},
-        "taxonomie": {"terms": {"field": "taxonomie", **grand}},
+    return communs | {
         "nature": {
             "terms": {"field": "nature", **grand},
             "aggs": {"population": {"range": {"field": "population", "ranges": intervalles}}},
@@ -244,10 +248,22 @@ def _agregations():
 
 
 def _strate(population):
+    """The stratum of a population; without one, the last (PostgreSQL's CASE in ``facettes``)."""
     for cle, (_libelle, bas, haut) in facettes.STRATES.items():
-        if population >= bas and (haut is None or population < haut):
+        if population is not None and population >= bas and (haut is None or population < haut):
             return cle
-    return None
+    return list(facettes.STRATES)[-1]
+
+
+def _type(nature, strate=None, bas=None):
+    """village, ville or territoire: from the stratum (the threshold one of its bounds) or the
+    lowest population of a range."""
+    if nature == Collectivite.Nature.EPCI:
+        return "territoire"
+    if strate is not None:
+        haut = facettes.STRATES[strate][2]
+        return "village" if haut is not None and haut <= settings.SEUIL_VILLAGE else "ville"
+    return "village" if bas < settings.SEUIL_VILLAGE else "ville"
 
 
 def _comptes(resultat):
@@ -257,27 +273,23 @@ def _comptes(resultat):
     def seaux(nom):
         return resultat.get(nom, {}).get("buckets", [])
 
-    for nom in ("annee", "niveau"):
-        for seau in seaux(nom):
-            comptes[nom][str(int(seau["key"]))] = seau["doc_count"]
-    for nom in ("departement", "region"):
+    for nom in ("annee", "niveau", "departement", "region"):
         for seau in seaux(nom):
             comptes[nom][seau["key"]] = seau["doc_count"]
     noms = {1: "service", 2: "enjeu", 3: "categorie"}
     for seau in seaux("taxonomie"):
         code = int(seau["key"])
         comptes[noms[code % 4]][str(code // 4)] = seau["doc_count"]
-    for seau in seaux("nature"):
+    groupes = [(*seau["key"].split(":"), seau["doc_count"]) for seau in seaux("groupe")]
+    for seau in seaux("nature"):  # the threshold between two strata's bounds
         for intervalle in seau["population"]["buckets"]:
-            if not intervalle["doc_count"]:
-                continue
             bas = int(intervalle.get("from", 0))
-            if seau["key"] == Collectivite.Nature.EPCI:
-                type_ = "territoire"
-            else:
-                type_ = "village" if bas < settings.SEUIL_VILLAGE else "ville"
-            for nom, cle in (("type", type_), ("strate", _strate(bas))):
-                comptes[nom][cle] = comptes[nom].get(cle, 0) + intervalle["doc_count"]
+            groupes.append((seau["key"], _strate(bas), _type(seau["key"], bas=bas), intervalle["doc_count"]))
+    for nature, strate, *reste in groupes:
+        type_, nombre = reste if len(reste) == 2 else (_type(nature, strate), reste[0])
+        if nombre:
+            comptes["type"][type_] = comptes["type"].get(type_, 0) + nombre
+            comptes["strate"][strate] = comptes["strate"].get(strate, 0) + nombre
     return comptes
 
 
@@ -363,18 +375,20 @@ def _document(ligne):
     document = tantivy.Document()
     document.add_integer("id", pk)
     document.add_integer("publiee", (publiee - EPOQUE) // MICROSECONDE if publiee else 0)
-    document.add_integer("annee", debut.year)
+    document.add_text("annee", str(debut.year))
     document.add_integer("collectivite", collectivite)
     document.add_text("nature", nature or "")
-    document.add_integer("population", population or 0)
+    document.add_text("groupe", f"{nature or ''}:{_strate(population)}")
+    if population is not None:  # PostgreSQL's filters leave it out, its counts in the last stratum
+        document.add_integer("population", population)
     if niveau is not None:
-        document.add_integer("niveau", niveau)
+        document.add_text("niveau", str(niveau))
     if departement:
         document.add_text("departement", departement)
     if region:
         document.add_text("region", region)
     for code in codes or ():
-        document.add_integer("taxonomie", code)
+        document.add_text("taxonomie", str(code))
     for champ, texte in zip(CHAMPS, textes, strict=True):
         document.add_text(champ, texte or "")
     return document
