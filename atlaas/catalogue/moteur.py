@@ -87,7 +87,11 @@ def _schema():
     schema.add_text_field("niveau", tokenizer_name="raw", fast=True, index_option="basic")
     schema.add_text_field("departement", tokenizer_name="raw", fast=True, index_option="basic")
     schema.add_text_field("region", tokenizer_name="raw", fast=True, index_option="basic")
-    schema.add_text_field("taxonomie", tokenizer_name="raw", fast=True, index_option="basic")  # a code each
+    schema.add_text_field("taxonomie", tokenizer_name="raw", index_option="basic")  # a code each, for filters
+    # The fiche's codes as one word, for the counts: its fiches grouped by their codes first (a
+    # thousand distinct sets, whatever the number of fiches), as PostgreSQL's query groups them;
+    # counting every code of every fiche took 80 ms of the whole Atlaas' 97 at 1.28 million fiches.
+    schema.add_text_field("taxonomies", tokenizer_name="raw", fast=True, index_option="basic")
     for champ in CHAMPS:
         schema.add_text_field(champ, tokenizer_name="fr", index_option="position")
     return schema.build()
@@ -232,7 +236,7 @@ def _agregations():
     label's, 3,000); else from the nature and the population's ranges, bounded by the strata and
     the threshold."""
     grand = {"size": 100_000}
-    noms = ("annee", "niveau", "departement", "region", "taxonomie")
+    noms = ("annee", "niveau", "departement", "region", "taxonomies")
     communs = {nom: {"terms": {"field": nom, **grand}} for nom in noms}
     if settings.SEUIL_VILLAGE in {bas for _l, bas, _h in facettes.STRATES.values()}:
         return communs | {"groupe": {"terms": {"field": "groupe", **grand}}}
@@ -277,9 +281,10 @@ def _comptes(resultat):
         for seau in seaux(nom):
             comptes[nom][seau["key"]] = seau["doc_count"]
     noms = {1: "service", 2: "enjeu", 3: "categorie"}
-    for seau in seaux("taxonomie"):
-        code = int(seau["key"])
-        comptes[noms[code % 4]][str(code // 4)] = seau["doc_count"]
+    for seau in seaux("taxonomies"):
+        for code in map(int, filter(None, seau["key"].split(","))):
+            compte = comptes[noms[code % 4]]
+            compte[str(code // 4)] = compte.get(str(code // 4), 0) + seau["doc_count"]
     groupes = [(*seau["key"].split(":"), seau["doc_count"]) for seau in seaux("groupe")]
     for seau in seaux("nature"):  # the threshold between two strata's bounds
         for intervalle in seau["population"]["buckets"]:
@@ -389,6 +394,7 @@ def _document(ligne):
         document.add_text("region", region)
     for code in codes or ():
         document.add_text("taxonomie", str(code))
+    document.add_text("taxonomies", ",".join(map(str, sorted(set(codes or ())))))
     for champ, texte in zip(CHAMPS, textes, strict=True):
         document.add_text(champ, texte or "")
     return document
