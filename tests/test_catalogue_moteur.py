@@ -314,3 +314,23 @@ def test_types_and_strata_are_postgresql_s_whatever_the_village_threshold(plus, 
     for filtres in ({}, {"type": "village"}, {"type": "ville"}, {"strate": "3000-20000"}, {"q": "numérique"}):
         (comptes_pg, _ids), (comptes, _ids) = calculer(filtres, settings, dossier)
         assert (comptes["type"], comptes["strate"]) == (comptes_pg["type"], comptes_pg["strate"])
+
+
+def test_an_index_of_an_earlier_schema_is_rebuilt(atlaas, dossier, client):  # noqa: F811
+    """After a release that changed the engine's fields, the index on disk is not read (its
+    fields would answer wrongly, and take no document): PostgreSQL answers until the worker's
+    next run rebuilds it."""
+    import tantivy
+
+    ancien = tantivy.SchemaBuilder()
+    ancien.add_integer_field("id", indexed=True, fast=True)
+    ancien.add_integer_field("annee", indexed=True, fast=True)
+    dossier.mkdir()
+    tantivy.Index(ancien.build(), path=str(dossier))
+    resultats = client.get(URL, {"q": "participatif"}).context["resultats"]
+    assert resultats.total == 2 and resultats.plafond == facettes.PLAFOND
+    moteur.oublier()
+    assert catalogue.index.suivre_moteur() == 7
+    cache.clear()
+    resultats = client.get(URL, {"q": "participatif"}).context["resultats"]
+    assert resultats.total == 2 and resultats.plafond is None

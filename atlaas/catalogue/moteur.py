@@ -123,16 +123,22 @@ def _index(creer=False):
 
 def _ouvrir(dossier, creer):
     """The index in ``dossier``: read as it is; or with ``creer``, made if there is none, made
-    again if it is unreadable (another schema, damaged files)."""
+    again if it is unreadable (damaged files) or of another schema (an index of an earlier
+    release: its fields would take no document and answer wrongly)."""
     import tantivy
 
     if not creer:  # a reader never makes an index, even if the folder empties meanwhile
-        return tantivy.Index.open(str(dossier))
+        index = tantivy.Index.open(str(dossier))
+        if index.schema != _schema():
+            raise ValueError("index d'un autre schéma, à reconstruire")
+        return index
     try:
-        return tantivy.Index(_schema(), path=str(dossier), reuse=True)
+        index = tantivy.Index(_schema(), path=str(dossier), reuse=True)
+        if index.schema == _schema():
+            return index
     except (OSError, ValueError):
         pass
-    logger.warning("Index du moteur de l'Atlaas illisible dans %s : il est refait.", dossier)
+    logger.warning("Index du moteur de l'Atlaas illisible ou d'un autre schéma (%s) : refait.", dossier)
     for chemin in dossier.iterdir():
         if chemin.is_dir():
             shutil.rmtree(chemin)
@@ -235,7 +241,9 @@ def _agregations():
     fiche's nature and stratum (``groupe``) when the village threshold is a stratum's bound (the
     label's, 3,000); else from the nature and the population's ranges, bounded by the strata and
     the threshold."""
-    grand = {"size": 100_000}
+    # Every value of a facet, exactly: tantivy refuses (and PostgreSQL answers) past 65,000
+    # buckets in all, far above the referential's values and the fiches' sets of codes (1,185).
+    grand = {"size": 65_000}
     noms = ("annee", "niveau", "departement", "region", "taxonomies")
     communs = {nom: {"terms": {"field": nom, **grand}} for nom in noms}
     if settings.SEUIL_VILLAGE in {bas for _l, bas, _h in facettes.STRATES.values()}:
@@ -337,8 +345,8 @@ def ids(filtres, limite, searcher=None, requete_=None):
 
 def _par_date(searcher, requete_, limite):
     """The first ``limite`` ids by date, then id, both descending. The engine orders by date
-    alone: the fiches of the last date kept are all read, then cut by their ids, so that a longer
-    list always extends a shorter one (a demo publishes many fiches in the same second)."""
+    alone: the fiches of the last date kept are read again by their ids, so that a longer list
+    always extends a shorter one (a demo publishes many fiches in the same second)."""
     import tantivy
 
     hits = searcher.search(requete_, limit=limite, count=False, order_by_field="publiee").hits
@@ -350,10 +358,8 @@ def _par_date(searcher, requete_, limite):
     avant = sorted(((d, pk) for d, pk in zip(dates, valeurs, strict=True) if d > fin), reverse=True)
     derniere = tantivy.Query.range_query(_schema(), "publiee", tantivy.FieldType.Integer, fin, fin)
     meme_date = tantivy.Query.boolean_query([(tantivy.Occur.Must, requete_), (tantivy.Occur.Must, derniere)])
-    egales = searcher.search(meme_date, limit=1, count=True).count
-    hits = searcher.search(meme_date, limit=max(egales, 1), count=False).hits
-    egaux = sorted(searcher.fast_field_values("id", [adresse for _score, adresse in hits]), reverse=True)
-    return ([pk for _d, pk in avant] + egaux)[:limite]
+    hits = searcher.search(meme_date, limit=limite - len(avant), count=False, order_by_field="id").hits
+    return [pk for _d, pk in avant] + [pk for pk, _adresse in hits]
 
 
 # --- Writing -------------------------------------------------------------------------------
