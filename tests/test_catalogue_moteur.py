@@ -1,4 +1,4 @@
-"""The catalogue's own search engine (atlaas/catalogue/moteur.py): what PostgreSQL finds and
+"""The catalogue's own search engine (atlaas/catalogue/moteur/): what PostgreSQL finds and
 counts, every match weighed, following the fiches' changes, and PostgreSQL answering whenever
 the engine cannot."""
 
@@ -172,17 +172,17 @@ def test_a_change_made_while_the_engine_writes_is_written_by_the_next_run(atlaas
     fiche = atlaas["wifi"]
     FicheAction.objects.filter(pk=fiche.pk).update(titre="Wifi gratuit sur la place")
     catalogue.indexer([fiche.pk])
-    ecrire = moteur._ecrire
+    ecrire = moteur.ecriture._ecrire
 
     def puis_un_changement(writer, ids):
         ecrire(writer, ids)  # the engine has read the fiche; a colleague saves it again
         FicheAction.objects.filter(pk=fiche.pk).update(titre="Wifi gratuit et illimité")
         catalogue.indexer([fiche.pk])
 
-    monkeypatch.setattr(moteur, "_ecrire", puis_un_changement)
+    monkeypatch.setattr(moteur.ecriture, "_ecrire", puis_un_changement)
     catalogue.index.suivre_moteur()
     assert AIndexer.objects.filter(fiche_id=fiche.pk).exists()  # that change is still owed
-    monkeypatch.setattr(moteur, "_ecrire", ecrire)
+    monkeypatch.setattr(moteur.ecriture, "_ecrire", ecrire)
     catalogue.index.suivre_moteur()
     assert not AIndexer.objects.exists()
     assert moteur.chercher({"q": "illimité"}, 10)[1] == [fiche.pk]
@@ -191,7 +191,7 @@ def test_a_change_made_while_the_engine_writes_is_written_by_the_next_run(atlaas
 def test_a_second_writer_leaves_the_changes_to_the_first(atlaas, dossier):  # noqa: F811
     catalogue.index.suivre_moteur()
     publiee("Tiers-lieu numérique")
-    writer = moteur._index().writer(moteur.MEMOIRE, 1)  # another worker is writing
+    writer = moteur.schema.index_ouvert().writer(moteur.MEMOIRE, 1)  # another worker is writing
     try:
         assert catalogue.index.suivre_moteur() == 0
         assert AIndexer.objects.exists()

@@ -206,7 +206,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     ATLAAS_REPLIQUE = "replica"
 
-# The Atlaas' own search engine (atlaas/catalogue/moteur.py), optional: the folder of its index,
+# The Atlaas' own search engine (atlaas/catalogue/moteur/), optional: the folder of its index,
 # shared by the web processes (which read it) and the Celery workers (which write it). With it a
 # search reads neither PostgreSQL's words nor its facets, whatever the size of the Atlaas, and
 # counts every match; without it PostgreSQL answers (docs/deployment.md, « Quand l'Atlaas grandit »).
@@ -350,7 +350,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 50},
     },
     # The Atlaas' search engine, when there is one, reads the fiches changed that a run after
-    # their change did not (atlaas/catalogue/moteur.py); one query otherwise.
+    # their change did not (atlaas/catalogue/moteur/); one query otherwise.
     "moteur-atlaas": {
         "task": "atlaas.tasks.suivre_moteur",
         "schedule": crontab(),  # every minute
