@@ -334,3 +334,22 @@ def test_an_index_of_an_earlier_schema_is_rebuilt(atlaas, dossier, client):  # n
     cache.clear()
     resultats = client.get(URL, {"q": "participatif"}).context["resultats"]
     assert resultats.total == 2 and resultats.plafond is None
+
+
+def test_the_engine_s_results_are_browsed_to_a_bounded_depth(plus, dossier, monkeypatch):
+    """Every match counted, but pages only down to PROFONDEUR results: a page far down reads
+    no more than that of the engine's order."""
+    catalogue.index.suivre_moteur()
+    monkeypatch.setattr(recherche, "PROFONDEUR", 2)
+    lues, ids = [], moteur.ids
+
+    def lire(filtres, limite, *args):
+        lues.append(limite)
+        return ids(filtres, limite, *args)
+
+    monkeypatch.setattr(moteur, "ids", lire)
+    monkeypatch.setattr(recherche, "EN_CACHE", 1)
+    resultats = recherche.rechercher({"tri": "date"}, page=500, par_page=1)
+    assert resultats.total == FicheAction.objects.published().count() > 2
+    assert (resultats.pages, resultats.page, len(resultats.fiches)) == (2, 2, 1)
+    assert lues == [2]

@@ -210,6 +210,11 @@ class Resultats:
 
 VERSION = "atlaas:version"
 EN_CACHE = 1000  # ids kept in the cache per search: the first fifty pages
+# The results a search can be browsed to, page by page: as many as PostgreSQL weighs (PLAFOND).
+# The engine counts every match, but reading its order down to the 1,200,000th result took
+# 0.85 s and a list of that many ids (the last page of « numérique » at 1.5 million fiches):
+# beyond, the page is the last one and the visitor refines the search.
+PROFONDEUR = 20_000
 
 
 def rechercher(filtres, page=1, par_page=PAR_PAGE):
@@ -226,7 +231,7 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
         cache.set(cle, trouve, 3600)
     comptes, ids, plafond = trouve
     total = _total(comptes)
-    pages = max(1, -(-total // par_page))
+    pages = max(1, -(-min(total, PROFONDEUR) // par_page))
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):  # beyond the ids kept: the search again
