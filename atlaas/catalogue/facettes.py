@@ -55,6 +55,7 @@ FACETTES = ("categorie", "enjeu", "service", "type", "region", "departement", "s
 # distinct codes 4 × id + 1 for a service, + 2 for an enjeu, + 3 for a catégorie. One array is
 # grouped and unnested faster than three.
 TAXONOMIE = "taxonomie_ids"
+RANGS = {"service": 1, "enjeu": 2, "categorie": 3}  # a code is 4 × id + its facet's rank
 # A search of PostgreSQL (not the engine's, ``moteur``, which weighs every match) weighs at most
 # this many fiches, the most recently published of those that match: beyond it, a word found in
 # most fiches would make every search grow with the Atlaas. The page

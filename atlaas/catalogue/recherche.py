@@ -43,9 +43,9 @@ def _avec_service(condition):
 
 # Each taxonomy facet: its lookup through the services (SQLite), its rank in the codes (PostgreSQL).
 _TAXONOMIE_FILTRES = {
-    "categorie": ("service__enjeu__categorie", 3),
-    "enjeu": ("service__enjeu", 2),
-    "service": ("service", 1),
+    "categorie": ("service__enjeu__categorie", facettes.RANGS["categorie"]),
+    "enjeu": ("service__enjeu", facettes.RANGS["enjeu"]),
+    "service": ("service", facettes.RANGS["service"]),
 }
 
 
@@ -235,7 +235,7 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
     page = min(max(1, page or 1), pages)
     debut = (page - 1) * par_page
     if debut + par_page > len(ids) and total > len(ids):  # beyond the ids kept: the search again
-        ids = _plus_loin(filtres, debut + par_page) if plafond is None else None
+        ids = _au_moteur(moteur.ids, filtres, debut + par_page) if plafond is None else None
         if ids is None:
 
             def plus_loin(alias):
@@ -251,11 +251,8 @@ def rechercher(filtres, page=1, par_page=PAR_PAGE):
 def _calculer(filtres, using):
     """(counts, first ids, the fiches weighed at most) of a search: the engine's, when there is
     one and it answers (every match weighed: None), else on the database ``using``."""
-    if moteur.actif():
-        try:
-            return (*moteur.chercher(filtres, EN_CACHE), None)
-        except moteur.Indisponible as exc:
-            logger.warning("Le moteur de l'Atlaas ne répond pas (%s) : PostgreSQL cherche.", exc)
+    if moteur.actif() and (trouve := _au_moteur(moteur.chercher, filtres, EN_CACHE)) is not None:
+        return (*trouve, None)
     qs = filtrer(filtres, using)
     comptes = facettes._comptes(qs, filtres, limite=EN_CACHE)
     ids = comptes.pop("ids", None)  # PostgreSQL's, read with the counts
@@ -264,10 +261,11 @@ def _calculer(filtres, using):
     return comptes, ids, facettes.PLAFOND
 
 
-def _plus_loin(filtres, limite):
-    """The engine's first ``limite`` ids of a search it counted; None if it no longer answers."""
+def _au_moteur(question, *args):
+    """The engine's answer to ``question(*args)``; None when it cannot answer (PostgreSQL
+    answers then)."""
     try:
-        return moteur.ids(filtres, limite)
+        return question(*args)
     except moteur.Indisponible as exc:
         logger.warning("Le moteur de l'Atlaas ne répond pas (%s) : PostgreSQL cherche.", exc)
         return None

@@ -2,6 +2,7 @@
 (``reconstruire``), and their notes forgotten once written."""
 
 import datetime
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 
@@ -55,11 +56,22 @@ def _document(ligne):
     return document
 
 
-def _writer(index):
+@contextmanager
+def _ecrivain(index):
+    """The index's writer, the only one (another process writing: Indisponible, its run takes
+    these changes too). What it did not commit is dropped on a failure, and its lock released at
+    the end either way."""
     try:
-        return index.writer(MEMOIRE, 1)
-    except ValueError as exc:  # another process writes: its run takes these changes too
+        writer = index.writer(MEMOIRE, 1)
+    except ValueError as exc:
         raise Indisponible(str(exc)) from exc
+    try:
+        yield writer
+    except BaseException:
+        writer.rollback()  # its notes stay, for the next run
+        raise
+    finally:
+        writer.wait_merging_threads()  # and its lock released
 
 
 def appliquer(lot=LOT):
@@ -69,23 +81,16 @@ def appliquer(lot=LOT):
         index = index_ouvert()
     except Indisponible:
         return reconstruire()
-    writer = _writer(index)
     fait = 0
-    try:
-        notees = AIndexer.objects.order_by("changement").values_list("fiche_id", "changement")
+    notees = AIndexer.objects.order_by("changement").values_list("fiche_id", "changement")
+    with _ecrivain(index) as writer:
         while notes := list(notees[:lot]):
             _ecrire(writer, [pk for pk, _c in notes])
             writer.commit()
             fait += len(notes)
-            with connection.cursor() as cursor:  # a change noted since stays, for the next run
-                cursor.execute(_OUBLIER, [[pk for pk, _c in notes], [c for _pk, c in notes]])
+            _oublier(notes)
             if len(notes) < lot:
                 break
-    except BaseException:
-        writer.rollback()  # what was not committed: its notes stay
-        writer.wait_merging_threads()  # the writer's lock released at once
-        raise
-    writer.wait_merging_threads()  # and the writer's lock released
     return fait
 
 
@@ -98,6 +103,13 @@ _OUBLIER = """DELETE FROM atlaas_aindexer WHERE fiche_id IN (
         ON a.fiche_id = n.id AND a.changement = n.changement
     FOR UPDATE OF a SKIP LOCKED
 )"""
+
+
+def _oublier(notes):
+    with connection.cursor() as cursor:
+        for debut in range(0, len(notes), 10_000):
+            morceau = notes[debut : debut + 10_000]
+            cursor.execute(_OUBLIER, [[pk for pk, _c in morceau], [c for _pk, c in morceau]])
 
 
 def _ecrire(writer, ids):
@@ -116,9 +128,8 @@ def reconstruire():
     its fiche."""
     index = index_ouvert(creer=True)
     notes = list(AIndexer.objects.values_list("fiche_id", "changement"))
-    writer = _writer(index)
     fait = 0
-    try:
+    with _ecrivain(index) as writer:
         writer.delete_all_documents()
         with transaction.atomic(), connection.chunked_cursor() as cursor:
             cursor.execute(_LIRE)
@@ -127,13 +138,5 @@ def reconstruire():
                     writer.add_document(_document(ligne))
                 fait += len(lignes)
         writer.commit()
-    except BaseException:
-        writer.rollback()
-        writer.wait_merging_threads()
-        raise
-    writer.wait_merging_threads()
-    with connection.cursor() as cursor:
-        for debut in range(0, len(notes), 10_000):
-            morceau = notes[debut : debut + 10_000]
-            cursor.execute(_OUBLIER, [[pk for pk, _c in morceau], [c for _pk, c in morceau]])
+    _oublier(notes)
     return fait

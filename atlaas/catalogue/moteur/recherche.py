@@ -8,7 +8,7 @@ from django.conf import settings
 from atlaas.models import Collectivite
 
 from .. import facettes
-from ..requete import analyser, par_pertinence
+from ..requete import analyser, par_pertinence, stems_cherches
 from .schema import CHAMPS, Indisponible, definition, index_ouvert
 
 
@@ -31,16 +31,15 @@ def _terme(schema, terme):
 def _texte(schema, q):
     """The clause of the words typed: one of the alternatives, each of whose terms matches
     (an excluded one does not)."""
-    import tantivy
-    from tantivy import Occur
+    from tantivy import Occur, Query
 
     alternatives = []
     for termes in analyser(q):
         clauses = [(Occur.MustNot if t.exclu else Occur.Must, _terme(schema, t)) for t in termes]
         if all(t.exclu for t in termes):
-            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
-        alternatives.append((tantivy.Occur.Should, tantivy.Query.boolean_query(clauses)))
-    return [(tantivy.Occur.Must, tantivy.Query.boolean_query(alternatives))] if alternatives else []
+            clauses.append((Occur.Must, Query.all_query()))
+        alternatives.append((Occur.Should, Query.boolean_query(clauses)))
+    return [(Occur.Must, Query.boolean_query(alternatives))] if alternatives else []
 
 
 def _filtre(schema, champ, valeur):
@@ -65,8 +64,7 @@ def requete(filtres):
 
     schema = definition()
     clauses = _texte(schema, filtres.get("q", ""))
-    rangs = {"service": 1, "enjeu": 2, "categorie": 3}
-    for facette, rang in rangs.items():
+    for facette, rang in facettes.RANGS.items():
         if facette in filtres:
             clauses.append(_filtre(schema, "taxonomie", str(4 * filtres[facette].pk + rang)))
     for facette in ("region", "departement"):
@@ -145,18 +143,20 @@ def _comptes(resultat):
     for nom in ("annee", "niveau", "departement", "region"):
         for seau in seaux(nom):
             comptes[nom][seau["key"]] = seau["doc_count"]
-    noms = {1: "service", 2: "enjeu", 3: "categorie"}
+    facette = {rang: nom for nom, rang in facettes.RANGS.items()}
     for seau in seaux("taxonomies"):
         for code in map(int, filter(None, seau["key"].split(","))):
-            compte = comptes[noms[code % 4]]
+            compte = comptes[facette[code % 4]]
             compte[str(code // 4)] = compte.get(str(code // 4), 0) + seau["doc_count"]
-    groupes = [(*seau["key"].split(":"), seau["doc_count"]) for seau in seaux("groupe")]
+    collectivites = []  # (type, stratum, fiches)
+    for seau in seaux("groupe"):
+        nature, cle = seau["key"].split(":")
+        collectivites.append((_type(nature, cle), cle, seau["doc_count"]))
     for seau in seaux("nature"):  # the threshold between two strata's bounds
         for intervalle in seau["population"]["buckets"]:
             bas = int(intervalle.get("from", 0))
-            groupes.append((seau["key"], strate(bas), _type(seau["key"], bas=bas), intervalle["doc_count"]))
-    for nature, cle, *reste in groupes:
-        type_, nombre = reste if len(reste) == 2 else (_type(nature, cle), reste[0])
+            collectivites.append((_type(seau["key"], bas=bas), strate(bas), intervalle["doc_count"]))
+    for type_, cle, nombre in collectivites:
         if nombre:
             comptes["type"][type_] = comptes["type"].get(type_, 0) + nombre
             comptes["strate"][cle] = comptes["strate"].get(cle, 0) + nombre
@@ -192,7 +192,7 @@ def ids(filtres, limite, searcher=None, requete_=None):
     searcher = searcher or _searcher()
     requete_ = requete_ or requete(filtres)
     try:
-        if par_pertinence(filtres) and any(not t.exclu for termes in analyser(filtres["q"]) for t in termes):
+        if par_pertinence(filtres) and stems_cherches(filtres["q"]):
             hits = searcher.search(requete_, limit=limite, count=False).hits
             return searcher.fast_field_values("id", [adresse for _score, adresse in hits])
         return _par_date(searcher, requete_, limite)
