@@ -9,7 +9,8 @@ from atlaas import catalogue
 from atlaas.models import AIndexer, FicheAction
 from atlaas.workflow import revision_for_edit, set_fiche_state
 from tests.factories import FicheFactory
-from tests.worker import celery_worker, wait_for, worker_queue
+from tests.services import celery_broker, redis_server  # noqa: F401 - fixture
+from tests.worker import celery_worker, require_full_mode, wait_for, worker_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -58,5 +59,47 @@ def test_the_worker_builds_the_engine_then_follows_publications(client, tmp_path
                 set_fiche_state(revision, State.PUBLIEE, by=None)
             wait_for(lambda: trouvees("téléconsultation") == [nouvelle.pk], message="révision dans le moteur")
             assert trouvees("télémédecine") == []
+    finally:
+        catalogue.moteur.oublier()
+
+
+@pytest.mark.faults
+def test_a_publication_while_the_broker_is_down_reaches_the_engine_once_it_is_back(
+    client,
+    redis_server,  # noqa: F811
+    tmp_path,
+    settings,
+):
+    """The broker (a redis-server of the test's own) stopped at the publication: the fiche is
+    published, the page answers (the engine's previous state), and the worker writes it into
+    the engine when the beat hands the owed run again."""
+    import datetime
+
+    from django.utils import timezone
+
+    from outbox import envois
+    from outbox.models import Envoi
+
+    require_full_mode()
+    dossier = tmp_path / "moteur"
+    settings.ATLAAS_MOTEUR = str(dossier)
+    catalogue.moteur.reconstruire()
+    fiche = FicheFactory(titre="Télémédecine au village", state=State.SOUMISE)
+    try:
+        with worker_queue() as queue:
+            with celery_broker(redis_server.url()), transaction.atomic():  # nothing listens there
+                set_fiche_state(fiche, State.PUBLIEE, by=None)
+            assert Envoi.objects.filter(task=catalogue.index.MOTEUR, state=Envoi.State.ATTENTE).exists()
+            assert client.get(reverse("atlaas:catalogue"), {"q": "télémédecine"}).status_code == 200
+            assert trouvees("télémédecine") == []  # not yet: the note waits in PostgreSQL
+            assert AIndexer.objects.filter(fiche_id=fiche.pk).exists()
+
+            redis_server.start()
+            env = {"REDIS_URL": redis_server.url(), "ATLAAS_MOTEUR": str(dossier)}
+            with celery_worker(queue, tmp_path, **env), celery_broker(redis_server.url()):
+                plus_tard = timezone.now() + envois.RELANCE + datetime.timedelta(seconds=1)
+                assert envois.relancer(now=plus_tard) >= 1
+                wait_for(lambda: trouvees("télémédecine") == [fiche.pk], message="fiche dans le moteur")
+            assert not AIndexer.objects.exists()
     finally:
         catalogue.moteur.oublier()
