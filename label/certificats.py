@@ -3,8 +3,8 @@
 ``certificat_pdf`` is the renderer of a certificate row (see ``label.documents``): one A4 page,
 fonts named explicitly, the QR code inlined as a data URI, nothing fetched from outside, and the
 style parsed once per process (parsing it took a third of each render), so that a render stays
-around 30 ms once WeasyPrint is loaded. The certificates of a lot are laid out together
-(``preparer_lot``), each then written to its own PDF, the same bytes as alone. The PDF is tagged
+around 20 ms once WeasyPrint is loaded. The certificates of a lot are laid out and written
+together, each to its own PDF (``preparer_lot``), the same page as alone. The PDF is tagged
 (PDF/UA-1) and archivable (PDF/A-2u, ``label.pdf``); its reading order is the page's HTML order,
 whatever the style positions.
 ``badge_svg`` and ``code_integration`` give the badge a laureate shows on its own website.
@@ -161,10 +161,11 @@ def _resultat(document):
 
 def preparer_lot(documents):
     """Lay out the certificates of a lot together, once: one HTML parse, one cascade and one
-    layout for the lot instead of one per certificate (a sixth of a render, bench/README.md).
-    Each row keeps its page (``mise_en_page``), which ``certificat_pdf`` writes to its own PDF:
-    the same bytes as its page laid out alone. If the pages do not match the certificates one
-    to one (a certificate running onto a second page), none is kept: each is laid out alone."""
+    layout for the lot instead of one per certificate (a sixth of a render, bench/README.md);
+    then write each page to its own PDF, the fonts subset once for the lot
+    (``pdf.ecrire_pages``). Each row keeps its PDF (``pdf_du_lot``), which ``certificat_pdf``
+    gives: the page it makes alone, to the pixel. If the pages do not match the certificates one
+    to one (a certificate running onto a second page), none is kept: each is rendered alone."""
     lot = [(document, _resultat(document)) for document in documents]
     lot = [(document, resultat) for document, resultat in lot if resultat is not None]
     if len(lot) < 2:
@@ -173,20 +174,20 @@ def preparer_lot(documents):
     if len(ensemble.pages) != len(lot):
         return
     with translation.override(settings.LANGUAGE_CODE):
-        for numero, (document, resultat) in enumerate(lot):
-            titre = titre_certificat(resultat.candidature.collectivite, document.edition.annee)
-            document.mise_en_page = pdf.page_seule(ensemble, numero, titre)
+        titres = [titre_certificat(r.candidature.collectivite, d.edition.annee) for d, r in lot]
+    for numero, contenu in enumerate(pdf.ecrire_pages(ensemble, titres, archive=True)):
+        lot[numero][0].pdf_du_lot = contenu
 
 
 def certificat_pdf(document):
     """Renderer of a certificate row: (file name, PDF bytes). The row is read by
-    ``documents.lecture``, with its result; its page was laid out with its lot's, or is now."""
+    ``documents.lecture``, with its result; its PDF was written with its lot's, or is now."""
     resultat = _resultat(document)
     if resultat is None:  # the message staff read on the failed row
         raise Resultat.DoesNotExist("la candidature n’a pas (ou plus) de résultat")
     nom = nom_fichier(resultat.candidature.collectivite, document.edition.annee)
-    page = getattr(document, "mise_en_page", None) or mettre_en_page(certificat_html(document, resultat))
-    return nom, pdf.ecrire(page, archive=True)
+    contenu = getattr(document, "pdf_du_lot", None) or rendre_pdf(certificat_html(document, resultat))
+    return nom, contenu
 
 
 # --- Badge -----------------------------------------------------------------------------------

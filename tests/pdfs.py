@@ -1,5 +1,6 @@
 """What a generated PDF tells a screen reader and an archive: pdfinfo's fields (poppler-utils),
-the catalog and the XMP metadata read with pypdf, the text in reading order (pdftotext). No
+the catalog and the XMP metadata read with pypdf, the text in reading order (pdftotext), the page
+as drawn (pdftoppm). No
 veraPDF here (a Java tool, not packaged by Debian): these are the checks it would start with."""
 
 import io
@@ -20,6 +21,12 @@ def pdf_text(data, layout=False):
     options = ["-layout"] if layout else []
     sortie = subprocess.run(["pdftotext", *options, "-", "-"], input=data, capture_output=True, check=True)
     return " ".join(sortie.stdout.decode().split())
+
+
+def pixels(data, resolution=50):
+    """The PDF's first page as pdftoppm draws it (a PPM image, its bytes)."""
+    commande = ["pdftoppm", "-r", str(resolution), "-f", "1", "-l", "1", "-singlefile", "-"]
+    return subprocess.run(commande, input=data, capture_output=True, check=True).stdout
 
 
 def pdfinfo(data):

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
+from weasyprint.pdf.fonts import Font
 
 from atlaas.storage import AtomicFileSystemStorage
 from jury.context_processors import cle_jure
@@ -31,7 +32,7 @@ from tests.factories import (
     MembershipFactory,
     RegionFactory,
 )
-from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text, polices
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text, pixels, polices
 
 pytestmark = pytest.mark.django_db
 
@@ -245,20 +246,27 @@ def _attendre(edition, laureats):
     return list(Document.objects.filter(kind=CERTIFICAT).order_by("pk").values_list("pk", flat=True))
 
 
-def test_a_lot_lays_out_its_certificates_together_into_the_pdfs_each_makes_alone(
+def test_a_lot_lays_out_and_writes_its_certificates_together_each_the_page_it_makes_alone(
     edition, laureat, monkeypatch
 ):
     ids = _attendre(edition, 3)
-    mises_en_page = []
+    mises_en_page, sous_ensembles = [], []
     mettre_en_page = pdf.mettre_en_page
     monkeypatch.setattr(
         pdf, "mettre_en_page", lambda html, **o: mises_en_page.append(html) or mettre_en_page(html, **o)
     )
+    clean = Font.clean
+    monkeypatch.setattr(
+        Font, "clean", lambda police, *a: sous_ensembles.append(police.name) or clean(police, *a)
+    )
 
     assert documents.generer_lot(ids) == 4
     assert len(mises_en_page) == 1  # one layout for the lot
+    assert len(sous_ensembles) == len(set(sous_ensembles)) == 5  # each font subset once for the lot
     for document in documents.lecture().filter(pk__in=ids):
-        assert document.fichier.read() == certificats.certificat_pdf(document)[1]  # its page alone
+        data, seul = document.fichier.read(), certificats.certificat_pdf(document)[1]  # its page alone
+        assert pixels(data) == pixels(seul)
+        assert pdf_text(data) == pdf_text(seul) and accessibilite(data) == accessibilite(seul)
     assert len(mises_en_page) == 1 + 4
 
 

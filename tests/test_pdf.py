@@ -6,9 +6,10 @@ import io
 from xml.etree import ElementTree
 
 from pypdf import PdfReader
+from weasyprint.pdf.fonts import Font
 
 from label import pdf
-from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text, pixels, polices
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr">
@@ -68,3 +69,43 @@ def test_archive_is_pdfa_2u_and_pdfua_1_with_the_extension_schema_pdfa_asks_for(
     assert b"<pdfaProperty:name>part</pdfaProperty:name>" in xmp
     assert reader.trailer["/Root"]["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
     assert reader.trailer.get("/ID")  # the file identifier PDF/A requires
+
+
+PAGES = """<!DOCTYPE html>
+<html lang="fr">
+    <head><meta charset="utf-8"><title>Lot</title>
+    <style>section + section {{ break-before: page; }} .sans {{ font-family: "DejaVu Sans"; }}</style>
+    </head>
+    <body>
+        <section><h1>Agen</h1><p>Premier essai.</p></section>
+        <section><h1>L’Haÿ-les-Roses</h1><p class="sans"><strong>Œuvre</strong> à Zürich</p>
+            <img src="{image}" alt="Un point"></section>
+        <section><h1>Îles-d’Œil</h1><p><em>Quatrième</em> page : XYZ 0123456789 €</p></section>
+    </body>
+</html>"""
+
+
+def test_pages_written_together_are_each_the_page_written_alone_their_fonts_subset_once(monkeypatch, caplog):
+    """The first page's PDF is built before the last page's glyphs are known: its fonts, subset
+    once for the three, still draw it to the pixel."""
+    document = pdf.mettre_en_page(PAGES.format(image=IMAGE), archive=True)
+    titres = ["Agen", "L’Haÿ-les-Roses", "Îles-d’Œil"]
+    sous_ensembles = []
+    clean = Font.clean
+    monkeypatch.setattr(
+        Font, "clean", lambda police, *a: sous_ensembles.append(police.name) or clean(police, *a)
+    )
+
+    ensemble = pdf.ecrire_pages(document, titres, archive=True)
+    toutes = set().union(*(polices(data) for data in ensemble))
+    assert len(sous_ensembles) == len(set(sous_ensembles)) == len(toutes) == 5
+    assert len(polices(ensemble[0])) == 2  # only the fonts its page draws with
+    for numero, (titre, data) in enumerate(zip(titres, ensemble, strict=True)):
+        seule = pdf.ecrire(pdf.page_seule(document, numero, titre), archive=True)
+        assert pixels(data) == pixels(seule)
+        assert pdf_text(data) == pdf_text(seule)
+        assert accessibilite(data) == accessibilite(seule)
+        assert accessibilite(data)["titre"] == titre
+        assert polices(data) == polices(seule) and all(integree for _nom, integree in polices(data))
+        assert PdfReader(io.BytesIO(data)).trailer.get("/ID")
+    assert not erreurs_weasyprint(caplog)
