@@ -7,14 +7,14 @@ temporary MEDIA_ROOT, warms both processes with an edition of two lots (each loa
 and lays out a lot), then publishes the edition and times the publication up to the last
 certificate stored (the rows' ``updated_at``). The baseline is the same certificates' HTML
 rendered by WeasyPrint alone, in this process, warm: the ratio is the wall time over 700 × the
-mean bare render (goal ≤ 0.6: both workers are used, a lot's pages are laid out together, and
-the rest of the work — claiming the row, reading the result, the QR code, the template, writing
-the file — costs little). The bare render is the tagged, archivable one (PDF/UA-1 and PDF/A-2u,
-``label.pdf``); the same pages rendered untagged, as before, are timed in turn with it, page by
-page, and the cost of the tagging printed. It also prints the CPU time of the worker's processes
-during the batch against the bare render's (load-independent, unlike the wall time), the CPU
-the machine's other processes took meanwhile (the machine is shared: the ratio is only
-meaningful when they took little), ``documents.generer`` (a lot of one) and
+mean bare render (goal ≤ 0.6: both workers are used, a lot's pages are laid out and written
+together, and the rest of the work — claiming the row, reading the result, the QR code, the
+template, writing the file — costs little). The bare render is the tagged, archivable one
+(PDF/UA-1 and PDF/A-2u, ``label.pdf``); the same pages rendered untagged, as before, are timed
+in turn with it, page by page, and the cost of the tagging printed. It also prints the CPU time
+of the worker's processes during the batch against the bare render's (load-independent, unlike
+the wall time), the CPU the machine's other processes took meanwhile (the machine is shared:
+the ratio is only meaningful when they took little), ``documents.generer`` (a lot of one) and
 ``documents.generer_lot`` (lots of ``tasks.LOT``) alone in this process (no Celery) and the
 render with the style inside each page (parsed at every render, as the first version of the
 renderer did).
