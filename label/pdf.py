@@ -19,9 +19,9 @@ less supported by readers): PDF/A-2 and PDF/UA-1 are both on PDF 1.7, the pair v
 
 The pages of one layout that become separate PDFs (a lot of certificates) are written together
 (``ecrire_pages``): WeasyPrint subsets and compresses each font program for every PDF it writes,
-the larger part of a certificate's writing; written together, each program is subset once, to the
+about half of a certificate's writing; written together, each program is subset once, to the
 glyphs of all the pages, and compressed once, then given to each PDF. A page looks the same to the
-pixel as written alone, with a slightly larger font subset.
+pixel as written alone, its fonts holding the other pages' glyphs too.
 """
 
 import copy
@@ -98,8 +98,11 @@ def ecrire_pages(document, titres, *, archive=False):
     but for the font programs, subset and compressed once for all the pages.
 
     This is ``Document.write_pdf`` in two steps (WeasyPrint 70, pinned in the requirements): each
-    PDF is built (``generate_pdf``) with its font programs whole, then each program is subset to
-    the glyphs of all the pages and put in every PDF, which is then written."""
+    PDF is built (``generate_pdf``, then the finisher, which reads only the metadata) with its
+    font programs whole; then each program is subset to the glyphs of all the pages and put in
+    every PDF, which is then written. Pages drawn with a variable font (made static at a size)
+    or a form's font (embedded whole), or a version of PDF that lists each font's glyphs (1.4 and
+    before), are written each alone instead, as ``ecrire`` does."""
     import pydyf
     from weasyprint import DEFAULT_OPTIONS
     from weasyprint.pdf import VARIANTS, generate_pdf
@@ -109,6 +112,8 @@ def ecrire_pages(document, titres, *, archive=False):
     for cle, valeur in tuple(options.items()):  # what write_pdf does for a variant
         if valeur is None and cle in proprietes:
             options[cle] = proprietes[cle]
+    if str(options["pdf_version"]) <= "1.4":  # a CIDSet, PDF/A-1's, lists its own page's glyphs
+        return _une_a_une(document, titres, archive)
     programmes, construits = {}, []
     for numero, titre in enumerate(titres):
         seule = page_seule(document, numero, titre)
@@ -117,15 +122,20 @@ def ecrire_pages(document, titres, *, archive=False):
         construit = generate_pdf(seule, None, 1, **options)
         if archive:
             declarer_pdfua(seule, construit)
-        entiers = {}  # the PDF's whole programs, by their bytes
-        for police in seule.fonts.values():
-            if not police.bitmap:  # a bitmap font has no program: its glyphs are drawn
-                programme = programmes.setdefault(police.hash, _Programme(police))
-                entiers[id(police.file_content)] = programme.retenir(police)
+        polices = [police for police in seule.fonts.values() if not police.bitmap]  # bitmaps: no program
+        if any("fvar" in police.tables or police.used_in_forms for police in polices):
+            return _une_a_une(document, titres, archive)
+        par_contenu = {
+            id(police.file_content): programmes.setdefault(police.hash, _Programme(police)).retenir(police)
+            for police in polices
+        }
+        trouves = set()
         for flux in construit.objects:
-            if isinstance(flux, pydyf.Stream) and len(flux.stream) == 1 and id(flux.stream[0]) in entiers:
-                entiers[id(flux.stream[0])].flux.append(flux)
-                flux.stream = []  # until the program is subset (the page's whole copy is let go)
+            if isinstance(flux, pydyf.Stream) and len(flux.stream) == 1 and id(flux.stream[0]) in par_contenu:
+                trouves.add(par_contenu[id(flux.stream[0])].attendre(flux))
+        if trouves != set(par_contenu.values()):
+            raise RuntimeError("Un programme de police n’est pas dans le PDF construit par WeasyPrint")
+        seule.fonts.clear()  # the page's whole programs let go (each program keeps the first page's)
         construits.append(construit)
     for programme in programmes.values():
         programme.remplir(options["hinting"])
@@ -139,6 +149,10 @@ def ecrire_pages(document, titres, *, archive=False):
     return sorties
 
 
+def _une_a_une(document, titres, archive):
+    return [ecrire(page_seule(document, n, titre), archive=archive) for n, titre in enumerate(titres)]
+
+
 def page_seule(document, numero, titre):
     """Page ``numero`` of a laid-out document as a document of its own, under ``titre``."""
     seule = document.copy([document.pages[numero]])
@@ -147,8 +161,8 @@ def page_seule(document, numero, titre):
     return seule
 
 
-def _entiere(to_unicode, hinting):
-    """A font program kept whole while a PDF of ``ecrire_pages`` is built."""
+def _sans_sous_ensemble(to_unicode, hinting):
+    """``Font.clean`` while a PDF of ``ecrire_pages`` is built: the program stays whole."""
 
 
 class _Polices(dict):
@@ -156,7 +170,7 @@ class _Polices(dict):
     PDF (``Font.clean``); here the program stays whole, to be subset with the other pages'."""
 
     def __setitem__(self, cle, police):
-        police.clean = _entiere
+        police.clean = _sans_sous_ensemble
         super().__setitem__(cle, police)
 
 
@@ -166,17 +180,24 @@ class _Programme:
     of all the pages, compressed once and put in each PDF's font file stream."""
 
     def __init__(self, police):
-        self.police, self.glyphes, self.entier, self.flux = police, {}, False, []
+        self.police, self.glyphes, self.flux = police, {}, []
 
     def retenir(self, police):
-        """The glyphs a page drew with this program; a form's font is embedded whole."""
+        """The glyphs a page drew with this program; a glyph no font has is drawn as .notdef,
+        whose outline is then kept."""
         self.glyphes.update(police.to_unicode)
-        self.entier = self.entier or police.used_in_forms
+        self.police.missing.update(police.missing)
+        return self
+
+    def attendre(self, flux):
+        """A PDF's font file stream, emptied until the program is subset."""
+        flux.stream = []
+        self.flux.append(flux)
         return self
 
     def remplir(self, hinting):
         police = self.police
-        type(police).clean(police, {} if self.entier else self.glyphes, hinting)
+        type(police).clean(police, self.glyphes, hinting)  # WeasyPrint's subset, once
         contenu, compresse = police.file_content, None
         for flux in self.flux:
             if "Length1" in flux.extra:  # TrueType

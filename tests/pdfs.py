@@ -23,10 +23,20 @@ def pdf_text(data, layout=False):
     return " ".join(sortie.stdout.decode().split())
 
 
-def pixels(data, resolution=50):
+def pixels(data, resolution=100):
     """The PDF's first page as pdftoppm draws it (a PPM image, its bytes)."""
     commande = ["pdftoppm", "-r", str(resolution), "-f", "1", "-l", "1", "-singlefile", "-"]
     return subprocess.run(commande, input=data, capture_output=True, check=True).stdout
+
+
+def programmes(data):
+    """The font programs the PDF's first page embeds: {font name: the program's bytes}."""
+    programmes = {}
+    for police in PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].values():
+        police = police.get_object()
+        descripteur = police["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        programmes[police["/BaseFont"][1:]] = descripteur["/FontFile2"].get_object().get_data()
+    return programmes
 
 
 def pdfinfo(data):

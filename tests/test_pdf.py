@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from weasyprint.pdf.fonts import Font
 
 from label import pdf
-from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text, pixels, polices
+from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text, pixels, polices, programmes
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr">
@@ -90,16 +90,23 @@ def test_pages_written_together_are_each_the_page_written_alone_their_fonts_subs
     once for the three, still draw it to the pixel."""
     document = pdf.mettre_en_page(PAGES.format(image=IMAGE), archive=True)
     titres = ["Agen", "L’Haÿ-les-Roses", "Îles-d’Œil"]
-    sous_ensembles = []
+    entieres = {}  # each font subset: its program's size whole
     clean = Font.clean
     monkeypatch.setattr(
-        Font, "clean", lambda police, *a: sous_ensembles.append(police.name) or clean(police, *a)
+        Font,
+        "clean",
+        lambda police, *a: (
+            entieres.setdefault(police.name[1:].decode(), []).append(len(police.file_content))
+            or clean(police, *a)
+        ),
     )
 
     ensemble = pdf.ecrire_pages(document, titres, archive=True)
-    toutes = set().union(*(polices(data) for data in ensemble))
-    assert len(sous_ensembles) == len(set(sous_ensembles)) == len(toutes) == 5
+    assert len(entieres) == len(set().union(*(polices(data) for data in ensemble))) == 5
     assert len(polices(ensemble[0])) == 2  # only the fonts its page draws with
+    for nom, [taille] in entieres.items():  # each subset once, the same program in every PDF
+        contenus = {programmes(data)[nom] for data in ensemble if nom in programmes(data)}
+        assert len(contenus) == 1 and len(contenus.pop()) < taille / 4
     for numero, (titre, data) in enumerate(zip(titres, ensemble, strict=True)):
         seule = pdf.ecrire(pdf.page_seule(document, numero, titre), archive=True)
         assert pixels(data) == pixels(seule)
@@ -109,3 +116,18 @@ def test_pages_written_together_are_each_the_page_written_alone_their_fonts_subs
         assert polices(data) == polices(seule) and all(integree for _nom, integree in polices(data))
         assert PdfReader(io.BytesIO(data)).trailer.get("/ID")
     assert not erreurs_weasyprint(caplog)
+
+
+def test_pages_drawn_with_a_forms_font_are_written_each_alone(monkeypatch):
+    """A form's font is embedded whole, in the PDF of its page only (a variable font, made
+    static at the size of its first text, likewise each page at its own)."""
+    document = pdf.mettre_en_page("<html lang=fr><title>Lot</title><p>A<p style='break-before: page'>B")
+    init = Font.__init__
+
+    def dans_un_formulaire(police, *args):
+        init(police, *args)
+        police.used_in_forms = True
+
+    monkeypatch.setattr(Font, "__init__", dans_un_formulaire)
+    seules = [pdf.ecrire(pdf.page_seule(document, numero, titre)) for numero, titre in enumerate("AB")]
+    assert pdf.ecrire_pages(document, ["A", "B"]) == seules
