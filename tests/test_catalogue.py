@@ -675,6 +675,33 @@ def test_no_suggestion_when_nothing_close_is_known(client, atlaas):
     assert "Aucune action ne correspond" in response.content.decode()
 
 
+def test_a_search_never_reads_the_spelling_words_it_asks_a_worker_for_them_once(
+    client, atlaas, monkeypatch, caplog
+):
+    """The words missing from the cache (Redis restarted): the searches answer without a
+    suggestion and without reading the whole Atlaas; one asks a worker, even with the broker
+    down (the beat's run then builds them); the first search after the worker's run suggests."""
+    from atlaas import tasks
+
+    demandes = []
+
+    def delay():
+        demandes.append(1)
+        raise ConnectionError("courtier injoignable")
+
+    monkeypatch.setattr(tasks.construire_vocabulaire, "delay", delay)
+    for q in ("mediaton numerik", "mediaton numerik", "numerik"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {"q": q})
+        assert response.status_code == 200 and response.context["suggestion"] is None
+        assert not any("ts_stat" in query["sql"] for query in queries)
+    assert len(demandes) == 1
+    assert "Mots des suggestions de l'Atlaas : demande au worker impossible" in caplog.text
+
+    tasks.construire_vocabulaire()  # the worker's run
+    assert client.get(URL, {"q": "mediaton numerik"}).context["suggestion"] == "médiation numérique"
+
+
 # --- Bad input -----------------------------------------------------------------------------
 
 BAD_QUERIES = [

@@ -1,10 +1,16 @@
 """Spelling suggestions of the catalogue (« Vouliez-vous dire … »): the words of the published
 fiches and of the services (``vocabulaire``, kept in the cache, read through ``lecture.lire``: a
 replica, else the primary), and the closest known words to a query's (``suggestion``).
+
+The words are read from the whole Atlaas (half a minute at a million fiches): a worker builds
+them (Celery beat, every three hours), never a visitor's search. A search that finds them
+missing from the cache (Redis restarted) answers without a suggestion and asks a worker for
+them, once in ``DEMANDE_SECONDES``.
 """
 
 import difflib
 import hashlib
+import logging
 from collections import Counter, defaultdict
 
 from django.core.cache import cache
@@ -16,6 +22,10 @@ from atlaas.models import FicheAction, Service
 from . import lecture
 
 VOCABULAIRE = "atlaas:vocabulaire"
+DEMANDE = "atlaas:vocabulaire:demande"  # a worker asked for the words
+DEMANDE_SECONDES = 600
+
+logger = logging.getLogger(__name__)
 
 
 _PG_VOCABULAIRE = """
@@ -50,6 +60,22 @@ def vocabulaire(reconstruire=False):
     return vocab
 
 
+def _vocabulaire_garde():
+    """The words the cache keeps, or None: then a worker is asked for them (once in
+    ``DEMANDE_SECONDES``), and they are read again, built already where the tasks run in this
+    process (development, tests)."""
+    vocab = cache.get(VOCABULAIRE)
+    if vocab is None and cache.add(DEMANDE, True, DEMANDE_SECONDES):
+        from atlaas.tasks import construire_vocabulaire
+
+        try:
+            construire_vocabulaire.delay()
+        except Exception:  # the broker down: the beat's next run builds them
+            logger.warning("Mots des suggestions de l'Atlaas : demande au worker impossible", exc_info=True)
+        vocab = cache.get(VOCABULAIRE)
+    return vocab
+
+
 def _mots_publies(using):
     """(word in lower case, number of fiches using it) over the published fiches."""
     if connections[using].vendor == "postgresql":
@@ -74,7 +100,9 @@ def suggestion(q):
     trouve = cache.get(cle_cache)
     if trouve is not None:
         return trouve or None
-    vocab = vocabulaire()
+    vocab = _vocabulaire_garde()
+    if vocab is None:  # not kept for this query: the words will be there for the next search
+        return None
     mots, change = [], False
     for mot in francais.WORD.findall(q)[:MOTS_CORRIGES]:
         cle = francais.sans_accents(mot)
