@@ -4,13 +4,12 @@ replica, else the primary), and the closest known words to a query's (``suggesti
 
 The words are read from the whole Atlaas (half a minute at a million fiches): a worker builds
 them (Celery beat, every three hours), never a visitor's search. A search that finds them
-missing from the cache (Redis restarted) answers without a suggestion and asks a worker for
-them, once in ``DEMANDE_SECONDES``.
+missing from the cache (Redis restarted) answers without a suggestion and owes a worker their
+building (the outbox), once in ``DEMANDE_SECONDES``.
 """
 
 import difflib
 import hashlib
-import logging
 from collections import Counter, defaultdict
 
 from django.core.cache import cache
@@ -18,14 +17,14 @@ from django.db import connections
 
 from atlaas import francais
 from atlaas.models import FicheAction, Service
+from outbox import envois
 
 from . import lecture
 
 VOCABULAIRE = "atlaas:vocabulaire"
-DEMANDE = "atlaas:vocabulaire:demande"  # a worker asked for the words
+DEMANDE = "atlaas:vocabulaire:demande"  # a worker owed the words
 DEMANDE_SECONDES = 600
-
-logger = logging.getLogger(__name__)
+TACHE = "atlaas.tasks.construire_vocabulaire"
 
 
 _PG_VOCABULAIRE = """
@@ -61,18 +60,11 @@ def vocabulaire(reconstruire=False):
 
 
 def _vocabulaire_garde():
-    """The words the cache keeps, or None: then a worker is asked for them (once in
-    ``DEMANDE_SECONDES``), and they are read again, built already where the tasks run in this
-    process (development, tests)."""
+    """The words the cache keeps, or None: then a worker is owed them (the outbox), once in
+    ``DEMANDE_SECONDES``."""
     vocab = cache.get(VOCABULAIRE)
     if vocab is None and cache.add(DEMANDE, True, DEMANDE_SECONDES):
-        from atlaas.tasks import construire_vocabulaire
-
-        try:
-            construire_vocabulaire.delay()
-        except Exception:  # the broker down: the beat's next run builds them
-            logger.warning("Mots des suggestions de l'Atlaas : demande au worker impossible", exc_info=True)
-        vocab = cache.get(VOCABULAIRE)
+        envois.tache(TACHE)
     return vocab
 
 
