@@ -101,8 +101,7 @@ def ecrire_pages(document, titres, *, archive=False):
     PDF is built (``generate_pdf``, then the finisher, which reads only the metadata) with its
     font programs whole; then each program is subset to the glyphs of all the pages and put in
     every PDF, which is then written. Pages drawn with a variable font (made static at a size)
-    or a form's font (embedded whole), or a version of PDF that lists each font's glyphs (1.4 and
-    before), are written each alone instead, as ``ecrire`` does."""
+    or a form's font (embedded whole) are written each alone instead, as ``ecrire`` does."""
     import pydyf
     from weasyprint import DEFAULT_OPTIONS
     from weasyprint.pdf import VARIANTS, generate_pdf
@@ -112,8 +111,6 @@ def ecrire_pages(document, titres, *, archive=False):
     for cle, valeur in tuple(options.items()):  # what write_pdf does for a variant
         if valeur is None and cle in proprietes:
             options[cle] = proprietes[cle]
-    if str(options["pdf_version"]) <= "1.4":  # a CIDSet, PDF/A-1's, lists its own page's glyphs
-        return _une_a_une(document, titres, archive)
     programmes, construits = {}, []
     for numero, titre in enumerate(titres):
         seule = page_seule(document, numero, titre)

@@ -29,6 +29,21 @@ def pixels(data, resolution=100):
     return subprocess.run(commande, input=data, capture_output=True, check=True).stdout
 
 
+def sous_ensembles(monkeypatch):
+    """The fonts WeasyPrint subsets from now on (``Font.clean``), in order: (name, size of the
+    whole program) pairs."""
+    from weasyprint.pdf.fonts import Font
+
+    vus, clean = [], Font.clean
+
+    def espion(police, *args):
+        vus.append((police.name[1:].decode(), len(police.file_content)))
+        return clean(police, *args)
+
+    monkeypatch.setattr(Font, "clean", espion)
+    return vus
+
+
 def programmes(data):
     """The font programs the PDF's first page embeds: {font name: the program's bytes}."""
     programmes = {}

@@ -9,7 +9,15 @@ from pypdf import PdfReader
 from weasyprint.pdf.fonts import Font
 
 from label import pdf
-from tests.pdfs import accessibilite, erreurs_weasyprint, pdf_text, pixels, polices, programmes
+from tests.pdfs import (
+    accessibilite,
+    erreurs_weasyprint,
+    pdf_text,
+    pixels,
+    polices,
+    programmes,
+    sous_ensembles,
+)
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr">
@@ -90,30 +98,24 @@ def test_pages_written_together_are_each_the_page_written_alone_their_fonts_subs
     once for the three, still draw it to the pixel."""
     document = pdf.mettre_en_page(PAGES.format(image=IMAGE), archive=True)
     titres = ["Agen", "L’Haÿ-les-Roses", "Îles-d’Œil"]
-    entieres = {}  # each font subset: its program's size whole
-    clean = Font.clean
-    monkeypatch.setattr(
-        Font,
-        "clean",
-        lambda police, *a: (
-            entieres.setdefault(police.name[1:].decode(), []).append(len(police.file_content))
-            or clean(police, *a)
-        ),
-    )
+    entieres = sous_ensembles(monkeypatch)  # each font subset: its program's size whole
 
     ensemble = pdf.ecrire_pages(document, titres, archive=True)
-    assert len(entieres) == len(set().union(*(polices(data) for data in ensemble))) == 5
-    assert len(polices(ensemble[0])) == 2  # only the fonts its page draws with
-    for nom, [taille] in entieres.items():  # each subset once, the same program in every PDF
-        contenus = {programmes(data)[nom] for data in ensemble if nom in programmes(data)}
+    fontes, embarques = [polices(data) for data in ensemble], [programmes(data) for data in ensemble]
+    noms = [nom for nom, _taille in entieres]
+    assert len(noms) == len(set(noms)) == len(set().union(*fontes)) == 5
+    assert len(fontes[0]) == 2  # only the fonts its page draws with
+    for nom, taille in entieres:  # each subset once, the same program in every PDF
+        contenus = {programmes_[nom] for programmes_ in embarques if nom in programmes_}
         assert len(contenus) == 1 and len(contenus.pop()) < taille / 4
-    for numero, (titre, data) in enumerate(zip(titres, ensemble, strict=True)):
+    for numero, (titre, data, fonte) in enumerate(zip(titres, ensemble, fontes, strict=True)):
         seule = pdf.ecrire(pdf.page_seule(document, numero, titre), archive=True)
+        infos = accessibilite(data)
         assert pixels(data) == pixels(seule)
         assert pdf_text(data) == pdf_text(seule)
-        assert accessibilite(data) == accessibilite(seule)
-        assert accessibilite(data)["titre"] == titre
-        assert polices(data) == polices(seule) and all(integree for _nom, integree in polices(data))
+        assert infos == accessibilite(seule)
+        assert infos["titre"] == titre
+        assert fonte == polices(seule) and all(integree for _nom, integree in fonte)
         assert PdfReader(io.BytesIO(data)).trailer.get("/ID")
     assert not erreurs_weasyprint(caplog)
 
