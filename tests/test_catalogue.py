@@ -32,6 +32,7 @@ from tests.factories import (
     RegionFactory,
     ServiceFactory,
 )
+from tests.worker import database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -662,8 +663,14 @@ def test_long_descriptions_are_cut_around_the_first_word_found():
     assert len(extrait) < catalogue.EXTRAIT + 40
 
 
-def test_a_query_that_finds_nothing_suggests_close_words(client, atlaas):
-    catalogue.vocabulaire(reconstruire=True)  # the words, as the beat's run builds them
+@pytest.fixture
+def mots(atlaas):
+    """The golden set's words for the suggestions, as the beat's run builds them."""
+    catalogue.vocabulaire(reconstruire=True)
+    return atlaas
+
+
+def test_a_query_that_finds_nothing_suggests_close_words(client, mots):
     response = client.get(URL, {"q": "mediaton numerik"})
     assert response.context["resultats"].total == 0
     assert response.context["suggestion"] == "médiation numérique"
@@ -671,7 +678,7 @@ def test_a_query_that_finds_nothing_suggests_close_words(client, atlaas):
     assert response.context["lien_suggestion"] == "?q=m%C3%A9diation+num%C3%A9rique"
 
 
-def test_no_suggestion_when_nothing_close_is_known(client, atlaas):
+def test_no_suggestion_when_nothing_close_is_known(client, mots):
     response = client.get(URL, {"q": "zzqxw"})
     assert response.context["suggestion"] is None
     assert "Aucune action ne correspond" in response.content.decode()
@@ -690,7 +697,7 @@ def test_a_search_never_reads_the_spelling_words_it_owes_a_worker_their_building
     for q in ("mediaton numerik", "mediaton numerik", "numerik"):
         response = client.get(URL, {"q": q})
         assert response.status_code == 200 and response.context["suggestion"] is None
-    assert Envoi.objects.filter(task="atlaas.tasks.construire_vocabulaire").count() == 1
+    assert Envoi.objects.filter(task=suggestions.TACHE).count() == 1
 
     monkeypatch.undo()
     tasks.construire_vocabulaire()  # the worker's run
@@ -1064,17 +1071,6 @@ def test_fiches_written_while_their_collectivite_changes_get_its_new_columns(atl
     for it, then copies the new columns: not the old ones over the change's, not a row it missed."""
     fiche = atlaas["budget"]
     collectivite = fiche.collectivite
-    parametres = {
-        cle: valeur
-        for cle, valeur in {
-            "dbname": connection.settings_dict["NAME"],
-            "host": connection.settings_dict["HOST"] or "127.0.0.1",
-            "port": connection.settings_dict["PORT"] or 5432,
-            "user": connection.settings_dict["USER"],
-            "password": connection.settings_dict["PASSWORD"],
-        }.items()
-        if valeur
-    }
 
     def ecrire():
         try:
@@ -1083,7 +1079,7 @@ def test_fiches_written_while_their_collectivite_changes_get_its_new_columns(atl
         finally:
             connections.close_all()
 
-    with psycopg.connect(**parametres) as changement:
+    with psycopg.connect(database_url()) as changement:
         changement.execute(
             "UPDATE atlaas_collectivite SET population = 123456 WHERE id = %s", [collectivite.pk]
         )

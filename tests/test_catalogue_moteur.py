@@ -16,6 +16,7 @@ from atlaas.forms import RechercheForm
 from atlaas.models import AIndexer, Collectivite, FicheAction
 from tests.factories import EpciFactory
 from tests.test_catalogue import atlaas, publiee  # noqa: F401 - the catalogue's golden set
+from tests.worker import database_url
 
 pytestmark = [
     pytest.mark.django_db,
@@ -274,15 +275,7 @@ def test_a_note_being_changed_is_left_for_the_next_run(dossier):
     catalogue.index.suivre_moteur()
     FicheAction.objects.filter(pk=fiche.pk).update(titre="Wifi gratuit sur la place")
     catalogue.indexer([fiche.pk])
-    reglages = connection.settings_dict
-    parametres = {
-        "dbname": reglages["NAME"],
-        "host": reglages["HOST"] or "127.0.0.1",
-        "port": reglages["PORT"] or 5432,
-        "user": reglages["USER"],
-        "password": reglages["PASSWORD"],
-    }
-    with psycopg.connect(**parametres) as autre:
+    with psycopg.connect(database_url()) as autre:
         with autre.cursor() as cursor:  # a colleague's save, not yet committed: its note is locked
             cursor.execute("UPDATE atlaas_ficheaction SET titre = 'Wifi illimité' WHERE id = %s", [fiche.pk])
             cursor.execute(

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from psycopg import sql
 
-from atlaas.models import FichierFiche
+from atlaas.models import FicheAction, FichierFiche
 from label import publication
 from label.models import Document, Edition, Labellisation, Resultat
 from tests.factories import CandidatureFactory, EditionFactory, FicheFactory, MembershipFactory
@@ -207,21 +207,22 @@ def test_restaurer_with_ecraser_replaces_the_live_database_and_files(donnees, tm
 def test_restaurer_rebuilds_the_atlaas_engine_from_the_data_restored(donnees, tmp_path, settings):
     """The engine's folder is not in the backup: after a restore it says what the data says."""
     from atlaas import catalogue
-    from atlaas.models import FicheAction
 
     settings.ATLAAS_MOTEUR = str(tmp_path / "moteur")
     dossier, _manifeste, _sortie = sauvegarder(tmp_path / "sauvegardes")
     apres = FicheFactory(
         titre="Télémédecine au village", state=FicheAction.State.PUBLIEE, published_at=timezone.now()
     )
-    catalogue.index.suivre_moteur()
-    assert catalogue.moteur.chercher({"q": "télémédecine"}, 10)[1] == [apres.pk]
+    try:
+        catalogue.index.suivre_moteur()
+        assert catalogue.moteur.chercher({"q": "télémédecine"}, 10)[1] == [apres.pk]
 
-    sortie = restaurer(dossier, ecraser=True)
+        sortie = restaurer(dossier, ecraser=True)
 
-    assert "Moteur de l'Atlaas reconstruit" in sortie
-    assert catalogue.moteur.chercher({"q": "télémédecine"}, 10)[1] == []
-    catalogue.moteur.oublier()
+        assert "Moteur de l'Atlaas reconstruit" in sortie
+        assert catalogue.moteur.chercher({"q": "télémédecine"}, 10)[1] == []
+    finally:
+        catalogue.moteur.oublier()  # not left open on a folder about to go
 
 
 def test_restaurer_refuses_a_database_that_is_not_empty_without_ecraser(donnees, tmp_path):
