@@ -11,18 +11,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch
 
-from atlaas.catalogue import STRATES
+from atlaas.catalogue import STRATES, strate_de
 
 from . import selectors
 from .models import Candidature, Mention, Resultat
-
-
-def strate_de(population):
-    """The key of the population stratum (``atlaas.catalogue.STRATES``)."""
-    for cle, (_label, bas, haut) in STRATES.items():
-        if population >= bas and (haut is None or population < haut):
-            return cle
-    return None
 
 
 def commentaires(resultat):

@@ -29,7 +29,7 @@ test that changes a setting patches the module that reads it (``catalogue.facett
 
 from . import export, moteur
 from .extraits import EXTRAIT, extrait, surligner
-from .facettes import PLAFOND, STRATES, TAXONOMIE, TYPES, libelle_niveau
+from .facettes import PLAFOND, STRATES, TAXONOMIE, TYPES, libelle_niveau, strate_de
 from .index import indexer, invalider
 from .recherche import (
     PAR_PAGE,
@@ -74,6 +74,7 @@ __all__ = [
     "rechercher",
     "similaires",
     "stems_cherches",
+    "strate_de",
     "suggestion",
     "surligner",
     "type_de",

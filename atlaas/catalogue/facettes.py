@@ -47,6 +47,16 @@ STRATES = {
     "20000-100000": (_("De 20 000 à 100 000 habitants"), 20_000, 100_000),
     "plus-100000": (_("Plus de 100 000 habitants"), 100_000, None),
 }
+
+
+def strate_de(population):
+    """The key of a population's stratum (``STRATES``), or None without a population."""
+    for cle, (_libelle, bas, haut) in STRATES.items():
+        if population is not None and population >= bas and (haut is None or population < haut):
+            return cle
+    return None
+
+
 # The facets of the catalogue's query string (``RechercheForm.FACETTES``), in the page's order.
 FACETTES = ("categorie", "enjeu", "service", "type", "region", "departement", "strate", "niveau", "annee")
 

@@ -79,12 +79,7 @@ class Laureat:
 
     @property
     def strate(self):
-        if self.population is None:
-            return ""
-        for cle, (_libelle, bas, haut) in catalogue.STRATES.items():
-            if self.population >= bas and (haut is None or self.population < haut):
-                return cle
-        return ""
+        return catalogue.strate_de(self.population) or ""
 
     @property
     def cle(self):

@@ -116,10 +116,7 @@ def _agregations():
 
 def strate(population):
     """The stratum of a population; without one, the last (PostgreSQL's CASE in ``facettes``)."""
-    for cle, (_libelle, bas, haut) in facettes.STRATES.items():
-        if population is not None and population >= bas and (haut is None or population < haut):
-            return cle
-    return list(facettes.STRATES)[-1]
+    return facettes.strate_de(population) or list(facettes.STRATES)[-1]
 
 
 def _type(nature, cle=None, bas=None):
