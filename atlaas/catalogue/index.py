@@ -29,12 +29,12 @@ JOIN atlaas_enjeu AS e ON e.id = s.enjeu_id
 CROSS JOIN LATERAL (VALUES (l.service_id * 4 + 1), (s.enjeu_id * 4 + 2), (e.categorie_id * 4 + 3)) AS v (code)
 """
 _PG_INDEX = f"""
-UPDATE atlaas_ficheaction AS f SET search_vector =
-    setweight(to_tsvector('french_unaccent', f.titre), 'A')
-    || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.sous_titre, c.nom)), 'B')
-    || setweight(to_tsvector('french_unaccent', concat_ws(' ', f.description, f.synthese, f.resultats)), 'C')
-    || setweight(to_tsvector('french_unaccent',
-        concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)), 'D'),
+UPDATE atlaas_ficheaction AS f SET search_vector = {
+    " || ".join(
+        f"setweight(to_tsvector('french_unaccent', {sql}), '{lettre}')"
+        for sql, lettre, _poids in moteur.TEXTES.values()
+    )
+},
     {TAXONOMIE} = ARRAY(SELECT DISTINCT code FROM ({_PG_CODES}) AS codes WHERE fiche = f.id ORDER BY code)
 FROM atlaas_collectivite AS c
 WHERE c.id = f.collectivite_id AND f.state = 'publiee' AND f.revision_of_id IS NULL

@@ -28,14 +28,13 @@ The parts: ``schema`` (the fields, the words' analyser, the index opened in each
 forgotten, the whole index rebuilt).
 """
 
-from .ecriture import LOT, appliquer, reconstruire
-from .recherche import chercher, ids, requete
-from .schema import CHAMPS, MEMOIRE, Indisponible, actif, oublier
+from .ecriture import appliquer, reconstruire
+from .recherche import chercher, ids
+from .schema import MEMOIRE, TEXTES, Indisponible, actif, oublier
 
 __all__ = [
-    "CHAMPS",
-    "LOT",
     "MEMOIRE",
+    "TEXTES",
     "Indisponible",
     "actif",
     "appliquer",
@@ -43,5 +42,4 @@ __all__ = [
     "ids",
     "oublier",
     "reconstruire",
-    "requete",
 ]

@@ -9,16 +9,14 @@ from django.db import connection, transaction
 from atlaas.models import AIndexer
 
 from .recherche import strate
-from .schema import CHAMPS, MEMOIRE, Indisponible, index_ouvert
+from .schema import CHAMPS, MEMOIRE, TEXTES, Indisponible, index_ouvert
 
 LOT = 5_000  # fiches written per commit
 
 
-_LIRE = """
+_LIRE = f"""
 SELECT r.id, r.published_at, r.date_debut, r.collectivite_id, r.nature, r.population, r.niveau,
-    d.code, g.code, r.taxonomie_ids, f.titre, concat_ws(' ', f.sous_titre, c.nom),
-    concat_ws(' ', f.description, f.synthese, f.resultats),
-    concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)
+    d.code, g.code, r.taxonomie_ids, {", ".join(sql for sql, _lettre, _poids in TEXTES.values())}
 FROM atlaas_ficherecherche AS r
 JOIN atlaas_ficheaction AS f ON f.id = r.id
 JOIN atlaas_collectivite AS c ON c.id = r.collectivite_id
@@ -74,23 +72,25 @@ def _ecrivain(index):
         writer.wait_merging_threads()  # and its lock released
 
 
-def appliquer(lot=LOT):
-    """Write into the engine the fiches whose copy changed (``AIndexer``), a lot per commit;
-    the number of fiches written. Without an index yet, build it whole."""
+def appliquer():
+    """Write into the engine the fiches whose copy changed (``AIndexer``), ``LOT`` per commit;
+    the number of fiches written. Without an index yet, build it whole. Nothing noted: one
+    query, and the writer's lock left to a run that has work."""
     try:
         index = index_ouvert()
     except Indisponible:
         return reconstruire()
-    fait = 0
     notees = AIndexer.objects.order_by("changement").values_list("fiche_id", "changement")
+    if not (notes := list(notees[:LOT])):
+        return 0
+    fait = 0
     with _ecrivain(index) as writer:
-        while notes := list(notees[:lot]):
+        while notes:
             _ecrire(writer, [pk for pk, _c in notes])
             writer.commit()
             fait += len(notes)
             _oublier(notes)
-            if len(notes) < lot:
-                break
+            notes = list(notees[:LOT]) if len(notes) == LOT else []
     return fait
 
 

@@ -14,8 +14,15 @@ from atlaas import francais
 
 logger = logging.getLogger("atlaas.catalogue.moteur")
 
-# The text fields and their weights, those of ts_rank for search_vector's A, B, C and D.
-CHAMPS = {"titre": 1.0, "resume": 0.4, "corps": 0.2, "annexes": 0.1}
+# A fiche's texts (``f``, its collectivité ``c``), weighed as search_vector's A, B, C and D (also
+# ``catalogue.index``): {engine's field: (SQL of the text, PostgreSQL's weight, ts_rank's weight)}.
+TEXTES = {
+    "titre": ("f.titre", "A", 1.0),
+    "resume": ("concat_ws(' ', f.sous_titre, c.nom)", "B", 0.4),
+    "corps": ("concat_ws(' ', f.description, f.synthese, f.resultats)", "C", 0.2),
+    "annexes": ("concat_ws(' ', f.recommandations, f.outils, f.partenaires, f.public_cible)", "D", 0.1),
+}
+CHAMPS = {champ: poids for champ, (_sql, _lettre, poids) in TEXTES.items()}
 MEMOIRE = 128 * 1024 * 1024  # the writer's memory, for all its threads
 
 
