@@ -104,6 +104,15 @@ def suivre_moteur():
     return fait
 
 
+def reconstruire_moteur():
+    """The search engine rewritten whole from the database (``manage.py index_atlaas --moteur``,
+    after a restore); the searches it answered before are then forgotten. Returns the number of
+    fiches; raises ``moteur.Indisponible`` while another process writes it."""
+    fait = moteur.reconstruire()
+    nouvelle_version()
+    return fait
+
+
 def nouvelle_version():
     """The version is a time, so that it never comes back to a value used before even if the
     cache lost it. The public pages kept for anonymous visitors follow it (at once in this

@@ -27,13 +27,12 @@ class Command(BaseCommand):
             if not catalogue.moteur.actif():
                 raise CommandError("ATLAAS_MOTEUR ne désigne aucun dossier (le moteur demande PostgreSQL).")
             try:
-                count = catalogue.moteur.reconstruire()
+                count = catalogue.index.reconstruire_moteur()
             except catalogue.moteur.Indisponible as exc:
                 raise CommandError(
                     f"Le moteur n'a pas pu être reconstruit ({exc}) : un worker l'écrit peut-être, "
                     "relancez la commande dans un moment."
                 ) from None
-            catalogue.index.nouvelle_version()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Index du moteur de l'Atlaas reconstruit : {count} fiches en "

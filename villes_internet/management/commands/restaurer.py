@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if not catalogue.moteur.actif():
             return
         try:
-            nombre = catalogue.moteur.reconstruire()
+            nombre = catalogue.index.reconstruire_moteur()
         except catalogue.moteur.Indisponible as exc:
             self.stdout.write(
                 self.style.WARNING(
