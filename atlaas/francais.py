@@ -85,4 +85,10 @@ def stem(word):
 
 def stems(text):
     """The stems of the meaningful words of ``text`` (stop words dropped), in order."""
-    return [stem(word) for word in words(text) if word not in STOP_WORDS]
+    return [racine for _place, racine in stems_places(text)]
+
+
+def stems_places(text):
+    """(place among all the words, stem) of the meaningful words of ``text``: a phrase's stop
+    words keep their places."""
+    return [(place, stem(word)) for place, word in enumerate(words(text)) if word not in STOP_WORDS]

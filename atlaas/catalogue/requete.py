@@ -58,11 +58,11 @@ def analyser(q):
                 exclure = exclure != (len(moins) % 2 == 1)
                 continue
         apres_operande = True
-        mots = [(i, m) for i, m in enumerate(francais.words(phrase)) if m not in francais.STOP_WORDS]
+        places = francais.stems_places(phrase)
         exclu, exclure = exclure != (len(moins) % 2 == 1), False  # « --mot »: not not
-        if mots:
-            stems = tuple(francais.stem(m) for _i, m in mots)
-            termes.append(Terme(stems, exclu=exclu, positions=tuple(i for i, _m in mots)))
+        if places:
+            positions, stems = zip(*places, strict=True)
+            termes.append(Terme(stems, exclu=exclu, positions=positions))
     if termes:
         alternatives.append(tuple(termes))
     return tuple(alternatives)
