@@ -41,26 +41,25 @@ def _avec_service(condition):
     return Exists(liens)
 
 
-# Each taxonomy facet: its lookup through the services (SQLite), its rank in the codes (PostgreSQL).
+# Each taxonomy facet: its lookup through the services (SQLite); PostgreSQL reads its rank in the
+# codes (``facettes.RANGS``).
 _TAXONOMIE_FILTRES = {
-    "categorie": ("service__enjeu__categorie", facettes.RANGS["categorie"]),
-    "enjeu": ("service__enjeu", facettes.RANGS["enjeu"]),
-    "service": ("service", facettes.RANGS["service"]),
+    "categorie": "service__enjeu__categorie",
+    "enjeu": "service__enjeu",
+    "service": "service",
 }
 
 
 def _taxonomie(qs, facette, valeur):
     """``qs`` restricted to the fiches of a catégorie, enjeu or service. PostgreSQL reads it in
     the fiche's codes (``TAXONOMIE``), which the index of the catalogue holds: no join."""
-    lookup, rang = _TAXONOMIE_FILTRES[facette]
     if connection.vendor != "postgresql":
-        return qs.filter(_avec_service({lookup: valeur}))
+        return qs.filter(_avec_service({_TAXONOMIE_FILTRES[facette]: valeur}))
     # The column is not qualified by its table: in a subquery Django names the table U0, and the
     # column must be that row's (no other table of these queries has one of that name).
-    code = RawSQL(
-        f'"{facettes.TAXONOMIE}" @> ARRAY[%s]::bigint[]', (4 * valeur.pk + rang,), output_field=BooleanField()
-    )
-    return qs.filter(code)
+    code = 4 * valeur.pk + facettes.RANGS[facette]
+    contient = RawSQL(f'"{facettes.TAXONOMIE}" @> ARRAY[%s]::bigint[]', (code,), output_field=BooleanField())
+    return qs.filter(contient)
 
 
 # A type or stratum filter becomes the list of the collectivités concerned when it names at most
